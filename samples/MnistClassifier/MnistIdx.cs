@@ -1,0 +1,52 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using static TorchSharp.torch;
+
+namespace MnistClassifier;
+
+/// <summary>Reads the MNIST IDX files (<c>train-images-idx3-ubyte[.gz]</c>, …) of the bundled subset or of the full dataset.</summary>
+public static class MnistIdx
+{
+    /// <summary>Images scaled to [0, 1] and normalized with MNIST's mean and std, as [N, 1, 28, 28] float32; labels as int64.</summary>
+    public static (Tensor Images, Tensor Labels) Load(string directory, string prefix)
+    {
+        var images = ReadIdx(Find(directory, $"{prefix}-images-idx3-ubyte"), expectedMagic: 0x803);
+        var labels = ReadIdx(Find(directory, $"{prefix}-labels-idx1-ubyte"), expectedMagic: 0x801);
+        if (images.Dimensions[0] != labels.Dimensions[0])
+            throw new InvalidDataException($"{directory}: {images.Dimensions[0]} images but {labels.Dimensions[0]} labels for '{prefix}'.");
+
+        var x = tensor(images.Data, ScalarType.Byte).reshape(images.Dimensions[0], 1, 28, 28)
+            .to(ScalarType.Float32).div_(255).sub_(0.1307).div_(0.3081);
+        var y = tensor(labels.Data, ScalarType.Byte).to(ScalarType.Int64);
+        return (x, y);
+    }
+
+    private static string Find(string directory, string name)
+    {
+        foreach (var candidate in new[] { name + ".gz", name })
+        {
+            var path = Path.Combine(directory, candidate);
+            if (File.Exists(path)) return path;
+        }
+        throw new FileNotFoundException($"MNIST file '{name}(.gz)' not found in '{directory}'. Point --data at a folder holding the four MNIST IDX files.");
+    }
+
+    private static (long[] Dimensions, byte[] Data) ReadIdx(string path, int expectedMagic)
+    {
+        using var file = File.OpenRead(path);
+        using Stream stream = path.EndsWith(".gz", StringComparison.Ordinal) ? new GZipStream(file, CompressionMode.Decompress) : file;
+        using var memory = new MemoryStream();
+        stream.CopyTo(memory);
+        var bytes = memory.ToArray();
+
+        var magic = BinaryPrimitives.ReadInt32BigEndian(bytes);
+        if (magic != expectedMagic) throw new InvalidDataException($"{path}: not an IDX file of the expected kind (magic 0x{magic:x}).");
+        int rank = magic & 0xFF;
+        var dimensions = new long[rank];
+        for (int i = 0; i < rank; i++) dimensions[i] = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4 + 4 * i));
+        int offset = 4 + 4 * rank;
+        long count = dimensions.Aggregate(1L, (a, b) => a * b);
+        if (bytes.Length - offset != count) throw new InvalidDataException($"{path}: truncated ({bytes.Length - offset} of {count} data bytes).");
+        return (dimensions, bytes[offset..]);
+    }
+}

@@ -1,0 +1,54 @@
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+
+namespace LitGen.Generators.Diagnostics;
+
+/// <summary>The generator's diagnostics (LITG0xxx); each has a page under <c>docs/diagnostics/</c>.</summary>
+internal static class DiagnosticDescriptors
+{
+    private const string Category = "LitGen.Generators";
+
+    public static readonly DiagnosticDescriptor NotPartial = Create(
+        "LITG0001", "[LightningModule] class must be partial",
+        "'{0}' is marked [LightningModule] but is not partial; add the partial modifier so LitGen can generate its members");
+
+    public static readonly DiagnosticDescriptor UnsupportedHyperparameterType = Create(
+        "LITG0002", "Hyperparameter type is not supported",
+        "Hyperparameter '{0}' has type '{1}', which cannot be saved in hparams; use a number, bool, string, enum or a nullable of those (pass tensors, modules and delegates another way)");
+
+    public static readonly DiagnosticDescriptor NoMatchingConstructor = Create(
+        "LITG0003", "No constructor takes the hyperparameters",
+        "No constructor of '{0}' has a parameter for every hyperparameter ({1}); add one whose parameter names match the hyperparameters, so LoadFromCheckpoint can rebuild the module");
+
+    public static readonly DiagnosticDescriptor ContainingTypeNotPartial = Create(
+        "LITG0004", "Containing type must be partial",
+        "'{0}' is nested in '{1}', which is not partial; make every containing type partial");
+
+    public static readonly DiagnosticDescriptor GenericModule = Create(
+        "LITG0005", "[LightningModule] class cannot be generic",
+        "'{0}' is generic; LitGen generates LoadFromCheckpoint and hyperparameters for closed types only, so make it non-generic (derive a non-generic class per batch type)");
+
+    public static readonly DiagnosticDescriptor DuplicateHyperparameter = Create(
+        "LITG0006", "Duplicate hyperparameter name",
+        "Hyperparameters '{0}' and '{1}' differ only in case; constructor parameters are matched by name ignoring case, so rename one");
+
+    public static readonly DiagnosticDescriptor NotALightningModule = Create(
+        "LITG0007", "[LightningModule] class must derive from LightningModule<TBatch>",
+        "'{0}' is marked [LightningModule] but does not derive from LitGen.LightningModule<TBatch>; derive from it or remove the attribute");
+
+    private static readonly Dictionary<string, DiagnosticDescriptor> All = new[]
+    {
+        NotPartial, UnsupportedHyperparameterType, NoMatchingConstructor, ContainingTypeNotPartial, GenericModule,
+        DuplicateHyperparameter, NotALightningModule,
+    }.ToDictionary(d => d.Id);
+
+    public static DiagnosticDescriptor ById(string id) => All[id];
+
+    private static DiagnosticDescriptor Create(string id, string title, string message) => new(
+        id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true,
+        helpLinkUri: HelpLink(id));
+
+    /// <summary>The documentation page of a diagnostic ID.</summary>
+    public static string HelpLink(string id) => $"https://github.com/litgen/litgen/blob/main/docs/diagnostics/{id}.md";
+}

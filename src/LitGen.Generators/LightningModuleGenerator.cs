@@ -1,0 +1,39 @@
+using LitGen.Generators.Emit;
+using LitGen.Generators.Parsing;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace LitGen.Generators;
+
+/// <summary>
+/// For each <c>partial</c> class marked <c>[LightningModule]</c>: the <c>HyperParameters</c> record, <c>Hparams</c>,
+/// generated component registration and <c>LoadFromCheckpoint</c>, in <c>{Namespace}.{Class}.LitGen.g.cs</c>.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed class LightningModuleGenerator : IIncrementalGenerator
+{
+    /// <inheritdoc />
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        var results = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                ModuleParser.LightningModuleAttribute,
+                static (node, _) => node is ClassDeclarationSyntax,
+                ModuleParser.Parse)
+            .WithTrackingName(TrackingNames.ModuleAnalysis);
+
+        var diagnostics = results
+            .Select(static (result, _) => result.Diagnostics)
+            .WithTrackingName(TrackingNames.Diagnostics);
+        context.RegisterSourceOutput(diagnostics, static (spc, items) =>
+        {
+            foreach (var item in items) spc.ReportDiagnostic(item.ToDiagnostic());
+        });
+
+        var models = results
+            .Where(static result => result.Model is not null)
+            .Select(static (result, _) => result.Model!)
+            .WithTrackingName(TrackingNames.ModuleModels);
+        context.RegisterSourceOutput(models, static (spc, model) => spc.AddSource(model.FileName, ModuleEmitter.Emit(model)));
+    }
+}

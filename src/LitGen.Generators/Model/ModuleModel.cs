@@ -1,0 +1,63 @@
+namespace LitGen.Generators.Model;
+
+/// <summary>Everything the emitter needs for one <c>[LightningModule]</c> class; strings and flags only.</summary>
+/// <param name="Namespace">The containing namespace, or empty for the global namespace.</param>
+/// <param name="ClassName">The class name.</param>
+/// <param name="FullyQualifiedName">The <c>global::</c>-qualified name.</param>
+/// <param name="FileName">The hint name of the generated file.</param>
+/// <param name="ContainingTypes">Enclosing types, outermost first, as declaration headers (<c>partial class Outer</c>).</param>
+/// <param name="IsAbstract">Abstract classes get no <c>LoadFromCheckpoint</c>.</param>
+/// <param name="BaseIsGeneratedModule">The base class is itself a <c>[LightningModule]</c>: members are <c>new</c> and registration chains.</param>
+/// <param name="Hyperparameters">In declaration order, base classes first.</param>
+/// <param name="Components">Submodules and parameters declared by this class, in declaration order.</param>
+/// <param name="ConstructorArguments">The hyperparameter property passed to each parameter of the matching constructor, in parameter order; empty when none matched.</param>
+/// <param name="HasMatchingConstructor">A constructor takes every hyperparameter.</param>
+internal sealed record ModuleModel(
+    string Namespace,
+    string ClassName,
+    string FullyQualifiedName,
+    string FileName,
+    EquatableArray<string> ContainingTypes,
+    bool IsAbstract,
+    bool BaseIsGeneratedModule,
+    EquatableArray<HyperparameterModel> Hyperparameters,
+    EquatableArray<ComponentModel> Components,
+    EquatableArray<ConstructorArgument> ConstructorArguments,
+    bool HasMatchingConstructor);
+
+/// <summary>How a hyperparameter's value is written to JSON/YAML.</summary>
+internal enum ValueKind
+{
+    Primitive,
+    Enum,
+}
+
+/// <summary>One <c>[Hyperparameter]</c> member.</summary>
+/// <param name="Name">The member (and record property) name.</param>
+/// <param name="Type">The <c>global::</c>-qualified type, with <c>?</c> for nullable types.</param>
+/// <param name="Kind">How the value is serialized.</param>
+/// <param name="EnumType">For enums (or nullable enums), the enum type.</param>
+/// <param name="IsNullable">A nullable value type or nullable reference.</param>
+/// <param name="DefaultLiteral">The C# literal of the constructor parameter's default, or null when it has none.</param>
+/// <param name="Documentation">The member's XML documentation summary, if any.</param>
+internal sealed record HyperparameterModel(
+    string Name,
+    string Type,
+    ValueKind Kind,
+    string? EnumType,
+    bool IsNullable,
+    string? DefaultLiteral,
+    string? Documentation);
+
+/// <summary>What a field registers as.</summary>
+internal enum ComponentKind
+{
+    Module,
+    Parameter,
+}
+
+/// <summary>A field or auto-property holding a submodule or parameter.</summary>
+internal sealed record ComponentModel(string MemberName, ComponentKind Kind);
+
+/// <summary>A constructor parameter and the hyperparameter that feeds it (null: the parameter keeps its default).</summary>
+internal sealed record ConstructorArgument(string ParameterName, string? HyperparameterName);

@@ -1,0 +1,263 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using LitGen.Generators.Diagnostics;
+using LitGen.Generators.Model;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace LitGen.Generators.Parsing;
+
+/// <summary>Turns a <c>[LightningModule]</c> class symbol into a <see cref="ModuleModel"/> plus diagnostics.</summary>
+internal static class ModuleParser
+{
+    public const string LightningModuleAttribute = "LitGen.LightningModuleAttribute";
+    private const string HyperparameterAttribute = "LitGen.HyperparameterAttribute";
+    private const string LightningModuleBase = "LitGen.LightningModule`1";
+    private const string TorchModule = "TorchSharp.torch+nn+Module";
+    private const string TorchParameter = "TorchSharp.Modules.Parameter";
+
+    private static readonly SymbolDisplayFormat TypeFormat = SymbolDisplayFormat.FullyQualifiedFormat
+        .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
+    public sealed record Result(ModuleModel? Model, EquatableArray<DiagnosticInfo> Diagnostics);
+
+    public static Result Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        var type = (INamedTypeSymbol)context.TargetSymbol;
+        var declaration = (ClassDeclarationSyntax)context.TargetNode;
+        var diagnostics = new List<DiagnosticInfo>();
+        var location = declaration.Identifier.GetLocation();
+
+        if (!declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotPartial, location, type.Name));
+        if (type.IsGenericType)
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GenericModule, location, type.Name));
+        if (!DerivesFrom(type, LightningModuleBase))
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotALightningModule, location, type.Name));
+
+        var containingTypes = new List<string>();
+        for (var parent = declaration.Parent as TypeDeclarationSyntax; parent is not null; parent = parent.Parent as TypeDeclarationSyntax)
+        {
+            if (!parent.Modifiers.Any(SyntaxKind.PartialKeyword))
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ContainingTypeNotPartial, location, type.Name, parent.Identifier.Text));
+            containingTypes.Insert(0, $"partial {parent.Keyword.Text} {parent.Identifier.Text}{parent.TypeParameterList}");
+        }
+        if (diagnostics.Count > 0) return new Result(null, diagnostics.ToEquatableArray());
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var hyperparameterSymbols = CollectHyperparameters(type);
+        var constructor = FindConstructor(type, hyperparameterSymbols);
+        var hyperparameters = new List<HyperparameterModel>();
+        foreach (var (member, memberType) in hyperparameterSymbols)
+        {
+            var memberLocation = member.Locations.FirstOrDefault() ?? location;
+            if (!IsSupported(memberType, out var kind, out var enumType))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedHyperparameterType, memberLocation,
+                    member.Name, memberType.ToDisplayString()));
+                continue;
+            }
+            var parameter = constructor?.Parameters.FirstOrDefault(p => NameMatches(p.Name, member.Name));
+            hyperparameters.Add(new HyperparameterModel(
+                member.Name,
+                memberType.ToDisplayString(TypeFormat),
+                kind,
+                enumType,
+                IsNullable(memberType),
+                parameter is { HasExplicitDefaultValue: true } ? Literal(parameter.ExplicitDefaultValue, memberType) : null,
+                Summary(member, cancellationToken)));
+        }
+
+        var byName = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (member, _) in hyperparameterSymbols)
+        {
+            if (byName.TryGetValue(member.Name, out var other))
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateHyperparameter,
+                    member.Locations.FirstOrDefault() ?? location, other, member.Name));
+            else
+                byName[member.Name] = member.Name;
+        }
+
+        bool baseIsGenerated = type.BaseType is { } baseType && HasAttribute(baseType, LightningModuleAttribute);
+        if (!type.IsAbstract && constructor is null)
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoMatchingConstructor, location, type.Name,
+                hyperparameterSymbols.Count == 0 ? "none" : string.Join(", ", hyperparameterSymbols.Select(h => h.Member.Name))));
+        if (diagnostics.Count > 0) return new Result(null, diagnostics.ToEquatableArray());
+
+        var arguments = constructor is null
+            ? EquatableArray<ConstructorArgument>.Empty
+            : constructor.Parameters
+                .Select(p => new ConstructorArgument(p.Name, hyperparameterSymbols.Select(h => h.Member.Name).FirstOrDefault(n => NameMatches(p.Name, n))))
+                .ToEquatableArray();
+
+        var ns = type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString();
+        var model = new ModuleModel(
+            ns,
+            type.Name,
+            type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
+            FileName(type),
+            containingTypes.ToEquatableArray(),
+            type.IsAbstract,
+            baseIsGenerated,
+            hyperparameters.ToEquatableArray(),
+            CollectComponents(type).ToEquatableArray(),
+            arguments,
+            constructor is not null);
+        return new Result(model, EquatableArray<DiagnosticInfo>.Empty);
+    }
+
+    private static string FileName(INamedTypeSymbol type)
+    {
+        var name = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat).Replace("global::", "");
+        return name.Replace('<', '[').Replace('>', ']') + ".LitGen.g.cs";
+    }
+
+    /// <summary>[Hyperparameter] members of the class and its bases, base classes first.</summary>
+    private static List<(ISymbol Member, ITypeSymbol Type)> CollectHyperparameters(INamedTypeSymbol type)
+    {
+        var chain = new List<INamedTypeSymbol>();
+        for (var current = type; current is not null && current.SpecialType != SpecialType.System_Object; current = current.BaseType)
+            chain.Insert(0, current);
+        var result = new List<(ISymbol, ITypeSymbol)>();
+        foreach (var declaring in chain)
+        {
+            foreach (var member in declaring.GetMembers())
+            {
+                if (member.IsStatic || !HasAttribute(member, HyperparameterAttribute)) continue;
+                switch (member)
+                {
+                    case IPropertySymbol property: result.Add((property, property.Type)); break;
+                    case IFieldSymbol field: result.Add((field, field.Type)); break;
+                }
+            }
+        }
+        return result;
+    }
+
+    /// <summary>The constructor that takes every hyperparameter (extra parameters must be optional); the one with the fewest extras wins.</summary>
+    private static IMethodSymbol? FindConstructor(INamedTypeSymbol type, List<(ISymbol Member, ITypeSymbol Type)> hyperparameters)
+    {
+        return type.InstanceConstructors
+            .Where(c => c.DeclaredAccessibility is Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal)
+            .Where(c => hyperparameters.All(h => c.Parameters.Any(p => NameMatches(p.Name, h.Member.Name)
+                && SymbolEqualityComparer.Default.Equals(p.Type.WithNullableAnnotation(NullableAnnotation.None), h.Type.WithNullableAnnotation(NullableAnnotation.None)))))
+            .Where(c => c.Parameters.All(p => p.IsOptional || hyperparameters.Any(h => NameMatches(p.Name, h.Member.Name))))
+            .OrderBy(c => c.Parameters.Length)
+            .FirstOrDefault();
+    }
+
+    private static IEnumerable<ComponentModel> CollectComponents(INamedTypeSymbol type)
+    {
+        foreach (var member in type.GetMembers())
+        {
+            if (member.IsStatic) continue;
+            ITypeSymbol? memberType = member switch
+            {
+                IFieldSymbol { IsImplicitlyDeclared: false, IsConst: false } field => field.Type,
+                IPropertySymbol { IsIndexer: false } property when IsAutoProperty(property) => property.Type,
+                _ => null,
+            };
+            if (memberType is null) continue;
+            if (DerivesFrom(memberType, TorchParameter)) yield return new ComponentModel(member.Name, ComponentKind.Parameter);
+            else if (DerivesFrom(memberType, TorchModule)) yield return new ComponentModel(member.Name, ComponentKind.Module);
+        }
+    }
+
+    private static bool IsAutoProperty(IPropertySymbol property)
+        => property.ContainingType.GetMembers().OfType<IFieldSymbol>().Any(f => SymbolEqualityComparer.Default.Equals(f.AssociatedSymbol, property));
+
+    private static bool IsSupported(ITypeSymbol type, out ValueKind kind, out string? enumType)
+    {
+        kind = ValueKind.Primitive;
+        enumType = null;
+        var underlying = type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable
+            ? nullable.TypeArguments[0]
+            : type;
+        if (underlying.TypeKind == TypeKind.Enum)
+        {
+            kind = ValueKind.Enum;
+            enumType = underlying.WithNullableAnnotation(NullableAnnotation.None).ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+            return true;
+        }
+        return underlying.SpecialType is SpecialType.System_Boolean or SpecialType.System_Byte or SpecialType.System_SByte
+            or SpecialType.System_Int16 or SpecialType.System_UInt16 or SpecialType.System_Int32 or SpecialType.System_UInt32
+            or SpecialType.System_Int64 or SpecialType.System_UInt64 or SpecialType.System_Single or SpecialType.System_Double
+            or SpecialType.System_Decimal or SpecialType.System_String;
+    }
+
+    private static bool IsNullable(ITypeSymbol type)
+        => type.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T
+           || (type.IsReferenceType && type.NullableAnnotation == NullableAnnotation.Annotated);
+
+    private static string Literal(object? value, ITypeSymbol type)
+    {
+        if (value is null) return "null";
+        var underlying = type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable ? nullable.TypeArguments[0] : type;
+        if (underlying.TypeKind == TypeKind.Enum)
+        {
+            var member = underlying.GetMembers().OfType<IFieldSymbol>().FirstOrDefault(f => f.HasConstantValue && Equals(f.ConstantValue, value));
+            var enumName = underlying.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+            return member is not null
+                ? $"{enumName}.{member.Name}"
+                : $"({enumName})({Convert.ToString(value, CultureInfo.InvariantCulture)})";
+        }
+        return value switch
+        {
+            string s => SymbolDisplay.FormatLiteral(s, quote: true),
+            bool b => b ? "true" : "false",
+            double d => double.IsNaN(d) ? "double.NaN" : double.IsPositiveInfinity(d) ? "double.PositiveInfinity"
+                : double.IsNegativeInfinity(d) ? "double.NegativeInfinity" : d.ToString("R", CultureInfo.InvariantCulture) + "d",
+            float f => float.IsNaN(f) ? "float.NaN" : float.IsPositiveInfinity(f) ? "float.PositiveInfinity"
+                : float.IsNegativeInfinity(f) ? "float.NegativeInfinity" : f.ToString("R", CultureInfo.InvariantCulture) + "f",
+            decimal m => m.ToString(CultureInfo.InvariantCulture) + "m",
+            int i => i.ToString(CultureInfo.InvariantCulture),
+            long l => l.ToString(CultureInfo.InvariantCulture) + "L",
+            ulong ul => ul.ToString(CultureInfo.InvariantCulture) + "UL",
+            uint ui => ui.ToString(CultureInfo.InvariantCulture) + "U",
+            _ => $"({type.WithNullableAnnotation(NullableAnnotation.None).ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat).TrimEnd('?')})" +
+                 Convert.ToString(value, CultureInfo.InvariantCulture),
+        };
+    }
+
+    private static string? Summary(ISymbol member, CancellationToken cancellationToken)
+    {
+        var xml = member.GetDocumentationCommentXml(cancellationToken: cancellationToken);
+        if (string.IsNullOrWhiteSpace(xml)) return null;
+        var start = xml!.IndexOf("<summary>", StringComparison.Ordinal);
+        var end = xml.IndexOf("</summary>", StringComparison.Ordinal);
+        if (start < 0 || end < start) return null;
+        var text = xml.Substring(start + 9, end - start - 9).Trim();
+        return string.Join(" ", text.Split(new[] { '\n', '\r' }, StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()));
+    }
+
+    private static bool NameMatches(string parameter, string member)
+        => string.Equals(parameter.TrimStart('_'), member.TrimStart('_'), StringComparison.OrdinalIgnoreCase);
+
+    private static bool HasAttribute(ISymbol symbol, string metadataName)
+        => symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == metadataName.Replace('+', '.'));
+
+    private static bool DerivesFrom(ITypeSymbol type, string metadataName)
+    {
+        for (var current = type as INamedTypeSymbol; current is not null; current = current.BaseType)
+        {
+            var definition = current.OriginalDefinition;
+            var name = definition.ContainingType is null
+                ? $"{definition.ContainingNamespace.ToDisplayString()}.{definition.MetadataName}"
+                : $"{ContainingName(definition)}+{definition.MetadataName}";
+            if (name == metadataName) return true;
+        }
+        return false;
+    }
+
+    private static string ContainingName(INamedTypeSymbol type)
+    {
+        var parts = new List<string>();
+        for (var current = type.ContainingType; current is not null; current = current.ContainingType) parts.Insert(0, current.MetadataName);
+        return $"{type.ContainingNamespace.ToDisplayString()}.{string.Join("+", parts)}";
+    }
+}

@@ -1,0 +1,125 @@
+using System;
+using System.Globalization;
+using System.Linq;
+using System.Text.Json.Nodes;
+
+namespace LitGen.Callbacks;
+
+/// <summary>
+/// Stops training when a monitored metric stops improving (Lightning's <c>EarlyStopping</c>): after
+/// <see cref="Patience"/> checks without an improvement of more than <see cref="MinDelta"/>, when it becomes
+/// non-finite, when it reaches <see cref="StoppingThreshold"/>, or when it passes <see cref="DivergenceThreshold"/>.
+/// </summary>
+public sealed class EarlyStopping : Callback
+{
+    /// <summary>The logged metric to watch (required).</summary>
+    public required string Monitor { get; init; }
+
+    /// <summary>The smallest change that counts as an improvement (default 0).</summary>
+    public double MinDelta { get; init; }
+
+    /// <summary>Checks without improvement before stopping (default 3).</summary>
+    public int Patience { get; init; } = 3;
+
+    /// <summary>Whether lower or higher is better.</summary>
+    public MonitorMode Mode { get; init; } = MonitorMode.Min;
+
+    /// <summary>Stop as soon as the metric is at least this good.</summary>
+    public double? StoppingThreshold { get; init; }
+
+    /// <summary>Stop as soon as the metric is worse than this.</summary>
+    public double? DivergenceThreshold { get; init; }
+
+    /// <summary>Stop when the metric becomes NaN or infinite (default true).</summary>
+    public bool CheckFinite { get; init; } = true;
+
+    /// <summary>Check at the end of each training epoch (default) rather than after each validation run.</summary>
+    public bool? CheckOnTrainEpochEnd { get; init; }
+
+    /// <summary>Checks since the last improvement.</summary>
+    public int WaitCount { get; private set; }
+
+    /// <summary>The epoch training was stopped in, or 0.</summary>
+    public int StoppedEpoch { get; private set; }
+
+    /// <summary>The best value seen.</summary>
+    public double BestScore { get; private set; } = double.NaN;
+
+    /// <summary>Why training was stopped, once it was.</summary>
+    public string? StoppingReason { get; private set; }
+
+    internal override bool IsMonitoring => true;
+
+    /// <inheritdoc />
+    public override string StateKey => $"{nameof(EarlyStopping)}{{'monitor': '{Monitor}', 'mode': '{Mode.ToString().ToLowerInvariant()}'}}";
+
+    /// <inheritdoc />
+    public override void Setup(Trainer trainer, LightningModule module, Stage stage)
+    {
+        if (string.IsNullOrEmpty(Monitor)) throw new MisconfigurationException("EarlyStopping needs a Monitor: the name of a logged metric, e.g. \"val_loss\".");
+        if (Patience < 0) throw new MisconfigurationException($"EarlyStopping.Patience must be 0 or more, got {Patience}.");
+        if (double.IsNaN(BestScore)) BestScore = Mode == MonitorMode.Min ? double.PositiveInfinity : double.NegativeInfinity;
+    }
+
+    /// <inheritdoc />
+    public override void OnTrainEpochEnd(Trainer trainer, LightningModule module)
+    {
+        if (CheckOnTrainEpochEnd ?? true) Check(trainer);
+    }
+
+    /// <inheritdoc />
+    public override void OnValidationEnd(Trainer trainer, LightningModule module)
+    {
+        if (CheckOnTrainEpochEnd == false && !trainer.SanityChecking) Check(trainer);
+    }
+
+    /// <inheritdoc />
+    public override JsonObject StateDict() => new()
+    {
+        ["wait_count"] = WaitCount,
+        ["stopped_epoch"] = StoppedEpoch,
+        ["best_score"] = BestScore,
+        ["patience"] = Patience,
+    };
+
+    private void Check(Trainer trainer)
+    {
+        var metrics = trainer.CallbackMetrics;
+        if (!metrics.TryGetValue(Monitor, out var current))
+            throw new MisconfigurationException(
+                $"Early stopping conditioned on metric '{Monitor}', which is not available. Available metrics: [{string.Join(", ", metrics.Keys.Order())}]. " +
+                "Log it, or change EarlyStopping.Monitor.");
+
+        var (stop, reason) = Evaluate(current);
+        if (!stop) return;
+        trainer.ShouldStop = true;
+        StoppedEpoch = trainer.CurrentEpoch;
+        StoppingReason = reason;
+        Console.WriteLine($"EarlyStopping: {reason}");
+    }
+
+    private (bool Stop, string? Reason) Evaluate(double current)
+    {
+        string F(double v) => v.ToString("0.000", CultureInfo.InvariantCulture);
+        bool Better(double a, double b) => Mode == MonitorMode.Min ? a < b : a > b;
+
+        if (CheckFinite && !double.IsFinite(current))
+            return (true, $"Monitored metric {Monitor} = {current.ToString(CultureInfo.InvariantCulture)} is not finite. Previous best value was {F(BestScore)}. Signaling Trainer to stop.");
+        if (StoppingThreshold is double threshold && Better(current, threshold))
+            return (true, $"Stopping threshold reached: {Monitor} = {F(current)} {(Mode == MonitorMode.Min ? "<" : ">")} {F(threshold)}. Signaling Trainer to stop.");
+        if (DivergenceThreshold is double divergence && Better(-current, -divergence))
+            return (true, $"Divergence threshold reached: {Monitor} = {F(current)} {(Mode == MonitorMode.Min ? ">" : "<")} {F(divergence)}. Signaling Trainer to stop.");
+
+        double delta = Math.Abs(MinDelta);
+        if (Better(Mode == MonitorMode.Min ? current + delta : current - delta, BestScore))
+        {
+            BestScore = current;
+            WaitCount = 0;
+            return (false, null);
+        }
+        WaitCount++;
+        return WaitCount >= Patience
+            ? (true, $"Monitored metric {Monitor} did not improve in the last {WaitCount} records. Best score: {F(BestScore)}. Signaling Trainer to stop.")
+            : (false, null);
+    }
+}

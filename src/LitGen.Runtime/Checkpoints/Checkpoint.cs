@@ -1,0 +1,168 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text.Json.Nodes;
+using static TorchSharp.torch;
+
+namespace LitGen.Checkpoints;
+
+/// <summary>
+/// The content of one <c>.ckpt</c> file: a safetensors file whose tensors are the module's state dict (plus
+/// <c>litgen.*</c> entries for optimizer state) and whose metadata holds everything else as JSON text.
+/// Loading never executes code from the file; a truncated, corrupt or foreign file is rejected with its path.
+/// </summary>
+public sealed class Checkpoint : IDisposable
+{
+    internal const string OptimizerStatePrefix = "litgen.optimizer_states.";
+
+    /// <summary>The LitGen version that wrote the checkpoint.</summary>
+    public string LitGenVersion { get; init; } = CheckpointMetadata.CurrentLitGenVersion;
+
+    /// <summary>The full name of the module type (e.g. <c>MyApp.LitClassifier</c>).</summary>
+    public required string ModuleType { get; init; }
+
+    /// <summary>The epoch the checkpoint was taken in (0-based, as Lightning's <c>epoch</c> key).</summary>
+    public int Epoch { get; init; }
+
+    /// <summary>Optimizer steps taken when the checkpoint was written.</summary>
+    public long GlobalStep { get; init; }
+
+    /// <summary>The trainer precision (<c>"32-true"</c>, …).</summary>
+    public string Precision { get; init; } = "32-true";
+
+    /// <summary>The module's hyperparameters as JSON, as written by its generated <c>HyperParameters</c> record.</summary>
+    public string HyperParametersJson { get; init; } = "{}";
+
+    /// <summary>The module's weights and buffers, on the CPU, keyed as in <c>state_dict()</c>.</summary>
+    public required IReadOnlyDictionary<string, Tensor> StateDict { get; init; }
+
+    /// <summary>Each optimizer's state in TorchSharp's <c>save_state_dict</c> format, in <c>ConfigureOptimizers</c> order.</summary>
+    public IReadOnlyList<byte[]> OptimizerStates { get; init; } = [];
+
+    /// <summary>Callback states keyed by <c>Callback.StateKey</c>.</summary>
+    public JsonObject CallbackStates { get; init; } = new();
+
+    /// <summary>User entries: add to it in <c>OnSaveCheckpoint</c>, read them in <c>OnLoadCheckpoint</c>.</summary>
+    public JsonObject Extra { get; init; } = new();
+
+    /// <summary>The file this checkpoint was read from, when it was read from one.</summary>
+    public string? SourcePath { get; private init; }
+
+    /// <summary>Writes the checkpoint to <paramref name="path"/> atomically: a temporary file in the same folder, then a rename.</summary>
+    public void Save(string path)
+    {
+        var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
+        Directory.CreateDirectory(directory);
+
+        var tensors = new Dictionary<string, Tensor>(StateDict.Count + OptimizerStates.Count, StringComparer.Ordinal);
+        foreach (var (key, value) in StateDict)
+        {
+            if (key.StartsWith("litgen.", StringComparison.Ordinal))
+                throw new InvalidOperationException($"State dict key '{key}' uses the prefix reserved for LitGen's own entries; rename the field.");
+            tensors[key] = value;
+        }
+        var owned = new List<Tensor>();
+        try
+        {
+            for (int i = 0; i < OptimizerStates.Count; i++)
+            {
+                var blob = tensor(OptimizerStates[i], ScalarType.Byte);
+                owned.Add(blob);
+                tensors[OptimizerStatePrefix + i.ToString(CultureInfo.InvariantCulture)] = blob;
+            }
+
+            var temporary = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+            try
+            {
+                using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                {
+                    SafetensorsFile.Write(stream, tensors, CheckpointMetadata.Write(this));
+                    stream.Flush(flushToDisk: true);
+                }
+                File.Move(temporary, path, overwrite: true);
+            }
+            finally
+            {
+                if (File.Exists(temporary)) File.Delete(temporary);
+            }
+        }
+        finally
+        {
+            foreach (var tensor in owned) tensor.Dispose();
+        }
+    }
+
+    /// <summary>Reads and verifies a checkpoint file.</summary>
+    /// <exception cref="InvalidCheckpointException">The file is truncated, corrupt or not a LitGen checkpoint.</exception>
+    public static Checkpoint Load(string path)
+    {
+        var (tensors, metadata) = SafetensorsFile.Read(path);
+        try
+        {
+            var optimizerStates = tensors.Keys
+                .Where(k => k.StartsWith(OptimizerStatePrefix, StringComparison.Ordinal))
+                .OrderBy(k => int.Parse(k.AsSpan(OptimizerStatePrefix.Length), CultureInfo.InvariantCulture))
+                .Select(k => tensors[k].bytes.ToArray())
+                .ToArray();
+            foreach (var key in tensors.Keys.Where(k => k.StartsWith("litgen.", StringComparison.Ordinal)).ToArray())
+            {
+                tensors[key].Dispose();
+                tensors.Remove(key);
+            }
+            var header = CheckpointMetadata.Read(path, metadata);
+            return new Checkpoint
+            {
+                LitGenVersion = header.LitGenVersion,
+                ModuleType = header.ModuleType,
+                Epoch = header.Epoch,
+                GlobalStep = header.GlobalStep,
+                Precision = header.Precision,
+                HyperParametersJson = header.HyperParametersJson,
+                CallbackStates = header.CallbackStates,
+                Extra = header.Extra,
+                StateDict = tensors,
+                OptimizerStates = optimizerStates,
+                SourcePath = path,
+            };
+        }
+        catch (Exception e) when (e is FormatException or System.Text.Json.JsonException or OverflowException)
+        {
+            foreach (var tensor in tensors.Values) tensor.Dispose();
+            throw new InvalidCheckpointException(path, "its metadata is malformed: " + e.Message, e);
+        }
+    }
+
+    /// <summary>Throws unless this checkpoint was written for a module of type <paramref name="moduleType"/>.</summary>
+    public void EnsureModuleType(Type moduleType)
+    {
+        if (ModuleType != moduleType.FullName)
+            throw new InvalidCheckpointException(SourcePath ?? "(in memory)",
+                $"it was written for module type '{ModuleType}', not '{moduleType.FullName}'. Load it with {ModuleType.Split('.').Last()}.LoadFromCheckpoint.");
+    }
+
+    /// <summary>
+    /// Parses <see cref="HyperParametersJson"/> with a generated <c>HyperParameters.FromJson</c>; a malformed entry is
+    /// reported as an invalid checkpoint.
+    /// </summary>
+    public T ReadHyperparameters<T>(Func<string, T> fromJson)
+    {
+        ArgumentNullException.ThrowIfNull(fromJson);
+        try
+        {
+            return fromJson(HyperParametersJson);
+        }
+        catch (Exception e) when (e is FormatException or System.Text.Json.JsonException)
+        {
+            throw new InvalidCheckpointException(SourcePath ?? "(in memory)", "its hyperparameters cannot be read: " + e.Message, e);
+        }
+    }
+
+    /// <summary>Frees the tensors of <see cref="StateDict"/> when the checkpoint was read from a file.</summary>
+    public void Dispose()
+    {
+        if (SourcePath is null) return;
+        foreach (var tensor in StateDict.Values) tensor.Dispose();
+    }
+}

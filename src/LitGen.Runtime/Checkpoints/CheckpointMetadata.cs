@@ -1,0 +1,73 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Reflection;
+using System.Text.Json.Nodes;
+
+namespace LitGen.Checkpoints;
+
+/// <summary>The string metadata of a checkpoint file: format markers, counters and JSON documents.</summary>
+internal static class CheckpointMetadata
+{
+    public const string FormatName = "litgen-checkpoint";
+    public const int FormatVersion = 1;
+
+    public static readonly string CurrentLitGenVersion =
+        typeof(CheckpointMetadata).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    private const string Format = "format";
+    private const string Version = "format_version";
+    private const string LitGen = "litgen_version";
+    private const string ModuleType = "module_type";
+    private const string Epoch = "epoch";
+    private const string GlobalStep = "global_step";
+    private const string Precision = "precision";
+    private const string HyperParameters = "hyper_parameters";
+    private const string Callbacks = "callbacks";
+    private const string Extra = "extra";
+
+    public sealed record Header(string LitGenVersion, string ModuleType, int Epoch, long GlobalStep, string Precision,
+        string HyperParametersJson, JsonObject CallbackStates, JsonObject Extra);
+
+    public static Dictionary<string, string> Write(Checkpoint checkpoint) => new()
+    {
+        [Format] = FormatName,
+        [Version] = FormatVersion.ToString(CultureInfo.InvariantCulture),
+        [LitGen] = checkpoint.LitGenVersion,
+        [ModuleType] = checkpoint.ModuleType,
+        [Epoch] = checkpoint.Epoch.ToString(CultureInfo.InvariantCulture),
+        [GlobalStep] = checkpoint.GlobalStep.ToString(CultureInfo.InvariantCulture),
+        [Precision] = checkpoint.Precision,
+        [HyperParameters] = checkpoint.HyperParametersJson,
+        [Callbacks] = checkpoint.CallbackStates.ToJsonString(),
+        [Extra] = checkpoint.Extra.ToJsonString(),
+    };
+
+    public static void EnsureLitGenFormat(string path, IReadOnlyDictionary<string, string> metadata)
+    {
+        if (metadata.GetValueOrDefault(Format) != FormatName)
+            throw new InvalidCheckpointException(path, "it is a safetensors file without LitGen checkpoint metadata (a foreign file).");
+        if (!int.TryParse(metadata.GetValueOrDefault(Version), NumberStyles.None, CultureInfo.InvariantCulture, out var version))
+            throw new InvalidCheckpointException(path, "its format version is missing.");
+        if (version > FormatVersion)
+            throw new InvalidCheckpointException(path, $"it uses checkpoint format {version}, newer than this LitGen ({CurrentLitGenVersion}) reads ({FormatVersion}); upgrade LitGen.");
+    }
+
+    public static Header Read(string path, IReadOnlyDictionary<string, string> metadata)
+    {
+        string Required(string key) => metadata.TryGetValue(key, out var value)
+            ? value
+            : throw new InvalidCheckpointException(path, $"its metadata lacks '{key}'.");
+        JsonObject Object(string key) => JsonNode.Parse(Required(key)) as JsonObject
+            ?? throw new InvalidCheckpointException(path, $"its metadata entry '{key}' is not a JSON object.");
+
+        return new Header(
+            Required(LitGen),
+            Required(ModuleType),
+            int.Parse(Required(Epoch), CultureInfo.InvariantCulture),
+            long.Parse(Required(GlobalStep), CultureInfo.InvariantCulture),
+            Required(Precision),
+            Required(HyperParameters),
+            Object(Callbacks),
+            Object(Extra));
+    }
+}

@@ -1,0 +1,47 @@
+using System.ComponentModel;
+using TorchSharp;
+using System.Linq;
+using LitGen.Checkpoints;
+using static TorchSharp.torch;
+
+namespace LitGen;
+
+public abstract partial class LightningModule
+{
+    /// <summary>
+    /// Loads a checkpoint's weights into this module: <see cref="OnLoadCheckpoint"/>, then the state dict
+    /// (every key must match when <paramref name="strict"/>), then a move to <paramref name="mapLocation"/>.
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected internal void LoadCheckpointState(Checkpoint checkpoint, Device? mapLocation, bool strict)
+    {
+        EnsureComponentsRegistered();
+        OnLoadCheckpoint(checkpoint);
+        var path = checkpoint.SourcePath ?? "(in memory)";
+        var own = state_dict();
+        var missing = own.Keys.Where(k => !checkpoint.StateDict.ContainsKey(k)).ToList();
+        var unexpected = checkpoint.StateDict.Keys.Where(k => !own.ContainsKey(k)).ToList();
+        if (strict && (missing.Count > 0 || unexpected.Count > 0))
+            throw new InvalidCheckpointException(path,
+                $"its weights do not match {GetType().Name}: missing [{string.Join(", ", missing)}], unexpected [{string.Join(", ", unexpected)}]. " +
+                "Check the hyperparameters that shape the layers, or pass strict: false to load only the matching weights.");
+
+        foreach (var (key, target) in own)
+        {
+            if (!checkpoint.StateDict.TryGetValue(key, out var source)) continue;
+            if (!source.shape.SequenceEqual(target.shape))
+                throw new InvalidCheckpointException(path,
+                    $"weight '{key}' has shape [{string.Join(", ", source.shape)}] but {GetType().Name} expects [{string.Join(", ", target.shape)}].");
+        }
+        using (no_grad())
+        {
+            foreach (var (key, target) in own)
+                if (checkpoint.StateDict.TryGetValue(key, out var source)) target.copy_(source);
+        }
+        if (mapLocation is not null)
+        {
+            this.to(mapLocation);
+            Device = mapLocation;
+        }
+    }
+}

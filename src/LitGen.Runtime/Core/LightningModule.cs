@@ -1,0 +1,133 @@
+using System;
+using System.Collections.Generic;
+using System.ComponentModel;
+using LitGen.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LitGen;
+
+/// <summary>
+/// The non-generic base of every LitGen module: what callbacks and loggers see. User modules derive from
+/// <see cref="LightningModule{TBatch}"/> and are marked <see cref="LightningModuleAttribute"/>.
+/// </summary>
+public abstract partial class LightningModule : nn.Module
+{
+    private bool componentsRegistered;
+
+    /// <summary>Creates the module; its components are registered by generated code before first use.</summary>
+    protected LightningModule() : base(nameof(LightningModule))
+    {
+    }
+
+    /// <summary>The trainer running this module, or null outside <c>Fit</c>/<c>Validate</c>/<c>Test</c>/<c>Predict</c>.</summary>
+    public Trainer? Trainer { get; internal set; }
+
+    /// <summary>The number of completed training epochs (Lightning's <c>current_epoch</c>).</summary>
+    public int CurrentEpoch => Trainer?.CurrentEpoch ?? 0;
+
+    /// <summary>The number of optimizer steps taken so far.</summary>
+    public long GlobalStep => Trainer?.GlobalStep ?? 0;
+
+    /// <summary>The device the trainer placed this module on.</summary>
+    public Device Device { get; internal set; } = CPU;
+
+    /// <summary>The rank of this process among all processes; LitGen runs one process, so it is 0.</summary>
+    public int GlobalRank => 0;
+
+    /// <summary>The rank of this process on its node; LitGen runs one process, so it is 0.</summary>
+    public int LocalRank => 0;
+
+    /// <summary>The precision the trainer runs this module in, as in Lightning (<c>"32-true"</c>, <c>"bf16-true"</c>, …).</summary>
+    public string Precision => Trainer?.Options.Precision ?? PrecisionSettings.Default;
+
+    /// <summary>The current hyperparameter values, as generated for this class.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected internal abstract IHyperparameters CurrentHyperparameters { get; }
+
+    /// <summary>Registers the module's submodules and parameters with TorchSharp; generated from its fields.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected internal abstract void RegisterGeneratedComponents();
+
+    /// <summary>Registers the module's components once, through the generated registration (never by reflection).</summary>
+    public void EnsureComponentsRegistered()
+    {
+        if (componentsRegistered) return;
+        componentsRegistered = true;
+        RegisterGeneratedComponents();
+    }
+
+    /// <summary>Routes TorchSharp's reflection-based registration to the generated one.</summary>
+    protected sealed override void RegisterComponents() => EnsureComponentsRegistered();
+
+    /// <inheritdoc />
+    public override IEnumerable<(string name, Parameter parameter)> named_parameters(bool recurse = true)
+    {
+        EnsureComponentsRegistered();
+        return base.named_parameters(recurse);
+    }
+
+    /// <inheritdoc />
+    public override IEnumerable<Parameter> parameters(bool recurse = true)
+    {
+        EnsureComponentsRegistered();
+        return base.parameters(recurse);
+    }
+
+    /// <inheritdoc />
+    public override IEnumerable<(string name, Tensor buffer)> named_buffers(bool recurse = true, bool include_nonpersistent = true)
+    {
+        EnsureComponentsRegistered();
+        return base.named_buffers(recurse, include_nonpersistent);
+    }
+
+    /// <inheritdoc />
+    public override IEnumerable<Tensor> buffers(bool recurse = true, bool include_nonpersistent = true)
+    {
+        EnsureComponentsRegistered();
+        return base.buffers(recurse, include_nonpersistent);
+    }
+
+    /// <inheritdoc />
+    public override IEnumerable<(string name, nn.Module module)> named_children()
+    {
+        EnsureComponentsRegistered();
+        return base.named_children();
+    }
+
+    /// <inheritdoc />
+    public override IEnumerable<(string name, nn.Module module)> named_modules()
+    {
+        EnsureComponentsRegistered();
+        return base.named_modules();
+    }
+
+    /// <inheritdoc />
+    public override Dictionary<string, Tensor> state_dict(Dictionary<string, Tensor>? destination = null, string? prefix = null)
+    {
+        EnsureComponentsRegistered();
+        return base.state_dict(destination, prefix);
+    }
+
+    /// <inheritdoc />
+    public override (IList<string> missing_keys, IList<string> unexpected_keyes) load_state_dict(Dictionary<string, Tensor> source, bool strict = true, IList<string>? skip = null)
+    {
+        EnsureComponentsRegistered();
+        return base.load_state_dict(source, strict, skip);
+    }
+
+    /// <summary>Turns off gradients for every parameter and puts the module in evaluation mode.</summary>
+    public void Freeze()
+    {
+        foreach (var parameter in parameters()) parameter.requires_grad = false;
+        eval();
+    }
+
+    /// <summary>Turns gradients back on for every parameter and puts the module in training mode.</summary>
+    public void Unfreeze()
+    {
+        foreach (var parameter in parameters()) parameter.requires_grad = true;
+        train();
+    }
+}

@@ -1,0 +1,71 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+
+namespace LitGen.Loggers;
+
+/// <summary>
+/// Receives hyperparameters and metrics from the trainer (Lightning's <c>Logger</c>). Loggers write under
+/// <c>{SaveDir}/{Name}/version_{Version}/</c>, taking the next free version number unless one is given.
+/// </summary>
+public abstract class Logger
+{
+    private readonly int? requestedVersion;
+    private int? resolvedVersion;
+
+    /// <summary>Creates a logger writing under <paramref name="saveDir"/>/<paramref name="name"/>.</summary>
+    protected Logger(string saveDir, string name, int? version)
+    {
+        SaveDir = saveDir;
+        Name = name;
+        requestedVersion = version;
+    }
+
+    /// <summary>The root folder of this logger's runs.</summary>
+    public string SaveDir { get; }
+
+    /// <summary>The experiment name: the folder under <see cref="SaveDir"/>.</summary>
+    public string Name { get; }
+
+    /// <summary>The run's version: the given one, or one more than the highest <c>version_N</c> folder present.</summary>
+    public int Version => resolvedVersion ??= requestedVersion ?? NextFreeVersion(Path.Combine(SaveDir, Name));
+
+    /// <summary>The run folder, <c>{SaveDir}/{Name}/version_{Version}</c>; created on first use.</summary>
+    public string LogDir
+    {
+        get
+        {
+            var directory = Path.Combine(SaveDir, Name, "version_" + Version.ToString(CultureInfo.InvariantCulture));
+            Directory.CreateDirectory(directory);
+            return directory;
+        }
+    }
+
+    /// <summary>Records the hyperparameters of the run.</summary>
+    public abstract void LogHyperparams(IHyperparameters hyperparameters);
+
+    /// <summary>Records metric values at a step.</summary>
+    public abstract void LogMetrics(IReadOnlyDictionary<string, double> metrics, long step);
+
+    /// <summary>Writes buffered data to disk.</summary>
+    public virtual void Save() { }
+
+    /// <summary>Closes the run; <paramref name="status"/> is <c>"success"</c> or <c>"failed"</c>.</summary>
+    public virtual void Finalize(string status) => Save();
+
+    /// <summary>Writes <c>hparams.yaml</c> into the run folder.</summary>
+    protected void WriteHparamsYaml(IHyperparameters hyperparameters)
+        => File.WriteAllText(Path.Combine(LogDir, "hparams.yaml"), hyperparameters.ToYaml());
+
+    private static int NextFreeVersion(string root)
+    {
+        if (!Directory.Exists(root)) return 0;
+        var versions = Directory.GetDirectories(root, "version_*")
+            .Select(d => int.TryParse(Path.GetFileName(d).AsSpan("version_".Length), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : -1)
+            .Where(v => v >= 0)
+            .ToList();
+        return versions.Count == 0 ? 0 : versions.Max() + 1;
+    }
+}

@@ -1,0 +1,202 @@
+using System;
+using System.Collections.Generic;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LitGen.Training;
+
+/// <summary>
+/// The values logged during one loop (training, or one evaluation run): Lightning's <c>_ResultCollection</c>.
+/// Tensor values stay on their device (accumulated in place, in float64); the host reads them only when
+/// a logger, the progress bar or an epoch end asks.
+/// </summary>
+internal sealed class MetricStore : IDisposable
+{
+    private readonly Dictionary<string, LoggedMetric> metrics = new(StringComparer.Ordinal);
+    private readonly List<LoggedMetric> order = [];
+
+    /// <summary>The batch size of the batch being processed; used when <c>Log</c> gets no <c>batchSize</c>.</summary>
+    public int CurrentBatchSize { get; set; } = 1;
+
+    public bool HasStepValues { get; private set; }
+
+    public void Log(LogContext context, string name, Tensor value, bool? onStep, bool? onEpoch, bool progBar, bool logger, ReduceFx reduceFx, int? batchSize)
+    {
+        if (value.numel() != 1)
+            throw new MisconfigurationException(
+                $"Log(\"{name}\") got a tensor of shape [{string.Join(", ", value.shape)}]; only scalars can be logged. Reduce it first (e.g. .mean()).");
+        var metric = Resolve(context, name, onStep, onEpoch, progBar, logger, reduceFx);
+        metric.Update(value, batchSize ?? CurrentBatchSize);
+        HasStepValues |= metric.OnStep;
+    }
+
+    public void Log(LogContext context, string name, double value, bool? onStep, bool? onEpoch, bool progBar, bool logger, ReduceFx reduceFx, int? batchSize)
+    {
+        var metric = Resolve(context, name, onStep, onEpoch, progBar, logger, reduceFx);
+        metric.Update(value, batchSize ?? CurrentBatchSize);
+        HasStepValues |= metric.OnStep;
+    }
+
+    /// <summary>The values logged with <c>onStep</c> since the last <see cref="EndStep"/> (reads them on the host).</summary>
+    public IEnumerable<(string Name, double Value, bool ProgBar, bool Logger)> StepValues() => ReadStepValues(currentStepOnly: true);
+
+    /// <summary>The latest step value of every metric logged with <c>onStep</c> in this loop.</summary>
+    public IEnumerable<(string Name, double Value, bool ProgBar, bool Logger)> LatestStepValues() => ReadStepValues(currentStepOnly: false);
+
+    private IEnumerable<(string Name, double Value, bool ProgBar, bool Logger)> ReadStepValues(bool currentStepOnly)
+    {
+        foreach (var metric in order)
+            if (metric.OnStep && (currentStepOnly ? metric.HasStepValue : metric.HasAnyStepValue))
+                yield return (metric.OnEpoch ? metric.Name + "_step" : metric.Name, metric.ReadStepValue(), metric.ProgBar, metric.Logger);
+    }
+
+    /// <summary>Forgets which values were logged in the finished step (the epoch accumulators keep them).</summary>
+    public void EndStep()
+    {
+        if (!HasStepValues) return;
+        foreach (var metric in order) metric.HasStepValue = false;
+        HasStepValues = false;
+    }
+
+    /// <summary>The epoch values of every metric logged with <c>onEpoch</c> (reads them on the host).</summary>
+    public IEnumerable<(string Name, string LoggedName, double Value, bool ProgBar, bool Logger)> EpochValues()
+    {
+        foreach (var metric in order)
+            if (metric.OnEpoch && metric.HasEpochValue)
+                yield return (metric.Name, metric.OnStep ? metric.Name + "_epoch" : metric.Name, metric.ReadEpochValue(), metric.ProgBar, metric.Logger);
+    }
+
+    /// <summary>Forgets everything, freeing the accumulators.</summary>
+    public void Reset()
+    {
+        foreach (var metric in order) metric.Dispose();
+        metrics.Clear();
+        order.Clear();
+        HasStepValues = false;
+    }
+
+    public void Dispose() => Reset();
+
+    private LoggedMetric Resolve(LogContext context, string name, bool? onStep, bool? onEpoch, bool progBar, bool logger, ReduceFx reduceFx)
+    {
+        bool defaultStep = context == LogContext.TrainingStep;
+        bool step = onStep ?? defaultStep;
+        bool epoch = onEpoch ?? !defaultStep;
+        if (!step && !epoch)
+            throw new MisconfigurationException($"Log(\"{name}\", onStep: false, onEpoch: false) logs nothing; set onStep or onEpoch to true.");
+
+        if (metrics.TryGetValue(name, out var existing))
+        {
+            if (existing.OnStep != step || existing.OnEpoch != epoch || existing.ReduceFx != reduceFx || existing.ProgBar != progBar || existing.Logger != logger)
+                throw new MisconfigurationException(
+                    $"Log(\"{name}\") was called again with different arguments in the same loop; log each name with one set of onStep/onEpoch/progBar/logger/reduceFx.");
+            return existing;
+        }
+        var metric = new LoggedMetric(name, step, epoch, progBar, logger, reduceFx);
+        metrics.Add(name, metric);
+        order.Add(metric);
+        return metric;
+    }
+
+    private sealed class LoggedMetric(string name, bool onStep, bool onEpoch, bool progBar, bool logger, ReduceFx reduceFx) : IDisposable
+    {
+        public string Name { get; } = name;
+        public bool OnStep { get; } = onStep;
+        public bool OnEpoch { get; } = onEpoch;
+        public bool ProgBar { get; } = progBar;
+        public bool Logger { get; } = logger;
+        public ReduceFx ReduceFx { get; } = reduceFx;
+        public bool HasStepValue { get; set; }
+        public bool HasAnyStepValue => deviceStep is not null || hostStepSet;
+        public bool HasEpochValue => deviceAccumulator is not null || hostCount > 0;
+
+        // The latest step value: a device scalar when logged as a tensor, else a host double.
+        private Tensor? deviceStep;
+        private double hostStep;
+        private bool stepOnDevice;
+        private bool hostStepSet;
+
+        // The epoch reduction: device part and host part are combined on read.
+        private Tensor? deviceAccumulator;
+        private double hostAccumulator;
+        private int hostCount;
+        private double weight;
+
+        public void Update(Tensor value, int batchSize)
+        {
+            var detached = value.detach();
+            if (OnStep)
+            {
+                if (deviceStep is null) deviceStep = Persist(detached);
+                else deviceStep.copy_(detached);
+                stepOnDevice = true;
+                HasStepValue = true;
+            }
+            if (!OnEpoch) return;
+            if (deviceAccumulator is null)
+            {
+                deviceAccumulator = ReduceFx is ReduceFx.Mean or ReduceFx.Sum
+                    ? Persist(detached.mul(ReduceFx == ReduceFx.Mean ? batchSize : 1))
+                    : Persist(detached);
+            }
+            else
+            {
+                switch (ReduceFx)
+                {
+                    case ReduceFx.Mean: deviceAccumulator.add_(detached, alpha: batchSize); break;
+                    case ReduceFx.Sum: deviceAccumulator.add_(detached); break;
+                    case ReduceFx.Max: deviceAccumulator.copy_(torch.maximum(deviceAccumulator, detached)); break;
+                    case ReduceFx.Min: deviceAccumulator.copy_(torch.minimum(deviceAccumulator, detached)); break;
+                }
+            }
+            weight += batchSize;
+        }
+
+        public void Update(double value, int batchSize)
+        {
+            if (OnStep)
+            {
+                hostStep = value;
+                hostStepSet = true;
+                stepOnDevice = false;
+                HasStepValue = true;
+            }
+            if (!OnEpoch) return;
+            hostAccumulator = hostCount == 0
+                ? ReduceFx == ReduceFx.Mean ? value * batchSize : value
+                : ReduceFx switch
+                {
+                    ReduceFx.Mean => hostAccumulator + value * batchSize,
+                    ReduceFx.Sum => hostAccumulator + value,
+                    ReduceFx.Max => Math.Max(hostAccumulator, value),
+                    _ => Math.Min(hostAccumulator, value),
+                };
+            hostCount++;
+            weight += batchSize;
+        }
+
+        public double ReadStepValue() => stepOnDevice ? deviceStep!.item<double>() : hostStep;
+
+        public double ReadEpochValue()
+        {
+            bool hasDevice = deviceAccumulator is not null, hasHost = hostCount > 0;
+            double device = hasDevice ? deviceAccumulator!.item<double>() : 0;
+            double total = ReduceFx switch
+            {
+                ReduceFx.Max => hasDevice && hasHost ? Math.Max(device, hostAccumulator) : hasDevice ? device : hostAccumulator,
+                ReduceFx.Min => hasDevice && hasHost ? Math.Min(device, hostAccumulator) : hasDevice ? device : hostAccumulator,
+                _ => device + hostAccumulator,
+            };
+            return ReduceFx == ReduceFx.Mean ? total / weight : total;
+        }
+
+        public void Dispose()
+        {
+            deviceStep?.Dispose();
+            deviceAccumulator?.Dispose();
+        }
+
+        // Accumulators outlive the step's dispose scope, so they are detached from it and freed by Dispose.
+        private static Tensor Persist(Tensor value) => value.to(ScalarType.Float64).clone().DetachFromDisposeScope();
+    }
+}

@@ -1,0 +1,129 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using LitGen.Callbacks;
+using LitGen.Checkpoints;
+using LitGen.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LitGen;
+
+// What every entry point shares: attaching the module, setup/teardown, exceptions, batch preparation.
+public sealed partial class Trainer
+{
+    private Stage runningStage;
+
+    private T Run<TBatch, T>(LightningModule<TBatch> model, Stage stage, Func<T> body)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        module = model;
+        runningStage = stage;
+        model.Trainer = this;
+        model.EnsureComponentsRegistered();
+        callbacks = ResolveCallbacks(model);
+        if (Options.Seed is long seed) random.manual_seed(seed);
+        try
+        {
+            if (stage == Stage.Fit) model.PrepareData();
+            foreach (var callback in callbacks) callback.Setup(this, model, stage);
+            model.Setup(stage);
+            model.ConfigureModel();
+            MoveToDevice(model);
+
+            var result = body();
+
+            foreach (var callback in callbacks) callback.Teardown(this, model, stage);
+            model.Teardown(stage);
+            foreach (var logger in Loggers) logger.Finalize("success");
+            return result;
+        }
+        catch (Exception exception)
+        {
+            foreach (var callback in callbacks) callback.OnException(this, model, exception);
+            foreach (var logger in Loggers) logger.Finalize("failed");
+            throw;
+        }
+        finally
+        {
+            model.LogContext = LogContext.None;
+            model.ActiveMetrics = null;
+            trainMetrics?.Dispose();
+            trainMetrics = null;
+        }
+    }
+
+    private void MoveToDevice(LightningModule model)
+    {
+        var dtype = PrecisionSettings.Resolve(Options.Precision);
+        if (dtype != ScalarType.Float32) model.to(dtype);
+        model.to(Device);
+        model.Device = Device;
+    }
+
+    /// <summary>The batch hooks and precision cast between the dataloader and the step.</summary>
+    private TBatch PrepareBatch<TBatch>(LightningModule<TBatch> model, TBatch batch, int dataloaderIdx)
+    {
+        batch = model.OnBeforeBatchTransfer(batch, dataloaderIdx);
+        batch = model.TransferBatchToDevice(batch, Device, dataloaderIdx);
+        batch = model.OnAfterBatchTransfer(batch, dataloaderIdx);
+        var dtype = PrecisionSettings.Resolve(Options.Precision);
+        return dtype == ScalarType.Float32 ? batch : BatchTransfer.CastFloatingPoint(batch, dtype);
+    }
+
+    /// <summary>Loads the weights named by <paramref name="ckptPath"/> (<c>"best"</c>, <c>"last"</c> or a path) into the module.</summary>
+    private void LoadWeights(LightningModule model, string? ckptPath)
+    {
+        if (ckptPath is null) return;
+        var path = ckptPath switch
+        {
+            "best" => CheckpointCallback?.BestModelPath ?? throw new MisconfigurationException(
+                "ckptPath: \"best\" needs a ModelCheckpoint that has saved a checkpoint; run Fit with checkpointing first, or pass a path."),
+            "last" => CheckpointCallback?.LastModelPath ?? throw new MisconfigurationException(
+                "ckptPath: \"last\" needs a ModelCheckpoint with SaveLast = true that has saved; pass a path instead."),
+            _ => ckptPath,
+        };
+        var checkpoint = Checkpoint.Load(path);
+        try
+        {
+            checkpoint.EnsureModuleType(model.GetType());
+            model.LoadCheckpointState(checkpoint, mapLocation: null, strict: true);
+        }
+        finally
+        {
+            checkpoint.Dispose();
+        }
+    }
+
+    private static IEnumerable<TBatch> Require<TBatch>(IEnumerable<TBatch>? loader, Func<IEnumerable<TBatch>?> fallback, string what, string hook)
+        => loader ?? fallback() ?? throw new MisconfigurationException($"No {what} dataloader: pass one to the trainer or override {hook}.");
+
+    private static int? CountOf<TBatch>(IEnumerable<TBatch> loader) => loader switch
+    {
+        IReadOnlyCollection<TBatch> collection => collection.Count,
+        System.Collections.ICollection collection => collection.Count,
+        _ => null,
+    };
+
+    private void EachCallback(Action<Callback> hook)
+    {
+        foreach (var callback in callbacks) hook(callback);
+    }
+
+    private void EachCallback(Action<Callback> hook, bool monitoring)
+    {
+        foreach (var callback in callbacks)
+            if (callback.IsMonitoring == monitoring) hook(callback);
+    }
+
+    private static bool Overrides<TBatch>(LightningModule<TBatch> model, string method)
+    {
+        var declaring = model.GetType().GetMethod(method)?.DeclaringType;
+        return declaring is not null && declaring != typeof(LightningModule<TBatch>);
+    }
+
+    private static object Box<TBatch>(TBatch batch) => batch!;
+
+    private static IEnumerable<(string, double)> Pairs(IEnumerable<(string Name, string LoggedName, double Value, bool ProgBar, bool Logger)> values)
+        => values.Where(v => v.Logger).Select(v => (v.LoggedName, v.Value));
+}

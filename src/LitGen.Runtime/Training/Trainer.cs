@@ -1,0 +1,195 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using LitGen.Callbacks;
+using LitGen.Checkpoints;
+using LitGen.Loggers;
+using LitGen.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.optim;
+
+namespace LitGen;
+
+/// <summary>
+/// Runs a <see cref="LightningModule{TBatch}"/>: the training loop, validation, testing and prediction, with
+/// Lightning's hook order, logging, checkpointing and callbacks. The user writes no loop.
+/// </summary>
+public sealed partial class Trainer
+{
+    private readonly Dictionary<string, double> callbackMetrics = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, double> loggedMetrics = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, double> progressBarEpochMetrics = new(StringComparer.Ordinal);
+    private IReadOnlyList<Callback> callbacks = [];
+    private LightningModule? module;
+    private IReadOnlyList<Optimizer> optimizers = [];
+    private IReadOnlyList<LrSchedulerConfig> schedulers = [];
+    private MetricStore? trainMetrics;
+
+    /// <summary>Creates a trainer; loggers are set up here so that <see cref="LogDir"/> is known before <c>Fit</c>.</summary>
+    public Trainer(TrainerOptions? options = null)
+    {
+        Options = options ?? new TrainerOptions();
+        PrecisionSettings.Resolve(Options.Precision);
+        Device = ResolveDevice(Options.Accelerator);
+        if (Options.LogEveryNSteps < 1)
+            throw new MisconfigurationException($"LogEveryNSteps must be 1 or more, got {Options.LogEveryNSteps}.");
+        if (Options.MaxEpochs is < -1)
+            throw new MisconfigurationException($"MaxEpochs must be -1 (no limit) or more, got {Options.MaxEpochs}.");
+        if (Options.NumSanityValSteps < -1)
+            throw new MisconfigurationException($"NumSanityValSteps must be -1 (all), 0 or more, got {Options.NumSanityValSteps}.");
+        if (!Options.EnableCheckpointing && Options.Callbacks.OfType<ModelCheckpoint>().Any())
+            throw new MisconfigurationException("EnableCheckpointing is false but a ModelCheckpoint callback was passed; remove one of them.");
+        Loggers = CreateLoggers(Options);
+    }
+
+    /// <summary>The options this trainer was created with.</summary>
+    public TrainerOptions Options { get; }
+
+    /// <summary>The device modules and batches are moved to.</summary>
+    public Device Device { get; }
+
+    /// <summary>The loggers receiving metrics.</summary>
+    public IReadOnlyList<Logger> Loggers { get; }
+
+    /// <summary>The callbacks of the current (or last) run, in the order they are called.</summary>
+    public IReadOnlyList<Callback> Callbacks => callbacks;
+
+    /// <summary>The first <see cref="ModelCheckpoint"/> of the run, if any.</summary>
+    public ModelCheckpoint? CheckpointCallback => callbacks.OfType<ModelCheckpoint>().FirstOrDefault();
+
+    /// <summary>The first <see cref="EarlyStopping"/> of the run, if any.</summary>
+    public EarlyStopping? EarlyStoppingCallback => callbacks.OfType<EarlyStopping>().FirstOrDefault();
+
+    /// <summary>The number of completed training epochs.</summary>
+    public int CurrentEpoch { get; private set; }
+
+    /// <summary>The number of optimizer steps taken.</summary>
+    public long GlobalStep { get; private set; }
+
+    /// <summary>Set to true (by a callback or the module) to stop training at the end of the current batch.</summary>
+    public bool ShouldStop { get; set; }
+
+    /// <summary>True while the sanity-check validation run is in progress.</summary>
+    public bool SanityChecking { get; private set; }
+
+    /// <summary>The run folder of the first logger, or the default root folder when there is no logger.</summary>
+    public string LogDir => Loggers.Count > 0 ? Loggers[0].LogDir : DefaultRootDir;
+
+    /// <summary>The root for logs and checkpoints.</summary>
+    public string DefaultRootDir => Options.DefaultRootDir ?? Directory.GetCurrentDirectory();
+
+    /// <summary>
+    /// The latest value of every logged metric: epoch values from the last completed epoch or evaluation, and the current
+    /// step values of the training loop. Reading it copies step values to the host.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> CallbackMetrics
+    {
+        get
+        {
+            var metrics = new Dictionary<string, double>(callbackMetrics, StringComparer.Ordinal);
+            if (trainMetrics is not null)
+                foreach (var (name, value, _, _) in trainMetrics.LatestStepValues()) metrics[name] = value;
+            return metrics;
+        }
+    }
+
+    /// <summary>The values last sent to the loggers.</summary>
+    public IReadOnlyDictionary<string, double> LoggedMetrics => loggedMetrics;
+
+    /// <summary>The metrics logged with <c>progBar: true</c>: current step values and last epoch values.</summary>
+    public IReadOnlyDictionary<string, double> ProgressBarMetrics
+    {
+        get
+        {
+            var metrics = new Dictionary<string, double>(progressBarEpochMetrics, StringComparer.Ordinal);
+            if (trainMetrics is not null)
+                foreach (var (name, value, progBar, _) in trainMetrics.LatestStepValues())
+                    if (progBar) metrics[name] = value;
+            return metrics;
+        }
+    }
+
+    /// <summary>The number of batches in the training dataloader when it is a collection, else null.</summary>
+    public int? NumTrainingBatches { get; private set; }
+
+    /// <summary>The epoch limit in force: <see cref="TrainerOptions.MaxEpochs"/>, or 1000 when neither it nor MaxSteps is set; -1 for none.</summary>
+    public int MaxEpochs => Options.MaxEpochs ?? (Options.MaxSteps == -1 ? 1000 : -1);
+
+    /// <summary>Writes a checkpoint of the module being (or last) trained to <paramref name="path"/>.</summary>
+    public void SaveCheckpoint(string path)
+    {
+        var current = module ?? throw new InvalidOperationException("SaveCheckpoint needs a module: call it during or after Fit, Validate or Test.");
+        var states = new System.Text.Json.Nodes.JsonObject();
+        foreach (var callback in callbacks)
+            if (callback.StateDict() is { } state) states[callback.StateKey] = state;
+
+        var checkpoint = new Checkpoint
+        {
+            ModuleType = current.GetType().FullName!,
+            Epoch = CurrentEpoch,
+            GlobalStep = GlobalStep,
+            Precision = Options.Precision,
+            HyperParametersJson = current.CurrentHyperparameters.ToJson(),
+            StateDict = current.state_dict(),
+            OptimizerStates = optimizers.Select(SerializeOptimizer).ToArray(),
+            CallbackStates = states,
+        };
+        foreach (var callback in callbacks) callback.OnSaveCheckpoint(this, current, checkpoint);
+        current.OnSaveCheckpoint(checkpoint);
+        checkpoint.Save(path);
+    }
+
+    private static byte[] SerializeOptimizer(Optimizer optimizer)
+    {
+        if (optimizer is not TorchSharp.Modules.OptimizerHelper helper)
+            throw new NotSupportedException(
+                $"{optimizer.GetType().Name} cannot save its state in TorchSharp 0.107 (only optimizers deriving OptimizerHelper can); " +
+                "use another optimizer or set EnableCheckpointing = false.");
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true)) helper.save_state_dict(writer);
+        return buffer.ToArray();
+    }
+
+    private static Device ResolveDevice(string accelerator) => accelerator switch
+    {
+        "auto" => cuda.is_available() ? CUDA : CPU,
+        "cpu" => CPU,
+        "cuda" or "gpu" => cuda.is_available() ? CUDA : throw new MisconfigurationException(
+            $"Accelerator \"{accelerator}\" was requested but no CUDA device is available to this libtorch " +
+            "(TorchSharp-cpu has no CUDA support). Build with -p:LitGenTorchBackend=cuda on a machine with a GPU, or use \"auto\"/\"cpu\"."),
+        _ => throw new MisconfigurationException($"Unknown accelerator \"{accelerator}\". Use \"auto\", \"cpu\", \"cuda\" or \"gpu\"."),
+    };
+
+    private IReadOnlyList<Logger> CreateLoggers(TrainerOptions options)
+    {
+        if (!options.Logger.IsDefault) return options.Logger.ToArray();
+        var tensorBoard = new TensorBoardLogger(DefaultRootDir, "lightning_logs");
+        // Both default loggers write into the same version folder.
+        return [tensorBoard, new CsvLogger(DefaultRootDir, "lightning_logs", tensorBoard.Version)];
+    }
+
+    private IReadOnlyList<Callback> ResolveCallbacks(LightningModule current)
+    {
+        var resolved = Options.Callbacks.ToList();
+        foreach (var extra in current.ConfigureCallbacks())
+        {
+            resolved.RemoveAll(c => c.GetType() == extra.GetType());
+            resolved.Add(extra);
+        }
+        if (Options.EnableCheckpointing && !resolved.OfType<ModelCheckpoint>().Any()) resolved.Add(new ModelCheckpoint());
+        if (Options.EnableProgressBar && !resolved.OfType<ProgressBar>().Any()) resolved.Add(new ProgressBar());
+        // Lightning runs checkpointing callbacks last so they see what the others changed.
+        return resolved.Where(c => c is not ModelCheckpoint).Concat(resolved.OfType<ModelCheckpoint>()).ToArray();
+    }
+
+    private void LogToLoggers(IEnumerable<(string Name, double Value)> metrics, long step)
+    {
+        var values = new Dictionary<string, double>(StringComparer.Ordinal) { ["epoch"] = CurrentEpoch };
+        foreach (var (name, value) in metrics) values[name] = value;
+        if (values.Count == 1) return;
+        foreach (var (name, value) in values) loggedMetrics[name] = value;
+        foreach (var logger in Loggers) logger.LogMetrics(values, step);
+    }
+}

@@ -1,0 +1,54 @@
+using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace LitGen.Generators.Tests;
+
+/// <summary>Compiles sources against the runtime and TorchSharp and runs the generator on them.</summary>
+internal static class GeneratorHarness
+{
+    private static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.CSharp12);
+
+    private static readonly ImmutableArray<MetadataReference> References =
+        ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
+            .Concat([typeof(LightningModule).Assembly.Location, typeof(TorchSharp.torch).Assembly.Location])
+            .Distinct()
+            .Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))
+            .ToImmutableArray();
+
+    public static CSharpCompilation Compile(params string[] sources) => CSharpCompilation.Create(
+        "Tests",
+        sources.Select((source, i) => CSharpSyntaxTree.ParseText(source, ParseOptions, path: $"Source{i}.cs")),
+        References,
+        new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+
+    public static GeneratorDriver CreateDriver() => CSharpGeneratorDriver.Create(
+        [new LightningModuleGenerator().AsSourceGenerator()],
+        parseOptions: ParseOptions,
+        driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+
+    public static (GeneratorDriverRunResult Result, Compilation Output) Run(params string[] sources)
+    {
+        var driver = CreateDriver().RunGeneratorsAndUpdateCompilation(Compile(sources), out var output, out _);
+        return (driver.GetRunResult(), output);
+    }
+
+    /// <summary>Compares generated text with an approved file; set LITGEN_APPROVE=1 to (re)write approved files.</summary>
+    public static void Verify(string actual, string name, [CallerFilePath] string testFile = "")
+    {
+        var path = Path.Combine(Path.GetDirectoryName(testFile)!, "Snapshots", name + ".verified.cs");
+        if (Environment.GetEnvironmentVariable("LITGEN_APPROVE") == "1")
+        {
+            File.WriteAllText(path, actual);
+            return;
+        }
+        Assert.True(File.Exists(path), $"No approved file {path}; run the tests with LITGEN_APPROVE=1 to create it, then review it.");
+        var expected = File.ReadAllText(path).ReplaceLineEndings("\n");
+        if (expected != actual)
+        {
+            File.WriteAllText(Path.ChangeExtension(path, ".received.cs"), actual);
+            Assert.Fail($"Generated code differs from {path}; the new output is in the .received.cs beside it. Approve with LITGEN_APPROVE=1.");
+        }
+    }
+}

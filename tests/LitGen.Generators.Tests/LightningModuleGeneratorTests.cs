@@ -1,0 +1,140 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace LitGen.Generators.Tests;
+
+public class LightningModuleGeneratorTests
+{
+    private const string Classifier = """
+        using LitGen;
+        using TorchSharp;
+        using static TorchSharp.torch;
+        using static TorchSharp.torch.nn;
+
+        namespace Demo;
+
+        public enum Activation { Relu, Tanh }
+
+        [LightningModule]
+        public partial class LitClassifier : LightningModule<(Tensor X, Tensor Y)>
+        {
+            /// <summary>Width of the hidden layer.</summary>
+            [Hyperparameter] public int HiddenDim { get; }
+            [Hyperparameter] public double LearningRate { get; }
+            [Hyperparameter] public Activation Activation { get; }
+            [Hyperparameter] public string? Tag { get; }
+            [Hyperparameter] public long Seed { get; }
+            private readonly Module<Tensor, Tensor> net;
+            private readonly TorchSharp.Modules.Parameter scale = Parameter(ones(1));
+            public TorchSharp.Modules.Linear Head { get; } = Linear(10, 10);
+            private readonly Tensor notRegistered = zeros(1);
+
+            public LitClassifier(long seed, int hiddenDim = 128, double learningRate = 1e-3, Activation activation = Activation.Tanh, string? tag = null)
+            {
+                Seed = seed;
+                HiddenDim = hiddenDim;
+                LearningRate = learningRate;
+                Activation = activation;
+                Tag = tag;
+                net = Sequential(Linear(784, hiddenDim), ReLU(), Linear(hiddenDim, 10));
+            }
+
+            public override Tensor? TrainingStep((Tensor X, Tensor Y) batch, int batchIdx)
+                => functional.cross_entropy(net.forward(batch.X), batch.Y);
+        }
+        """;
+
+    [Fact]
+    public void Generates_the_approved_code_for_a_classifier()
+    {
+        var (result, output) = GeneratorHarness.Run(Classifier);
+
+        Assert.Empty(result.Diagnostics);
+        var generated = Assert.Single(result.GeneratedTrees);
+        Assert.EndsWith("Demo.LitClassifier.LitGen.g.cs", generated.FilePath);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+        GeneratorHarness.Verify(generated.ToString(), "LitClassifier");
+    }
+
+    [Fact]
+    public void Generated_code_for_a_nested_module_reopens_its_containing_types()
+    {
+        var (result, output) = GeneratorHarness.Run("""
+            using LitGen;
+            using static TorchSharp.torch;
+            public static partial class Outer
+            {
+                [LightningModule]
+                public partial class Inner : LightningModule<Tensor>
+                {
+                    [Hyperparameter] public float Rate { get; }
+                    public Inner(float rate = 0.5f) { Rate = rate; }
+                }
+            }
+            """);
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+        GeneratorHarness.Verify(Assert.Single(result.GeneratedTrees).ToString(), "NestedModule");
+    }
+
+    [Theory]
+    [InlineData("public class M : LightningModule<Tensor> { }", "LITG0001", "M")]
+    [InlineData("public partial class M : LightningModule<Tensor> { [Hyperparameter] public Tensor W { get; } public M(Tensor w) { W = w; } }", "LITG0002", "W")]
+    [InlineData("public partial class M : LightningModule<Tensor> { [Hyperparameter] public int Size { get; } public M(int other) { Size = other; } }", "LITG0003", "M")]
+    [InlineData("public partial class M<T> : LightningModule<T> { }", "LITG0005", "M")]
+    [InlineData("public partial class M : LightningModule<Tensor> { [Hyperparameter] public int Size { get; } [Hyperparameter] public int size; public M(int size = 1) { Size = size; } }", "LITG0006", "size")]
+    [InlineData("public partial class M { }", "LITG0007", "M")]
+    public void Reports_a_diagnostic_at_the_offending_declaration(string declaration, string id, string at)
+    {
+        var source = "using LitGen;\nusing static TorchSharp.torch;\n[LightningModule]\n" + declaration;
+        var (result, _) = GeneratorHarness.Run(source);
+        var diagnostic = Assert.Single(result.Diagnostics);
+        Assert.Equal(id, diagnostic.Id);
+        Assert.Equal(at, source.Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));
+        Assert.Empty(result.GeneratedTrees);
+        Assert.EndsWith($"docs/diagnostics/{id}.md", diagnostic.Descriptor.HelpLinkUri);
+    }
+
+    [Fact]
+    public void Nested_in_a_non_partial_type_is_reported()
+    {
+        var (result, _) = GeneratorHarness.Run("""
+            using LitGen;
+            using static TorchSharp.torch;
+            public class Outer { [LightningModule] public partial class Inner : LightningModule<Tensor> { } }
+            """);
+        Assert.Equal("LITG0004", Assert.Single(result.Diagnostics).Id);
+    }
+
+    [Fact]
+    public void Editing_a_method_body_or_another_file_reruns_no_emit()
+    {
+        var compilation = GeneratorHarness.Compile(Classifier, "public class Unrelated { public int F() => 1; }");
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+
+        var classifierTree = compilation.SyntaxTrees.First();
+        var editedBody = compilation.ReplaceSyntaxTree(classifierTree,
+            classifierTree.WithChangedText(classifierTree.GetText().Replace(
+                Classifier.IndexOf("functional.cross_entropy", StringComparison.Ordinal), "functional.cross_entropy".Length, "functional.nll_loss")));
+        AssertNoEmit(driver.RunGenerators(editedBody));
+
+        var unrelatedTree = compilation.SyntaxTrees.Last();
+        var editedOther = compilation.ReplaceSyntaxTree(unrelatedTree,
+            CSharpSyntaxTree.ParseText("public class Unrelated { public int F() => 2; }", (CSharpParseOptions)unrelatedTree.Options, unrelatedTree.FilePath));
+        AssertNoEmit(driver.RunGenerators(editedOther));
+
+        var newMember = compilation.ReplaceSyntaxTree(classifierTree,
+            CSharpSyntaxTree.ParseText(Classifier.Replace("[Hyperparameter] public long Seed { get; }", "[Hyperparameter] public long Seed { get; }\n    [Hyperparameter] public int Extra { get; } = 3;")
+                .Replace("string? tag = null)", "string? tag = null, int extra = 3)"), (CSharpParseOptions)classifierTree.Options, classifierTree.FilePath));
+        var rerun = driver.RunGenerators(newMember).GetRunResult().Results.Single();
+        Assert.Contains(rerun.TrackedSteps[TrackingNames.ModuleModels].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+    }
+
+    private static void AssertNoEmit(GeneratorDriver driver)
+    {
+        var result = driver.GetRunResult().Results.Single();
+        var models = result.TrackedSteps[TrackingNames.ModuleModels].SelectMany(s => s.Outputs).ToList();
+        Assert.NotEmpty(models);
+        Assert.All(models, o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, o.Reason.ToString()));
+    }
+}

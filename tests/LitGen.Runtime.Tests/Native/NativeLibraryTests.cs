@@ -1,0 +1,79 @@
+using static TorchSharp.torch;
+
+namespace LitGen.Runtime.Tests.Native;
+
+public class NativeLibraryTests
+{
+    private static string OutputLibrary => Directory.GetFiles(AppContext.BaseDirectory, "libLibTorchSharp.so", SearchOption.AllDirectories).Single();
+
+    private static bool HostLacksGlibcxx332 =>
+        ElfVersionNeedPatcher.FindHostLibStdCxx() is { } host && !ElfVersionNeedPatcher.FileContainsVersion(host, "GLIBCXX_3.4.32");
+
+    [Fact]
+    public void TorchSharp_computes_and_differentiates()
+    {
+        using var scope = NewDisposeScope();
+        var a = tensor(new float[] { 1, 2, 3, 4 }).reshape(2, 2).requires_grad_();
+        var product = a.matmul(a);
+        Assert.Equal(new float[] { 7, 10, 15, 22 }, product.data<float>().ToArray());
+        product.sum().backward();
+        // d/dA sum(A·A) = 1·Aᵀ + Aᵀ·1 summed over rows/columns.
+        Assert.Equal(new float[] { 7, 11, 9, 13 }, a.grad!.data<float>().ToArray());
+    }
+
+    [Fact]
+    public void Output_copy_is_weak_exactly_when_the_host_lacks_the_version()
+    {
+        var need = ElfVersionNeedPatcher.ReadVersionNeeds(File.ReadAllBytes(OutputLibrary)).Single(n => n.Name == "GLIBCXX_3.4.32");
+        Assert.Equal("libstdc++.so.6", need.File);
+        Assert.Equal(HostLacksGlibcxx332, (need.Flags & 0x2) != 0);
+    }
+
+    [Fact]
+    public void Nuget_cache_copy_is_never_patched()
+    {
+        var home = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        var cached = Path.Combine(home, "torchsharp", "0.107.0", "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
+        Assert.True(File.Exists(cached), $"expected the restored package at {cached}");
+        var need = ElfVersionNeedPatcher.ReadVersionNeeds(File.ReadAllBytes(cached)).Single(n => n.Name == "GLIBCXX_3.4.32");
+        Assert.Equal(0, need.Flags & 0x2);
+    }
+
+    [Fact]
+    public void Patch_sets_only_the_weak_flag_of_that_version_and_is_idempotent()
+    {
+        using var dir = new Support.TempDir();
+        var copy = Path.Combine(dir.Path, "lib.so");
+        var original = File.ReadAllBytes(OutputLibrary);
+        File.WriteAllBytes(copy, original);
+
+        var first = ElfVersionNeedPatcher.MarkVersionNeedWeak(copy, "GLIBCXX_3.4.32");
+        var once = File.ReadAllBytes(copy);
+        var second = ElfVersionNeedPatcher.MarkVersionNeedWeak(copy, "GLIBCXX_3.4.32");
+
+        Assert.Contains(HostLacksGlibcxx332 ? "already weak" : "marked", first);
+        Assert.Equal("GLIBCXX_3.4.32 already weak", second);
+        Assert.Equal(once, File.ReadAllBytes(copy));
+        var before = ElfVersionNeedPatcher.ReadVersionNeeds(original);
+        var after = ElfVersionNeedPatcher.ReadVersionNeeds(once);
+        Assert.Equal(before.Count, after.Count);
+        for (int i = 0; i < before.Count; i++)
+        {
+            Assert.Equal(before[i].Name, after[i].Name);
+            var expected = before[i].Name == "GLIBCXX_3.4.32" ? (ushort)(before[i].Flags | 0x2) : before[i].Flags;
+            Assert.Equal(expected, after[i].Flags);
+        }
+        // Only the two flag bytes may differ.
+        Assert.True(original.Zip(once).Count(p => p.First != p.Second) <= 1);
+    }
+
+    [Fact]
+    public void Patch_rejects_a_file_that_is_not_elf()
+    {
+        using var dir = new Support.TempDir();
+        var path = Path.Combine(dir.Path, "not.so");
+        File.WriteAllText(path, "definitely not an ELF file, but long enough to have a header of sixty-four bytes...");
+        Assert.Throws<InvalidDataException>(() => ElfVersionNeedPatcher.MarkVersionNeedWeak(path, "GLIBCXX_3.4.32"));
+    }
+}

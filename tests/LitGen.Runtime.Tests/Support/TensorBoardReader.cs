@@ -1,0 +1,103 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace LitGen.Runtime.Tests.Support;
+
+/// <summary>
+/// An independent reader of TensorBoard event files: TFRecord framing with masked CRC-32C checks, and just
+/// enough protobuf decoding for Event.step / file_version / summary.value (tag, simple_value).
+/// </summary>
+public static class TensorBoardReader
+{
+    public sealed record ScalarEvent(string Tag, float Value, long Step);
+
+    public static (string FileVersion, List<ScalarEvent> Scalars) Read(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var scalars = new List<ScalarEvent>();
+        string? version = null;
+        int offset = 0;
+        while (offset < bytes.Length)
+        {
+            var length = (int)BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(offset));
+            if (Masked(bytes.AsSpan(offset, 8)) != BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(offset + 8)))
+                throw new InvalidDataException($"bad length CRC at {offset}");
+            var data = bytes.AsSpan(offset + 12, length);
+            if (Masked(data) != BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(offset + 12 + length)))
+                throw new InvalidDataException($"bad data CRC at {offset}");
+            offset += 12 + length + 4;
+
+            long step = 0;
+            foreach (var (field, wire, value, payload) in Fields(data.ToArray()))
+            {
+                if (field == 2 && wire == 0) step = (long)value;
+                if (field == 3 && wire == 2) version = Encoding.UTF8.GetString(payload!);
+                if (field == 5 && wire == 2)
+                {
+                    foreach (var (vf, _, _, valuePayload) in Fields(payload!))
+                    {
+                        if (vf != 1) continue;
+                        string? tag = null;
+                        float simple = float.NaN;
+                        foreach (var (f, w, v, p) in Fields(valuePayload!))
+                        {
+                            if (f == 1 && w == 2) tag = Encoding.UTF8.GetString(p!);
+                            if (f == 2 && w == 5) simple = BitConverter.Int32BitsToSingle((int)v);
+                        }
+                        scalars.Add(new ScalarEvent(tag!, simple, step));
+                    }
+                }
+            }
+        }
+        return (version ?? throw new InvalidDataException("no file_version event"), scalars);
+    }
+
+    private static IEnumerable<(int Field, int Wire, ulong Value, byte[]? Payload)> Fields(byte[] data)
+    {
+        int i = 0;
+        while (i < data.Length)
+        {
+            var key = Varint(data, ref i);
+            int field = (int)(key >> 3), wire = (int)(key & 7);
+            switch (wire)
+            {
+                case 0: yield return (field, wire, Varint(data, ref i), null); break;
+                case 1: yield return (field, wire, BinaryPrimitives.ReadUInt64LittleEndian(data.AsSpan(i)), null); i += 8; break;
+                case 5: yield return (field, wire, BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(i)), null); i += 4; break;
+                case 2:
+                    var length = (int)Varint(data, ref i);
+                    yield return (field, wire, 0, data.AsSpan(i, length).ToArray());
+                    i += length;
+                    break;
+                default: throw new InvalidDataException($"unexpected wire type {wire}");
+            }
+        }
+    }
+
+    private static ulong Varint(byte[] data, ref int i)
+    {
+        ulong result = 0;
+        for (int shift = 0; ; shift += 7)
+        {
+            byte b = data[i++];
+            result |= (ulong)(b & 0x7f) << shift;
+            if (b < 0x80) return result;
+        }
+    }
+
+    // CRC-32C via the reflected table method (a different formulation from the writer's bitwise loop).
+    private static readonly uint[] Table = Enumerable.Range(0, 256).Select(n =>
+    {
+        uint c = (uint)n;
+        for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0x82F63B78 ^ (c >> 1) : c >> 1;
+        return c;
+    }).ToArray();
+
+    private static uint Masked(ReadOnlySpan<byte> data)
+    {
+        uint crc = 0xFFFFFFFF;
+        foreach (var b in data) crc = Table[(crc ^ b) & 0xFF] ^ (crc >> 8);
+        crc = ~crc;
+        return ((crc >> 15) | (crc << 17)) + 0xa282ead8;
+    }
+}

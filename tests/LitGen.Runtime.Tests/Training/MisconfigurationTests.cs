@@ -1,0 +1,81 @@
+using LitGen.Callbacks;
+using LitGen.Runtime.Tests.Support;
+using static TorchSharp.torch;
+
+namespace LitGen.Runtime.Tests.Training;
+
+[LightningModule]
+public partial class NoTrainingStepModule : LightningModule<(Tensor X, Tensor Y)>
+{
+    private readonly TorchSharp.Modules.Linear layer = nn.Linear(1, 1);
+}
+
+[LightningModule]
+public partial class NoOptimizerModule : LightningModule<(Tensor X, Tensor Y)>
+{
+    private readonly TorchSharp.Modules.Linear layer = nn.Linear(1, 1);
+
+    public override Tensor? TrainingStep((Tensor X, Tensor Y) batch, int batchIdx) => layer.forward(batch.X).sum();
+}
+
+public class MisconfigurationTests
+{
+    private static Trainer NewTrainer(TempDir dir, TrainerOptions? options = null) => new((options ?? new TrainerOptions()) with
+    {
+        DefaultRootDir = dir.Path,
+        EnableProgressBar = false,
+        Logger = false,
+    });
+
+    [Theory]
+    [InlineData("33-true", "Unknown precision \"33-true\"")]
+    [InlineData("16-mixed", "Use \"bf16-true\"")]
+    [InlineData("bf16-mixed", "autocast")]
+    public void Unsupported_precision_is_refused_with_what_to_use(string precision, string expected)
+    {
+        var error = Assert.Throws<MisconfigurationException>(() => new Trainer(new TrainerOptions { Precision = precision }));
+        Assert.Contains(expected, error.Message);
+    }
+
+    [Fact]
+    public void Unknown_accelerator_is_refused()
+        => Assert.Contains("Unknown accelerator", Assert.Throws<MisconfigurationException>(() => new Trainer(new TrainerOptions { Accelerator = "tpu" })).Message);
+
+    [Fact]
+    public void Fit_without_TrainingStep_fails_before_training()
+    {
+        using var dir = new TempDir();
+        var error = Assert.Throws<MisconfigurationException>(() => NewTrainer(dir).Fit(new NoTrainingStepModule(), TestData.Line()));
+        Assert.Contains("override TrainingStep", error.Message);
+    }
+
+    [Fact]
+    public void Fit_without_optimizer_fails_with_the_fix()
+    {
+        using var dir = new TempDir();
+        var error = Assert.Throws<MisconfigurationException>(() => NewTrainer(dir).Fit(new NoOptimizerModule(), TestData.Line()));
+        Assert.Contains("ConfigureOptimizers returned no optimizer", error.Message);
+    }
+
+    [Fact]
+    public void Monitor_key_that_was_never_logged_is_named_with_the_available_ones()
+    {
+        using var dir = new TempDir();
+        var trainer = NewTrainer(dir, new TrainerOptions { MaxEpochs = 2, Callbacks = [new EarlyStopping { Monitor = "val_los" }] });
+        var error = Assert.Throws<MisconfigurationException>(() => trainer.Fit(new RegressionModule(), TestData.Line(), TestData.Line()));
+        Assert.Contains("'val_los'", error.Message);
+        Assert.Contains("val_loss", error.Message);
+    }
+
+    [Fact]
+    public void Log_outside_a_running_trainer_is_an_error()
+    {
+        var model = new RegressionModule();
+        var error = Assert.Throws<MisconfigurationException>(() => model.Log("x", 1.0));
+        Assert.Contains("outside a step or hook", error.Message);
+    }
+
+    [Fact]
+    public void ModelCheckpoint_with_checkpointing_disabled_is_refused()
+        => Assert.Throws<MisconfigurationException>(() => new Trainer(new TrainerOptions { EnableCheckpointing = false, Callbacks = [new ModelCheckpoint()] }));
+}
