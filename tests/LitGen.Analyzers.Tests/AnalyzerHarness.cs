@@ -1,0 +1,74 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeActions;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Text;
+
+namespace LitGen.Analyzers.Tests;
+
+/// <summary>
+/// Runs an analyzer over sources written with <c>[|markup|]</c> around each expected diagnostic span, and applies
+/// code fixes through an <see cref="AdhocWorkspace"/> (the Roslyn C# testing packages do not restore here).
+/// </summary>
+internal static class AnalyzerHarness
+{
+    private static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.CSharp12);
+
+    private static readonly ImmutableArray<MetadataReference> References =
+        ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
+            .Concat([typeof(LightningModule).Assembly.Location, typeof(TorchSharp.torch).Assembly.Location])
+            .Distinct()
+            .Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))
+            .ToImmutableArray();
+
+    public static (string Source, ImmutableArray<TextSpan> Spans) ParseMarkup(string markup)
+    {
+        var spans = ImmutableArray.CreateBuilder<TextSpan>();
+        var text = new System.Text.StringBuilder();
+        int i = 0, start = -1;
+        while (i < markup.Length)
+        {
+            if (markup.AsSpan(i).StartsWith("[|")) { start = text.Length; i += 2; }
+            else if (markup.AsSpan(i).StartsWith("|]")) { spans.Add(TextSpan.FromBounds(start, text.Length)); i += 2; }
+            else text.Append(markup[i++]);
+        }
+        return (text.ToString(), spans.ToImmutable());
+    }
+
+    /// <summary>Asserts that the analyzer reports <paramref name="id"/> exactly at the marked spans, and nothing else.</summary>
+    public static async Task VerifyAsync(DiagnosticAnalyzer analyzer, string id, string markup)
+    {
+        var (source, spans) = ParseMarkup(markup);
+        var compilation = CSharpCompilation.Create("Tests", [CSharpSyntaxTree.ParseText(source, ParseOptions)], References,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+        var diagnostics = await compilation.WithAnalyzers([analyzer]).GetAnalyzerDiagnosticsAsync();
+        Assert.All(diagnostics, d => Assert.Equal(id, d.Id));
+        Assert.Equal(spans.OrderBy(s => s.Start), diagnostics.Select(d => d.Location.SourceSpan).OrderBy(s => s.Start));
+    }
+
+    /// <summary>Applies the fix to every diagnostic (one at a time) and returns the fixed document's text and compilation.</summary>
+    public static async Task<(string Text, Compilation Compilation)> ApplyFixAsync(DiagnosticAnalyzer analyzer, CodeFixProvider fix, string source)
+    {
+        using var workspace = new AdhocWorkspace();
+        var project = workspace.AddProject(ProjectInfo.Create(ProjectId.CreateNewId(), VersionStamp.Default, "Tests", "Tests", LanguageNames.CSharp,
+            compilationOptions: new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable),
+            parseOptions: ParseOptions, metadataReferences: References));
+        var document = workspace.AddDocument(project.Id, "Source.cs", SourceText.From(source));
+
+        for (int round = 0; round < 10; round++)
+        {
+            var compilation = (await document.Project.GetCompilationAsync())!;
+            var diagnostic = (await compilation.WithAnalyzers([analyzer]).GetAnalyzerDiagnosticsAsync())
+                .Where(d => fix.FixableDiagnosticIds.Contains(d.Id)).OrderBy(d => d.Location.SourceSpan.Start).FirstOrDefault();
+            if (diagnostic is null) return ((await document.GetTextAsync()).ToString(), compilation);
+
+            var actions = new List<CodeAction>();
+            await fix.RegisterCodeFixesAsync(new CodeFixContext(document, diagnostic, (action, _) => actions.Add(action), CancellationToken.None));
+            var operation = (await Assert.Single(actions).GetOperationsAsync(CancellationToken.None)).OfType<ApplyChangesOperation>().Single();
+            document = operation.ChangedSolution.GetDocument(document.Id)!;
+        }
+        throw new InvalidOperationException("The fix did not converge in 10 rounds.");
+    }
+}
