@@ -35,7 +35,9 @@ internal static class SafetensorsFile
         var payloads = new byte[names.Length][];
         for (int i = 0; i < names.Length; i++)
         {
-            using var cpu = tensors[names[i]].detach().cpu().contiguous();
+            // The scope frees the detached/CPU/contiguous intermediates, whichever of them are new tensors.
+            using var scope = NewDisposeScope();
+            var cpu = tensors[names[i]].detach().cpu().contiguous();
             if (!DtypeNames.ContainsKey(cpu.dtype))
                 throw new NotSupportedException($"Tensor '{names[i]}' has dtype {cpu.dtype}, which checkpoints cannot store.");
             payloads[i] = cpu.bytes.ToArray();
