@@ -5,6 +5,7 @@ using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Text;
+using LitGen.Tests.Shared;
 
 namespace LitGen.Analyzers.Tests;
 
@@ -14,15 +15,6 @@ namespace LitGen.Analyzers.Tests;
 /// </summary>
 internal static class AnalyzerHarness
 {
-    private static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.CSharp12);
-
-    private static readonly ImmutableArray<MetadataReference> References =
-        ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
-            .Concat([typeof(LightningModule).Assembly.Location, typeof(TorchSharp.torch).Assembly.Location])
-            .Distinct()
-            .Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))
-            .ToImmutableArray();
-
     public static (string Source, ImmutableArray<TextSpan> Spans) ParseMarkup(string markup)
     {
         var spans = ImmutableArray.CreateBuilder<TextSpan>();
@@ -41,8 +33,7 @@ internal static class AnalyzerHarness
     public static async Task VerifyAsync(DiagnosticAnalyzer analyzer, string id, string markup)
     {
         var (source, spans) = ParseMarkup(markup);
-        var compilation = CSharpCompilation.Create("Tests", [CSharpSyntaxTree.ParseText(source, ParseOptions)], References,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+        var compilation = TestCompilation.Create(source);
         var diagnostics = await compilation.WithAnalyzers([analyzer]).GetAnalyzerDiagnosticsAsync();
         Assert.All(diagnostics, d => Assert.Equal(id, d.Id));
         Assert.Equal(spans.OrderBy(s => s.Start), diagnostics.Select(d => d.Location.SourceSpan).OrderBy(s => s.Start));
@@ -53,8 +44,7 @@ internal static class AnalyzerHarness
     {
         using var workspace = new AdhocWorkspace();
         var project = workspace.AddProject(ProjectInfo.Create(ProjectId.CreateNewId(), VersionStamp.Default, "Tests", "Tests", LanguageNames.CSharp,
-            compilationOptions: new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable),
-            parseOptions: ParseOptions, metadataReferences: References));
+            compilationOptions: TestCompilation.Options, parseOptions: TestCompilation.ParseOptions, metadataReferences: TestCompilation.References));
         var document = workspace.AddDocument(project.Id, "Source.cs", SourceText.From(source));
 
         for (int round = 0; round < 10; round++)

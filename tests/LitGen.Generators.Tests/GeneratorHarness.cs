@@ -1,31 +1,18 @@
-using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using LitGen.Tests.Shared;
 
 namespace LitGen.Generators.Tests;
 
 /// <summary>Compiles sources against the runtime and TorchSharp and runs the generator on them.</summary>
 internal static class GeneratorHarness
 {
-    private static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.CSharp12);
-
-    private static readonly ImmutableArray<MetadataReference> References =
-        ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
-            .Concat([typeof(LightningModule).Assembly.Location, typeof(TorchSharp.torch).Assembly.Location])
-            .Distinct()
-            .Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))
-            .ToImmutableArray();
-
-    public static CSharpCompilation Compile(params string[] sources) => CSharpCompilation.Create(
-        "Tests",
-        sources.Select((source, i) => CSharpSyntaxTree.ParseText(source, ParseOptions, path: $"Source{i}.cs")),
-        References,
-        new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+    public static CSharpCompilation Compile(params string[] sources) => TestCompilation.Create(sources);
 
     public static GeneratorDriver CreateDriver() => CSharpGeneratorDriver.Create(
         [new LightningModuleGenerator().AsSourceGenerator()],
-        parseOptions: ParseOptions,
+        parseOptions: TestCompilation.ParseOptions,
         driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
     public static (GeneratorDriverRunResult Result, Compilation Output) Run(params string[] sources)
