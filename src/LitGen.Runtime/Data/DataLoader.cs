@@ -83,6 +83,9 @@ public sealed class DataLoader<TBatch> : IReadOnlyCollection<TBatch>
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
+    /// <summary>The same batches in dataset order (for OverfitBatches, as Lightning swaps in a sequential sampler).</summary>
+    internal DataLoader<TBatch> Unshuffled() => Shuffle ? new(dataset, BatchSize, shuffle: false, seed: null, DropLast, collate) : this;
+
     private Tensor Permutation(int forEpoch)
     {
         if (Seed is not long seed) return randperm(dataset.Count).DetachFromDisposeScope();

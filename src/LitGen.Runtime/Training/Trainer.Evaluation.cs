@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using LitGen.Data;
 using LitGen.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -17,26 +18,42 @@ public sealed partial class Trainer
     /// <paramref name="ckptPath"/>: <c>"best"</c>, <c>"last"</c> or a checkpoint path to load first; null uses the current weights.
     /// </summary>
     public IReadOnlyList<IReadOnlyDictionary<string, double>> Validate<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader = null, string? ckptPath = null)
-        => Evaluate(model, dataloader, ckptPath, EvaluationKind.Validation);
+        => Evaluate(model, dataloader, null, ckptPath, EvaluationKind.Validation);
+
+    /// <summary>Runs one validation epoch on the datamodule's validation dataloader.</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, double>> Validate<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch> datamodule, string? ckptPath = null)
+        => Evaluate(model, null, datamodule ?? throw new ArgumentNullException(nameof(datamodule)), ckptPath, EvaluationKind.Validation);
 
     /// <summary>
     /// Runs one test epoch and returns the epoch metrics (one dictionary per dataloader).
     /// <paramref name="ckptPath"/>: <c>"best"</c>, <c>"last"</c> or a checkpoint path to load first; null uses the current weights.
     /// </summary>
     public IReadOnlyList<IReadOnlyDictionary<string, double>> Test<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader = null, string? ckptPath = null)
-        => Evaluate(model, dataloader, ckptPath, EvaluationKind.Test);
+        => Evaluate(model, dataloader, null, ckptPath, EvaluationKind.Test);
+
+    /// <summary>Runs one test epoch on the datamodule's test dataloader.</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, double>> Test<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch> datamodule, string? ckptPath = null)
+        => Evaluate(model, null, datamodule ?? throw new ArgumentNullException(nameof(datamodule)), ckptPath, EvaluationKind.Test);
 
     /// <summary>
     /// Runs <c>PredictStep</c> on every batch and returns the predictions, which the caller owns (dispose them).
     /// </summary>
     public IReadOnlyList<Tensor> Predict<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader = null, string? ckptPath = null)
+        => Predict(model, dataloader, null, ckptPath);
+
+    /// <summary>Runs <c>PredictStep</c> on the datamodule's prediction dataloader.</summary>
+    public IReadOnlyList<Tensor> Predict<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch> datamodule, string? ckptPath = null)
+        => Predict(model, null, datamodule ?? throw new ArgumentNullException(nameof(datamodule)), ckptPath);
+
+    private IReadOnlyList<Tensor> Predict<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader, LightningDataModule<TBatch>? dataModule, string? ckptPath)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (!Overrides(model, nameof(LightningModule<TBatch>.PredictStep)))
             throw new MisconfigurationException($"{model.GetType().Name} has no PredictStep: override PredictStep to use Trainer.Predict.");
-        var loader = Require(dataloader, model.PredictDataloader, "prediction", nameof(LightningModule<TBatch>.PredictDataloader));
-        return Run(model, Stage.Predict, () =>
+        return Run(model, Stage.Predict, dataModule, () =>
         {
+            var loader = dataloader ?? dataModule?.PredictDataloader() ?? model.PredictDataloader() ?? throw NoDataloader(model, "prediction", "PredictDataloader");
+            var limit = (FastDevRunning ? Options.FastDevRun : Options.LimitPredictBatches).Resolve(CountOf(loader), nameof(TrainerOptions.LimitPredictBatches));
             LoadWeights(model, ckptPath);
             var predictions = new List<Tensor>();
             model.eval();
@@ -45,12 +62,13 @@ public sealed partial class Trainer
             model.OnPredictStart();
             EachCallback(c => c.OnPredictEpochStart(this, model));
             model.OnPredictEpochStart();
-            using (var batches = loader.GetEnumerator())
+            using (var batches = new BatchIterator<TBatch>(loader, limit))
             {
-                for (int batchIdx = 0; ; batchIdx++)
+                while (true)
                 {
                     using var scope = NewDisposeScope();
-                    if (!batches.MoveNext()) break;
+                    if (!batches.MoveNext(scope)) break;
+                    int batchIdx = batches.Index;
                     var batch = PrepareBatch(model, batches.Current, 0);
                     object? boxed = callbacks.Count > 0 ? Box(batch) : null;
                     foreach (var callback in callbacks) callback.OnPredictBatchStart(this, model, boxed!, batchIdx, 0);
@@ -69,26 +87,33 @@ public sealed partial class Trainer
         });
     }
 
-    private IReadOnlyList<IReadOnlyDictionary<string, double>> Evaluate<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader, string? ckptPath, EvaluationKind kind)
+    private IReadOnlyList<IReadOnlyDictionary<string, double>> Evaluate<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader,
+        LightningDataModule<TBatch>? dataModule, string? ckptPath, EvaluationKind kind)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var (step, hook) = kind == EvaluationKind.Validation
-            ? (nameof(LightningModule<TBatch>.ValidationStep), nameof(LightningModule<TBatch>.ValDataloader))
-            : (nameof(LightningModule<TBatch>.TestStep), nameof(LightningModule<TBatch>.TestDataloader));
+        bool validation = kind == EvaluationKind.Validation;
+        var step = validation ? nameof(LightningModule<TBatch>.ValidationStep) : nameof(LightningModule<TBatch>.TestStep);
         if (!Overrides(model, step))
-            throw new MisconfigurationException($"{model.GetType().Name} has no {step}: override {step} to use Trainer.{(kind == EvaluationKind.Validation ? "Validate" : "Test")}.");
-        var loader = Require(dataloader, kind == EvaluationKind.Validation ? model.ValDataloader : model.TestDataloader,
-            kind == EvaluationKind.Validation ? "validation" : "test", hook);
-        return Run(model, kind == EvaluationKind.Validation ? Stage.Validate : Stage.Test, () =>
+            throw new MisconfigurationException($"{model.GetType().Name} has no {step}: override {step} to use Trainer.{(validation ? "Validate" : "Test")}.");
+        return Run(model, validation ? Stage.Validate : Stage.Test, dataModule, () =>
         {
+            var loader = validation
+                ? dataloader ?? dataModule?.ValDataloader() ?? model.ValDataloader() ?? throw NoDataloader(model, "validation", "ValDataloader")
+                : dataloader ?? dataModule?.TestDataloader() ?? model.TestDataloader() ?? throw NoDataloader(model, "test", "TestDataloader");
+            var limit = validation
+                ? ValidationLimit(loader)
+                : (FastDevRunning ? Options.FastDevRun : Options.LimitTestBatches).Resolve(CountOf(loader), nameof(TrainerOptions.LimitTestBatches));
             LoadWeights(model, ckptPath);
-            var results = RunEvaluation(model, loader, kind, limit: -1, logResults: true);
+            var results = RunEvaluation(model, loader, kind, limit, logResults: true);
             return (IReadOnlyList<IReadOnlyDictionary<string, double>>)[results];
         });
     }
 
+    private static MisconfigurationException NoDataloader(LightningModule model, string what, string hook)
+        => new($"No {what} dataloader: pass one to the trainer, or override {hook} in {model.GetType().Name} or its datamodule.");
+
     /// <summary>One validation or test epoch; returns its epoch metrics.</summary>
-    private Dictionary<string, double> RunEvaluation<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch> loader, EvaluationKind kind, int limit, bool logResults)
+    private Dictionary<string, double> RunEvaluation<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch> loader, EvaluationKind kind, int? limit, bool logResults)
     {
         bool validation = kind == EvaluationKind.Validation;
         using var metrics = new MetricStore();
@@ -116,15 +141,13 @@ public sealed partial class Trainer
                     }
                 });
 
-                using (var batches = loader.GetEnumerator())
+                using (var batches = new BatchIterator<TBatch>(loader, limit))
                 {
-                    for (int batchIdx = 0; limit == -1 || batchIdx < limit; batchIdx++)
+                    while (true)
                     {
-                        using (NewDisposeScope())
-                        {
-                            if (!batches.MoveNext()) break;
-                            RunEvaluationBatch(model, batches.Current, batchIdx, metrics, validation);
-                        }
+                        using var scope = NewDisposeScope();
+                        if (!batches.MoveNext(scope)) break;
+                        RunEvaluationBatch(model, batches.Current, batches.Index, metrics, validation, logResults);
                     }
                 }
 
@@ -146,7 +169,7 @@ public sealed partial class Trainer
                 if (logResults)
                 {
                     PublishEpochMetrics(metrics);
-                    LogToLoggers(Pairs(metrics.EpochValues()), runningStage == Stage.Fit ? batchesThatStepped : GlobalStep);
+                    if (!FastDevRunning) LogToLoggers(Pairs(metrics.EpochValues()), runningStage == Stage.Fit ? batchesThatStepped : GlobalStep);
                 }
 
                 WithLogContext(model, metrics, LogContext.EpochHook, () =>
@@ -171,7 +194,7 @@ public sealed partial class Trainer
         }
     }
 
-    private void RunEvaluationBatch<TBatch>(LightningModule<TBatch> model, TBatch rawBatch, int batchIdx, MetricStore metrics, bool validation)
+    private void RunEvaluationBatch<TBatch>(LightningModule<TBatch> model, TBatch rawBatch, int batchIdx, MetricStore metrics, bool validation, bool logResults)
     {
         var batch = PrepareBatch(model, rawBatch, 0);
         metrics.CurrentBatchSize = BatchTransfer.InferBatchSize(batch);
@@ -195,6 +218,9 @@ public sealed partial class Trainer
             model.OnTestBatchEnd(output, batch, batchIdx, 0);
         }
         model.LogContext = LogContext.None;
+        // Values logged with onStep: true in evaluation go to the loggers per batch, on the batch index axis.
+        if (logResults && metrics.HasStepValues && !FastDevRunning)
+            LogToLoggers(metrics.StepValues().Where(v => v.Logger).Select(v => (v.Name, v.Value)), batchIdx);
         metrics.EndStep();
     }
 }

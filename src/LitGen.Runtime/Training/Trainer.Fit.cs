@@ -1,7 +1,9 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Linq;
 using LitGen.Callbacks;
+using LitGen.Data;
 using LitGen.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -9,37 +11,47 @@ using static TorchSharp.torch.optim;
 
 namespace LitGen;
 
-// Trainer.Fit: Lightning's fit loop with automatic optimization.
+// Trainer.Fit: Lightning's fit loop, training epoch loop and automatic/manual optimization.
 public sealed partial class Trainer
 {
     private long batchesThatStepped;
+    private long totalBatchIdx;
+    private readonly Stopwatch fitClock = new();
 
     /// <summary>
     /// Trains <paramref name="model"/> on <paramref name="train"/> (re-enumerated every epoch), validating on
-    /// <paramref name="val"/> after each epoch when given. Null dataloaders fall back to the module's dataloader hooks.
+    /// <paramref name="val"/> when given. Null dataloaders fall back to the module's dataloader hooks.
     /// </summary>
     public void Fit<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? train = null, IEnumerable<TBatch>? val = null)
+        => Fit(model, new FitData<TBatch>(model, null, train, val));
+
+    /// <summary>Trains <paramref name="model"/> on the dataloaders of <paramref name="datamodule"/>.</summary>
+    public void Fit<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch> datamodule)
+        => Fit(model, new FitData<TBatch>(model, datamodule ?? throw new ArgumentNullException(nameof(datamodule)), null, null));
+
+    private void Fit<TBatch>(LightningModule<TBatch> model, FitData<TBatch> data)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (!Overrides(model, nameof(LightningModule<TBatch>.TrainingStep)))
             throw new MisconfigurationException($"{model.GetType().Name} has no TrainingStep: override TrainingStep to use Trainer.Fit.");
-        var trainLoader = Require(train, model.TrainDataloader, "training", nameof(LightningModule<TBatch>.TrainDataloader));
-        var valLoader = val ?? model.ValDataloader();
-        if (valLoader is not null && !Overrides(model, nameof(LightningModule<TBatch>.ValidationStep))) valLoader = null;
+        bool hasValidationStep = Overrides(model, nameof(LightningModule<TBatch>.ValidationStep));
 
-        Run(model, Stage.Fit, () =>
+        Run(model, Stage.Fit, data.DataModule, () =>
         {
+            ValidateOptimizationSettings(model);
             ConfigureOptimizers(model);
-            foreach (var logger in Loggers) logger.LogHyperparams(model.CurrentHyperparameters);
-            NumTrainingBatches = CountOf(trainLoader);
+            data.Load(hasValidationStep, OverfitLimit is not null);
+            if (!FastDevRunning)
+                foreach (var logger in Loggers) logger.LogHyperparams(model.CurrentHyperparameters);
             ShouldStop = false;
+            fitClock.Restart();
 
             WithLogContext(model, null, LogContext.EpochHook, () =>
             {
                 EachCallback(c => c.OnFitStart(this, model));
                 model.OnFitStart();
             });
-            if (valLoader is not null && Options.NumSanityValSteps != 0) RunSanityCheck(model, valLoader);
+            if (data.Val is not null && SanitySteps != 0) RunSanityCheck(model, data.Val);
 
             trainMetrics = new MetricStore();
             WithLogContext(model, trainMetrics, LogContext.EpochHook, () =>
@@ -47,8 +59,11 @@ public sealed partial class Trainer
                 EachCallback(c => c.OnTrainStart(this, model));
                 model.OnTrainStart();
             });
-            while (!ShouldStop && (MaxEpochs == -1 || CurrentEpoch < MaxEpochs) && !MaxStepsReached)
-                RunTrainingEpoch(model, trainLoader, valLoader);
+            while (!FitDone())
+            {
+                if (ReloadDue) data.Load(hasValidationStep, OverfitLimit is not null);
+                RunTrainingEpoch(model, data.Train!, data.Val);
+            }
             WithLogContext(model, trainMetrics, LogContext.EpochHook, () =>
             {
                 EachCallback(c => c.OnTrainEnd(this, model));
@@ -63,26 +78,77 @@ public sealed partial class Trainer
         });
     }
 
-    private bool MaxStepsReached => Options.MaxSteps != -1 && GlobalStep >= Options.MaxSteps;
+    /// <summary>The optimizers of the current fit, as <see cref="LightningModule.Optimizers"/> returns them.</summary>
+    internal IReadOnlyList<LightningOptimizer> LightningOptimizers { get; private set; } = [];
+
+    /// <summary>The scheduler configurations of the current fit.</summary>
+    internal IReadOnlyList<LrSchedulerConfig> SchedulerConfigs { get; private set; } = [];
+
+    /// <summary>
+    /// Optimizer steps the whole fit will take: ceil(batches / AccumulateGradBatches) × MaxEpochs, capped by MaxSteps;
+    /// infinity when the training dataloader has no length and MaxSteps is unset (Lightning's estimated_stepping_batches).
+    /// </summary>
+    public double EstimatedSteppingBatches
+    {
+        get
+        {
+            double perEpoch = NumTrainingBatches is int n ? Math.Ceiling(n / (double)Options.AccumulateGradBatches) : double.PositiveInfinity;
+            double total = MaxEpochs == -1 ? double.PositiveInfinity : perEpoch * MaxEpochs;
+            return MaxSteps == -1 ? total : Math.Min(total, MaxSteps);
+        }
+    }
+
+    private bool MaxStepsReached => MaxSteps != -1 && GlobalStep >= MaxSteps;
+
+    private bool CanStopEarly => CurrentEpoch >= (Options.MinEpochs ?? 0);
+
+    private bool FastDevRunning => Options.FastDevRun > 0;
+
+    private int SanitySteps => FastDevRunning ? 0 : Options.NumSanityValSteps;
+
+    private bool ReloadDue => Options.ReloadDataloadersEveryNEpochs > 0 && CurrentEpoch > 0 && CurrentEpoch % Options.ReloadDataloadersEveryNEpochs == 0;
+
+    private bool FitDone()
+    {
+        if (MaxStepsReached) return true;
+        if (MaxEpochs != -1 && CurrentEpoch >= MaxEpochs) return true;
+        if (!ShouldStop) return false;
+        if (CanStopEarly) return true;
+        Console.Error.WriteLine($"Trainer was signaled to stop but MinEpochs = {Options.MinEpochs} has not been reached; training continues.");
+        ShouldStop = false;
+        return false;
+    }
+
+    private void ValidateOptimizationSettings(LightningModule model)
+    {
+        if (model.AutomaticOptimization) return;
+        if (Options.AccumulateGradBatches != 1)
+            throw new MisconfigurationException(
+                $"AccumulateGradBatches = {Options.AccumulateGradBatches} is not supported with manual optimization; accumulate in TrainingStep and step every N batches yourself.");
+        if (Options.GradientClipVal is > 0)
+            throw new MisconfigurationException(
+                "GradientClipVal is not supported with manual optimization; call ClipGradients(optimizer, …) in TrainingStep, or use automatic optimization.");
+    }
 
     private void ConfigureOptimizers(LightningModule model)
     {
         var config = model.ConfigureOptimizers() ?? OptimizerConfig.None;
         if (config.Optimizers.Count == 0)
             throw new MisconfigurationException($"{model.GetType().Name}.ConfigureOptimizers returned no optimizer; return one, e.g. optim.Adam(parameters(), 1e-3).");
-        if (config.Optimizers.Count > 1)
+        if (config.Optimizers.Count > 1 && model.AutomaticOptimization)
             throw new MisconfigurationException(
-                $"{model.GetType().Name}.ConfigureOptimizers returned {config.Optimizers.Count} optimizers; automatic optimization steps exactly one. Combine the parameter groups into one optimizer.");
+                $"{model.GetType().Name}.ConfigureOptimizers returned {config.Optimizers.Count} optimizers; as in Lightning 2, several optimizers need manual optimization: " +
+                "set AutomaticOptimization = false in the constructor and step them in TrainingStep with Optimizers().");
         foreach (var scheduler in config.Schedulers) scheduler.Validate();
-        optimizers = config.Optimizers;
-        schedulers = config.Schedulers;
+        LightningOptimizers = config.Optimizers.Select(o => new LightningOptimizer(this, model, o)).ToArray();
+        SchedulerConfigs = config.Schedulers;
     }
 
     private void RunSanityCheck<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch> valLoader)
     {
         SanityChecking = true;
         EachCallback(c => c.OnSanityCheckStart(this, model));
-        RunEvaluation(model, valLoader, EvaluationKind.Validation, Options.NumSanityValSteps, logResults: false);
+        RunEvaluation(model, valLoader, EvaluationKind.Validation, SanityLimit(valLoader), logResults: false);
         EachCallback(c => c.OnSanityCheckEnd(this, model));
         SanityChecking = false;
         // Lightning discards what the sanity check logged.
@@ -90,8 +156,27 @@ public sealed partial class Trainer
         progressBarEpochMetrics.Clear();
     }
 
+    private int? SanityLimit<TBatch>(IEnumerable<TBatch> valLoader)
+    {
+        var limit = ValidationLimit(valLoader);
+        if (SanitySteps == -1) return limit;
+        return limit is int l ? Math.Min(l, SanitySteps) : SanitySteps;
+    }
+
+    private int? ValidationLimit<TBatch>(IEnumerable<TBatch> valLoader)
+    {
+        var limit = FastDevRunning ? Options.FastDevRun : OverfitLimit ?? Options.LimitValBatches;
+        return limit.Resolve(CountOf(valLoader), nameof(TrainerOptions.LimitValBatches));
+    }
+
+    private BatchLimit? OverfitLimit => Options.OverfitBatches.Count == 0 || Options.OverfitBatches.Fraction == 0 ? null : Options.OverfitBatches;
+
     private void RunTrainingEpoch<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch> trainLoader, IEnumerable<TBatch>? valLoader)
     {
+        var limit = FastDevRunning ? Options.FastDevRun : OverfitLimit ?? Options.LimitTrainBatches;
+        NumTrainingBatches = limit.Resolve(CountOf(trainLoader), nameof(TrainerOptions.LimitTrainBatches));
+        int? valCheckBatch = ResolveValCheckBatch(NumTrainingBatches, valLoader);
+
         var metrics = trainMetrics!;
         metrics.Reset();
         model.train();
@@ -101,22 +186,31 @@ public sealed partial class Trainer
             model.OnTrainEpochStart();
         });
 
-        using (var batches = trainLoader.GetEnumerator())
+        using (var batches = new BatchIterator<TBatch>(trainLoader, NumTrainingBatches))
         {
-            for (int batchIdx = 0; ; batchIdx++)
+            while (true)
             {
-                using (NewDisposeScope())
+                using (var scope = NewDisposeScope())
                 {
-                    if (!batches.MoveNext()) break;
-                    RunTrainingBatch(model, batches.Current, batchIdx, metrics);
+                    if (!batches.MoveNext(scope)) break;
+                    RunTrainingBatch(model, batches.Current, batches.Index, batches.IsLast, metrics);
                 }
-                if (ShouldStop || MaxStepsReached) break;
+                if (Options.MaxTime is TimeSpan maxTime && fitClock.Elapsed >= maxTime) ShouldStop = true;
+
+                // Lightning's on_advance_end: validation when due, plateau step schedulers, then the stepped-batch count.
+                if (valLoader is not null && ShouldCheckValidation(batches.Index, batches.IsLast, valCheckBatch))
+                    RunEvaluation(model, valLoader, EvaluationKind.Validation, ValidationLimit(valLoader), logResults: true);
+                bool accumulating = ShouldAccumulate(model, batches.Index, batches.IsLast);
+                if (!accumulating)
+                {
+                    StepSchedulers(Interval.Step, plateau: true, batches.Index);
+                    batchesThatStepped++;
+                }
+                totalBatchIdx++;
+                if (MaxStepsReached || (ShouldStop && CanStopEarly)) break;
             }
         }
 
-        if (valLoader is not null) RunEvaluation(model, valLoader, EvaluationKind.Validation, limit: -1, logResults: true);
-
-        // Lightning: epoch values are reduced, then the epoch-end hooks run (monitoring callbacks last), then loggers get them.
         foreach (var (name, value, progBar, _) in metrics.LatestStepValues())
         {
             callbackMetrics[name] = value;
@@ -130,13 +224,46 @@ public sealed partial class Trainer
         });
         PublishEpochMetrics(metrics);
         EachCallback(c => c.OnTrainEpochEnd(this, model), monitoring: true);
-        LogToLoggers(Pairs(metrics.EpochValues()), Math.Max(0, batchesThatStepped - 1));
-        StepSchedulers(Interval.Epoch);
+        if (!FastDevRunning) LogToLoggers(Pairs(metrics.EpochValues()), Math.Max(0, batchesThatStepped - 1));
+        StepSchedulers(Interval.Epoch, plateau: true, batchIdx: -1);
         foreach (var logger in Loggers) logger.Save();
         CurrentEpoch++;
     }
 
-    private void RunTrainingBatch<TBatch>(LightningModule<TBatch> model, TBatch rawBatch, int batchIdx, MetricStore metrics)
+    private int? ResolveValCheckBatch<TBatch>(int? trainBatches, IEnumerable<TBatch>? valLoader)
+    {
+        if (valLoader is null) return null;
+        var interval = FastDevRunning ? BatchLimit.All : Options.ValCheckInterval;
+        if (interval.Count is int count)
+        {
+            if (count < 1) throw new MisconfigurationException("ValCheckInterval must be a positive batch count or a fraction in (0, 1].");
+            if (trainBatches is int n && count > n && Options.CheckValEveryNEpoch is not null)
+                throw new MisconfigurationException(
+                    $"ValCheckInterval ({count}) must be at most the number of training batches ({n}); use a smaller count, or set CheckValEveryNEpoch = null to count batches across epochs.");
+            return count;
+        }
+        double fraction = interval.Fraction ?? 1.0;
+        if (fraction <= 0) throw new MisconfigurationException("ValCheckInterval must be a positive batch count or a fraction in (0, 1].");
+        if (trainBatches is int total) return Math.Max(1, (int)(total * fraction));
+        return fraction == 1.0 ? null : throw new MisconfigurationException(
+            "A fractional ValCheckInterval needs a training dataloader with a length (a collection); use a batch count instead.");
+    }
+
+    /// <summary>Lightning's <c>_should_check_val_fx</c>.</summary>
+    private bool ShouldCheckValidation(int batchIdx, bool isLast, int? valCheckBatch)
+    {
+        if (Options.CheckValEveryNEpoch is int every && (CurrentEpoch + 1) % every != 0) return false;
+        if (ShouldStop && CanStopEarly) return true;
+        if (valCheckBatch is not int checkBatch) return isLast;
+        long iteration = Options.CheckValEveryNEpoch is null ? totalBatchIdx : batchIdx;
+        return (iteration + 1) % checkBatch == 0;
+    }
+
+    /// <summary>Lightning's <c>_should_accumulate</c>: neither the end of an accumulation window nor the epoch's last batch.</summary>
+    private bool ShouldAccumulate(LightningModule model, int batchIdx, bool isLast)
+        => model.AutomaticOptimization && (batchIdx + 1) % Options.AccumulateGradBatches != 0 && !isLast;
+
+    private void RunTrainingBatch<TBatch>(LightningModule<TBatch> model, TBatch rawBatch, int batchIdx, bool isLast, MetricStore metrics)
     {
         var batch = PrepareBatch(model, rawBatch, 0);
         metrics.CurrentBatchSize = BatchTransfer.InferBatchSize(batch);
@@ -147,62 +274,88 @@ public sealed partial class Trainer
         foreach (var callback in callbacks) callback.OnTrainBatchStart(this, model, boxed!, batchIdx);
         model.OnTrainBatchStart(batch, batchIdx);
         var loss = model.TrainingStep(batch, batchIdx);
-        if (loss is not null) Optimize(model, loss);
+        bool accumulating = ShouldAccumulate(model, batchIdx, isLast);
+        if (model.AutomaticOptimization)
+        {
+            OptimizeAutomatically(model, loss, batchIdx, accumulating);
+            if (!accumulating) StepSchedulers(Interval.Step, plateau: false, batchIdx);
+            if (isLast) StepSchedulers(Interval.Epoch, plateau: false, batchIdx);
+        }
         foreach (var callback in callbacks) callback.OnTrainBatchEnd(this, model, loss, boxed!, batchIdx);
         model.OnTrainBatchEnd(loss, batch, batchIdx);
         model.LogContext = LogContext.None;
 
-        if ((batchesThatStepped + 1) % Options.LogEveryNSteps == 0 && metrics.HasStepValues)
+        if (!accumulating && (batchesThatStepped + 1) % Options.LogEveryNSteps == 0 && metrics.HasStepValues && !FastDevRunning)
             LogToLoggers(metrics.StepValues().Where(v => v.Logger).Select(v => (v.Name, v.Value)), batchesThatStepped);
-        batchesThatStepped++;
         metrics.EndStep();
     }
 
-    private void Optimize(LightningModule model, Tensor loss)
+    /// <summary>
+    /// Lightning's automatic optimization: zero_grad at the start of an accumulation window, backward of
+    /// loss / AccumulateGradBatches, and at the window's end clipping and the optimizer step. A null loss skips the step.
+    /// </summary>
+    private void OptimizeAutomatically(LightningModule model, Tensor? loss, int batchIdx, bool accumulating)
     {
+        var optimizer = LightningOptimizers[0].Optimizer;
+        if (batchIdx % Options.AccumulateGradBatches == 0)
+        {
+            foreach (var callback in callbacks) callback.OnBeforeZeroGrad(this, model, optimizer);
+            model.OnBeforeZeroGrad(optimizer);
+            optimizer.zero_grad();
+        }
+        if (loss is null) return;
         if (loss.numel() != 1)
             throw new MisconfigurationException($"TrainingStep returned a tensor of shape [{string.Join(", ", loss.shape)}]; return the scalar loss (e.g. .mean()).");
         if (!loss.requires_grad)
             throw new MisconfigurationException("TrainingStep returned a loss that does not require grad; compute it from the module's parameters, outside no_grad().");
 
-        var optimizer = optimizers[0];
-        foreach (var callback in callbacks) callback.OnBeforeZeroGrad(this, model, optimizer);
-        model.OnBeforeZeroGrad(optimizer);
-        optimizer.zero_grad();
+        RunBackward(model, Options.AccumulateGradBatches == 1 ? loss : loss / Options.AccumulateGradBatches);
+        if (accumulating) return;
+        RunOptimizerStep(model, optimizer, clip: true);
+    }
 
+    internal void RunBackward(LightningModule model, Tensor loss)
+    {
         foreach (var callback in callbacks) callback.OnBeforeBackward(this, model, loss);
         model.OnBeforeBackward(loss);
         loss.backward();
         foreach (var callback in callbacks) callback.OnAfterBackward(this, model);
         model.OnAfterBackward();
-
-        foreach (var callback in callbacks) callback.OnBeforeOptimizerStep(this, model, optimizer);
-        model.OnBeforeOptimizerStep(optimizer);
-        model.ConfigureGradientClipping(optimizer, Options.GradientClipVal, Options.GradientClipAlgorithm);
-        optimizer.step();
-        GlobalStep++;
-        StepSchedulers(Interval.Step);
     }
 
-    private void StepSchedulers(Interval interval)
+    internal void RunOptimizerStep(LightningModule model, Optimizer optimizer, bool clip = false)
     {
-        long count = interval == Interval.Step ? GlobalStep : CurrentEpoch + 1;
-        foreach (var config in schedulers)
+        foreach (var callback in callbacks) callback.OnBeforeOptimizerStep(this, model, optimizer);
+        model.OnBeforeOptimizerStep(optimizer);
+        if (clip) model.ConfigureGradientClipping(optimizer, Options.GradientClipVal, Options.GradientClipAlgorithm);
+        optimizer.step();
+        GlobalStep++;
+    }
+
+    /// <summary>
+    /// Lightning's <c>_update_learning_rates</c>: plateau and other schedulers step at different points; the frequency
+    /// counts batches of the epoch (step interval) or epochs. Manual optimization steps schedulers itself.
+    /// </summary>
+    private void StepSchedulers(Interval interval, bool plateau, int batchIdx)
+    {
+        if (module is not { AutomaticOptimization: true }) return;
+        long index = (interval == Interval.Step ? batchIdx : CurrentEpoch) + 1;
+        foreach (var config in SchedulerConfigs)
         {
-            if (config.Interval != interval || count % config.Frequency != 0) continue;
-            if (!config.ReduceOnPlateau)
+            if (config.ReduceOnPlateau != plateau || config.Interval != interval || index % config.Frequency != 0) continue;
+            if (!plateau)
             {
                 config.Scheduler.step();
                 continue;
             }
-            if (callbackMetrics.TryGetValue(config.Monitor!, out var metric))
+            if (CallbackMetrics.TryGetValue(config.Monitor!, out var metric))
                 config.Scheduler.step(metric);
             else if (config.Strict)
                 throw new MisconfigurationException(
-                    $"ReduceLROnPlateau is conditioned on metric '{config.Monitor}', which was not logged. Logged: [{string.Join(", ", callbackMetrics.Keys)}]. " +
-                    "Log it, change LrSchedulerConfig.Monitor, or set Strict = false to skip the step.");
+                    $"ReduceLROnPlateau is conditioned on metric '{config.Monitor}', which is not available. Available metrics: [{string.Join(", ", CallbackMetrics.Keys.Order())}]. " +
+                    "Log it, change LrSchedulerConfig.Monitor, or set Strict = false to skip the step with a warning.");
             else
-                Console.Error.WriteLine($"Warning: ReduceLROnPlateau skipped: metric '{config.Monitor}' was not logged.");
+                Console.Error.WriteLine($"Warning: ReduceLROnPlateau conditioned on metric '{config.Monitor}', which is not available; the scheduler step was skipped.");
         }
     }
 

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using LitGen.Callbacks;
 using LitGen.Checkpoints;
+using LitGen.Data;
 using LitGen.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -14,7 +15,7 @@ public sealed partial class Trainer
 {
     private Stage runningStage;
 
-    private T Run<TBatch, T>(LightningModule<TBatch> model, Stage stage, Func<T> body)
+    private T Run<TBatch, T>(LightningModule<TBatch> model, Stage stage, LightningDataModule<TBatch>? dataModule, Func<T> body)
     {
         ArgumentNullException.ThrowIfNull(model);
         module = model;
@@ -25,7 +26,9 @@ public sealed partial class Trainer
         if (Options.Seed is long seed) random.manual_seed(seed);
         try
         {
-            if (stage == Stage.Fit) model.PrepareData();
+            dataModule?.PrepareData();
+            model.PrepareData();
+            dataModule?.Setup(stage);
             foreach (var callback in callbacks) callback.Setup(this, model, stage);
             model.Setup(stage);
             model.ConfigureModel();
@@ -33,6 +36,7 @@ public sealed partial class Trainer
 
             var result = body();
 
+            dataModule?.Teardown(stage);
             foreach (var callback in callbacks) callback.Teardown(this, model, stage);
             model.Teardown(stage);
             foreach (var logger in Loggers) logger.Finalize("success");
@@ -83,20 +87,10 @@ public sealed partial class Trainer
                 "ckptPath: \"last\" needs a ModelCheckpoint with SaveLast = true that has saved; pass a path instead."),
             _ => ckptPath,
         };
-        var checkpoint = Checkpoint.Load(path);
-        try
-        {
-            checkpoint.EnsureModuleType(model.GetType());
-            model.LoadCheckpointState(checkpoint, mapLocation: null, strict: true);
-        }
-        finally
-        {
-            checkpoint.Dispose();
-        }
+        using var checkpoint = Checkpoint.Load(path);
+        checkpoint.EnsureModuleType(model.GetType());
+        model.LoadCheckpointState(checkpoint, mapLocation: null, strict: true);
     }
-
-    private static IEnumerable<TBatch> Require<TBatch>(IEnumerable<TBatch>? loader, Func<IEnumerable<TBatch>?> fallback, string what, string hook)
-        => loader ?? fallback() ?? throw new MisconfigurationException($"No {what} dataloader: pass one to the trainer or override {hook}.");
 
     private static int? CountOf<TBatch>(IEnumerable<TBatch> loader) => loader switch
     {

@@ -23,8 +23,6 @@ public sealed partial class Trainer
     private readonly Dictionary<string, double> progressBarEpochMetrics = new(StringComparer.Ordinal);
     private IReadOnlyList<Callback> callbacks = [];
     private LightningModule? module;
-    private IReadOnlyList<Optimizer> optimizers = [];
-    private IReadOnlyList<LrSchedulerConfig> schedulers = [];
     private MetricStore? trainMetrics;
 
     /// <summary>Creates a trainer; loggers are set up here so that <see cref="LogDir"/> is known before <c>Fit</c>.</summary>
@@ -39,6 +37,22 @@ public sealed partial class Trainer
             throw new MisconfigurationException($"MaxEpochs must be -1 (no limit) or more, got {Options.MaxEpochs}.");
         if (Options.NumSanityValSteps < -1)
             throw new MisconfigurationException($"NumSanityValSteps must be -1 (all), 0 or more, got {Options.NumSanityValSteps}.");
+        if (Options.AccumulateGradBatches < 1)
+            throw new MisconfigurationException($"AccumulateGradBatches must be 1 or more, got {Options.AccumulateGradBatches}.");
+        if (Options.CheckValEveryNEpoch is < 1)
+            throw new MisconfigurationException($"CheckValEveryNEpoch must be 1 or more (or null to validate by batch count only), got {Options.CheckValEveryNEpoch}.");
+        if (Options.FastDevRun < 0 || Options.ReloadDataloadersEveryNEpochs < 0)
+            throw new MisconfigurationException("FastDevRun and ReloadDataloadersEveryNEpochs must be 0 or more.");
+        if (Options.MinEpochs is < 0)
+            throw new MisconfigurationException($"MinEpochs must be 0 or more, got {Options.MinEpochs}.");
+        if (Options.Devices != 1)
+            throw new MisconfigurationException(
+                $"Devices = {Options.Devices}: LitGen trains on one device, because TorchSharp has no distributed backend (no torch.distributed). Use Devices = 1.");
+        if (Options.Strategy is not ("auto" or "single_device"))
+            throw new MisconfigurationException(
+                $"Strategy \"{Options.Strategy}\" is not available: TorchSharp has no distributed backend. Use \"auto\" or \"single_device\".");
+        if (Options.Deterministic && Options.Seed is null)
+            throw new MisconfigurationException("Deterministic = true needs a Seed so that every run starts from the same random state; set TrainerOptions.Seed.");
         if (!Options.EnableCheckpointing && Options.Callbacks.OfType<ModelCheckpoint>().Any())
             throw new MisconfigurationException("EnableCheckpointing is false but a ModelCheckpoint callback was passed; remove one of them.");
         Loggers = CreateLoggers(Options);
@@ -114,8 +128,11 @@ public sealed partial class Trainer
     /// <summary>The number of batches in the training dataloader when it is a collection, else null.</summary>
     public int? NumTrainingBatches { get; private set; }
 
-    /// <summary>The epoch limit in force: <see cref="TrainerOptions.MaxEpochs"/>, or 1000 when neither it nor MaxSteps is set; -1 for none.</summary>
-    public int MaxEpochs => Options.MaxEpochs ?? (Options.MaxSteps == -1 ? 1000 : -1);
+    /// <summary>The epoch limit in force: <see cref="TrainerOptions.MaxEpochs"/>, or 1000 when neither it nor MaxSteps is set; -1 for none; 1 under FastDevRun.</summary>
+    public int MaxEpochs => Options.FastDevRun > 0 ? 1 : Options.MaxEpochs ?? (Options.MaxSteps == -1 ? 1000 : -1);
+
+    /// <summary>The optimizer-step limit in force: <see cref="TrainerOptions.MaxSteps"/>, or the FastDevRun batch count; -1 for none.</summary>
+    public long MaxSteps => Options.FastDevRun > 0 ? Options.FastDevRun : Options.MaxSteps;
 
     /// <summary>Writes a checkpoint of the module being (or last) trained to <paramref name="path"/>.</summary>
     public void SaveCheckpoint(string path)
@@ -133,7 +150,7 @@ public sealed partial class Trainer
             Precision = Options.Precision,
             HyperParametersJson = current.CurrentHyperparameters.ToJson(),
             StateDict = current.state_dict(),
-            OptimizerStates = optimizers.Select(SerializeOptimizer).ToArray(),
+            OptimizerStates = LightningOptimizers.Select(o => SerializeOptimizer(o.Optimizer)).ToArray(),
             CallbackStates = states,
         };
         foreach (var callback in callbacks) callback.OnSaveCheckpoint(this, current, checkpoint);
@@ -178,7 +195,9 @@ public sealed partial class Trainer
             resolved.RemoveAll(c => c.GetType() == extra.GetType());
             resolved.Add(extra);
         }
-        if (Options.EnableCheckpointing && !resolved.OfType<ModelCheckpoint>().Any()) resolved.Add(new ModelCheckpoint());
+        // FastDevRun is a smoke test: it must not write checkpoints or stop early.
+        if (FastDevRunning) resolved.RemoveAll(c => c is ModelCheckpoint or EarlyStopping);
+        else if (Options.EnableCheckpointing && !resolved.OfType<ModelCheckpoint>().Any()) resolved.Add(new ModelCheckpoint());
         if (Options.EnableProgressBar && !resolved.OfType<ProgressBar>().Any()) resolved.Add(new ProgressBar());
         // Lightning runs checkpointing callbacks last so they see what the others changed.
         return resolved.Where(c => c is not ModelCheckpoint).Concat(resolved.OfType<ModelCheckpoint>()).ToArray();

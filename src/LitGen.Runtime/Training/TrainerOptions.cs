@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using LitGen.Callbacks;
 
@@ -13,6 +14,52 @@ public sealed record TrainerOptions
 
     /// <summary>Stop after this many optimizer steps; -1 (default) means no limit.</summary>
     public long MaxSteps { get; init; } = -1;
+
+    /// <summary>Keep training for at least this many epochs even when a callback asks to stop.</summary>
+    public int? MinEpochs { get; init; }
+
+    /// <summary>Stop training after this much wall-clock time (checked after every batch).</summary>
+    public TimeSpan? MaxTime { get; init; }
+
+    /// <summary>Training batches per epoch: a count or a fraction of the dataloader (default all).</summary>
+    public BatchLimit LimitTrainBatches { get; init; } = BatchLimit.All;
+
+    /// <summary>Validation batches per run: a count or a fraction (default all).</summary>
+    public BatchLimit LimitValBatches { get; init; } = BatchLimit.All;
+
+    /// <summary>Test batches: a count or a fraction (default all).</summary>
+    public BatchLimit LimitTestBatches { get; init; } = BatchLimit.All;
+
+    /// <summary>Prediction batches: a count or a fraction (default all).</summary>
+    public BatchLimit LimitPredictBatches { get; init; } = BatchLimit.All;
+
+    /// <summary>Validate every this many training batches (a count) or this fraction of an epoch (default 1.0: at epoch end).</summary>
+    public BatchLimit ValCheckInterval { get; init; } = BatchLimit.All;
+
+    /// <summary>Validate every this many epochs (default 1); null validates by <see cref="ValCheckInterval"/> batch count only, across epochs.</summary>
+    public int? CheckValEveryNEpoch { get; init; } = 1;
+
+    /// <summary>Accumulate gradients over this many batches before each optimizer step (default 1).</summary>
+    public int AccumulateGradBatches { get; init; } = 1;
+
+    /// <summary>Smoke test: run this many batches of training, validation, test and prediction in one epoch, with no sanity check, logging or checkpoints (0: off).</summary>
+    public int FastDevRun { get; init; }
+
+    /// <summary>Train and validate on the same first batches of the training dataloader, to check that the model can overfit (0: off).</summary>
+    public BatchLimit OverfitBatches { get; init; } = 0;
+
+    /// <summary>Ask the module's dataloader hooks for new dataloaders every this many epochs (0: never).</summary>
+    public int ReloadDataloadersEveryNEpochs { get; init; }
+
+    /// <summary>Make runs repeatable: requires <see cref="Seed"/>, which seeds libtorch before training, and the runtime
+    /// <c>DataLoader</c> shuffles from (seed, epoch). TorchSharp has no <c>use_deterministic_algorithms</c>.</summary>
+    public bool Deterministic { get; init; }
+
+    /// <summary>The number of devices; LitGen trains on one device (TorchSharp has no distributed support).</summary>
+    public int Devices { get; init; } = 1;
+
+    /// <summary><c>"auto"</c> or <c>"single_device"</c>; distributed strategies are not available in TorchSharp.</summary>
+    public string Strategy { get; init; } = "auto";
 
     /// <summary>Validation batches run before training to catch bugs early; -1 runs them all, 0 none.</summary>
     public int NumSanityValSteps { get; init; } = 2;

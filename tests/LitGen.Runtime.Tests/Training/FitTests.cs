@@ -62,7 +62,8 @@ public class FitTests
         Assert.Equal(["1", "3"], rows.Take(2).Select(r => r[0]));
         Assert.All(rows, r => double.Parse(r[1], CultureInfo.InvariantCulture));
         var valRows = rows.Where(r => r[3].Length > 0).ToList();
-        Assert.Equal(["4", "8", "12"], valRows.Select(r => r[0]));
+        // As in Lightning, validation runs before the last batch is counted as stepped: steps 3, 7, 11.
+        Assert.Equal(["3", "7", "11"], valRows.Select(r => r[0]));
 
         Assert.Equal("Hidden: 4\nLearningRate: 0.05\nActivation: \"tanh\"\n", File.ReadAllText(Path.Combine(logDir, "hparams.yaml")));
 
@@ -70,7 +71,7 @@ public class FitTests
         var (version, scalars) = TensorBoardReader.Read(events);
         Assert.Equal("brain.Event:2", version);
         Assert.Equal(6, scalars.Count(s => s.Tag == "train_loss_step"));
-        Assert.Equal([4L, 8L, 12L], scalars.Where(s => s.Tag == "val_loss").Select(s => s.Step));
+        Assert.Equal([3L, 7L, 11L], scalars.Where(s => s.Tag == "val_loss").Select(s => s.Step));
         var csvVal = valRows.Select(r => (float)double.Parse(r[3], CultureInfo.InvariantCulture));
         Assert.Equal(csvVal, scalars.Where(s => s.Tag == "val_loss").Select(s => s.Value));
 

@@ -1,0 +1,26 @@
+using System.Collections.Generic;
+using LitGen.Data;
+
+namespace LitGen.Training;
+
+/// <summary>Where a fit's dataloaders come from: the arguments, a datamodule, or the module's hooks (reloadable).</summary>
+internal sealed class FitData<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch>? dataModule, IEnumerable<TBatch>? train, IEnumerable<TBatch>? val)
+{
+    public LightningDataModule<TBatch>? DataModule { get; } = dataModule;
+
+    public IEnumerable<TBatch>? Train { get; private set; }
+
+    public IEnumerable<TBatch>? Val { get; private set; }
+
+    /// <summary>
+    /// Resolves the dataloaders (again, for ReloadDataloadersEveryNEpochs: dataloaders passed to Fit are reused); with
+    /// <paramref name="overfit"/> the validation run uses the training batches, unshuffled.
+    /// </summary>
+    public void Load(bool hasValidationStep, bool overfit)
+    {
+        Train = train ?? DataModule?.TrainDataloader() ?? model.TrainDataloader() ?? throw new MisconfigurationException(
+            $"No training dataloader: pass one to Fit, or override TrainDataloader in {model.GetType().Name} or its datamodule.");
+        if (overfit && Train is DataLoader<TBatch> loader) Train = loader.Unshuffled();
+        Val = !hasValidationStep ? null : overfit ? Train : val ?? DataModule?.ValDataloader() ?? model.ValDataloader();
+    }
+}

@@ -1,0 +1,33 @@
+using System;
+using static TorchSharp.torch.optim;
+
+namespace LitGen;
+
+/// <summary>
+/// An optimizer as <see cref="LightningModule.Optimizers"/> hands it out: <see cref="step"/> runs the
+/// <c>OnBeforeOptimizerStep</c> hooks and counts into <see cref="Trainer.GlobalStep"/>.
+/// </summary>
+public sealed class LightningOptimizer
+{
+    private readonly Trainer trainer;
+    private readonly LightningModule module;
+
+    internal LightningOptimizer(Trainer trainer, LightningModule module, Optimizer optimizer)
+    {
+        this.trainer = trainer;
+        this.module = module;
+        Optimizer = optimizer;
+    }
+
+    /// <summary>The wrapped TorchSharp optimizer.</summary>
+    public Optimizer Optimizer { get; }
+
+    /// <summary>Runs the <c>OnBeforeOptimizerStep</c> hooks, steps the optimizer and counts the step.</summary>
+    public void step() => trainer.RunOptimizerStep(module, Optimizer);
+
+    /// <summary>Zeroes the gradients of the optimizer's parameters.</summary>
+    public void zero_grad() => Optimizer.zero_grad();
+
+    /// <summary>The optimizer's parameter groups (learning rates and more).</summary>
+    public System.Collections.Generic.IEnumerable<ILearningRateController> ParamGroups => Optimizer.ParamGroups;
+}
