@@ -135,9 +135,8 @@ internal sealed class MetricStore : IDisposable
             if (!OnEpoch) return;
             if (deviceAccumulator is null)
             {
-                deviceAccumulator = ReduceFx is ReduceFx.Mean or ReduceFx.Sum
-                    ? Persist(detached.mul(ReduceFx == ReduceFx.Mean ? batchSize : 1))
-                    : Persist(detached);
+                deviceAccumulator = Persist(detached);
+                if (ReduceFx == ReduceFx.Mean) deviceAccumulator.mul_(batchSize);
             }
             else
             {
