@@ -45,6 +45,30 @@ public partial class RecordingModule : LightningModule<(Tensor X, Tensor Y)>
     public override void OnBeforeOptimizerStep(Optimizer optimizer) => Record(nameof(OnBeforeOptimizerStep));
     public override void ConfigureGradientClipping(Optimizer optimizer, double? gradientClipVal, GradientClipAlgorithm? gradientClipAlgorithm) => Record(nameof(ConfigureGradientClipping));
     public override void OnSaveCheckpoint(Checkpoint checkpoint) => Record(nameof(OnSaveCheckpoint));
+    public override void OnTestStart() => Record(nameof(OnTestStart));
+    public override void OnTestEnd() => Record(nameof(OnTestEnd));
+    public override void OnTestEpochStart() => Record(nameof(OnTestEpochStart));
+    public override void OnTestEpochEnd() => Record(nameof(OnTestEpochEnd));
+    public override void OnTestBatchStart((Tensor X, Tensor Y) batch, int batchIdx, int dataloaderIdx) => Record(nameof(OnTestBatchStart));
+    public override void OnTestBatchEnd(Tensor? outputs, (Tensor X, Tensor Y) batch, int batchIdx, int dataloaderIdx) => Record(nameof(OnTestBatchEnd));
+    public override void OnPredictStart() => Record(nameof(OnPredictStart));
+    public override void OnPredictEnd() => Record(nameof(OnPredictEnd));
+    public override void OnPredictEpochStart() => Record(nameof(OnPredictEpochStart));
+    public override void OnPredictEpochEnd() => Record(nameof(OnPredictEpochEnd));
+    public override void OnPredictBatchStart((Tensor X, Tensor Y) batch, int batchIdx, int dataloaderIdx) => Record(nameof(OnPredictBatchStart));
+    public override void OnPredictBatchEnd(Tensor? outputs, (Tensor X, Tensor Y) batch, int batchIdx, int dataloaderIdx) => Record(nameof(OnPredictBatchEnd));
+
+    public override Tensor? TestStep((Tensor X, Tensor Y) batch, int batchIdx)
+    {
+        Record(nameof(TestStep));
+        return null;
+    }
+
+    public override Tensor PredictStep((Tensor X, Tensor Y) batch, int batchIdx)
+    {
+        Record(nameof(PredictStep));
+        return batch.X;
+    }
 
     public override Tensor? TrainingStep((Tensor X, Tensor Y) batch, int batchIdx)
     {
@@ -87,20 +111,75 @@ public sealed class RecordingCallback(List<string> calls) : Callback
     public override void OnBeforeOptimizerStep(Trainer trainer, LightningModule module, Optimizer optimizer) => Record(nameof(OnBeforeOptimizerStep));
     public override void OnBeforeZeroGrad(Trainer trainer, LightningModule module, Optimizer optimizer) => Record(nameof(OnBeforeZeroGrad));
     public override void OnSaveCheckpoint(Trainer trainer, LightningModule module, Checkpoint checkpoint) => Record(nameof(OnSaveCheckpoint));
+    public override void OnTestStart(Trainer trainer, LightningModule module) => Record(nameof(OnTestStart));
+    public override void OnTestEnd(Trainer trainer, LightningModule module) => Record(nameof(OnTestEnd));
+    public override void OnTestEpochStart(Trainer trainer, LightningModule module) => Record(nameof(OnTestEpochStart));
+    public override void OnTestEpochEnd(Trainer trainer, LightningModule module) => Record(nameof(OnTestEpochEnd));
+    public override void OnTestBatchStart(Trainer trainer, LightningModule module, object batch, int batchIdx, int dataloaderIdx) => Record(nameof(OnTestBatchStart));
+    public override void OnTestBatchEnd(Trainer trainer, LightningModule module, Tensor? outputs, object batch, int batchIdx, int dataloaderIdx) => Record(nameof(OnTestBatchEnd));
+    public override void OnPredictStart(Trainer trainer, LightningModule module) => Record(nameof(OnPredictStart));
+    public override void OnPredictEnd(Trainer trainer, LightningModule module) => Record(nameof(OnPredictEnd));
+    public override void OnPredictEpochStart(Trainer trainer, LightningModule module) => Record(nameof(OnPredictEpochStart));
+    public override void OnPredictEpochEnd(Trainer trainer, LightningModule module) => Record(nameof(OnPredictEpochEnd));
+    public override void OnPredictBatchStart(Trainer trainer, LightningModule module, object batch, int batchIdx, int dataloaderIdx) => Record(nameof(OnPredictBatchStart));
+    public override void OnPredictBatchEnd(Trainer trainer, LightningModule module, Tensor? outputs, object batch, int batchIdx, int dataloaderIdx) => Record(nameof(OnPredictBatchEnd));
 }
 
 public class HookOrderTests
 {
     private static IEnumerable<string> Both(params string[] hooks) => hooks.SelectMany(h => new[] { "C." + h, "M." + h });
 
-    private static IEnumerable<string> ValidationRun(int batches)
+    private static IEnumerable<string> ValidationRun(int batches) => EvaluationRun("Validation", "ValidationStep", batches);
+
+    /// <summary>Validation, test and predict runs share one shape: start, epoch start, batches, epoch end, end.</summary>
+    private static IEnumerable<string> EvaluationRun(string kind, string step, int batches)
     {
         string[] transfer = ["M.OnBeforeBatchTransfer", "M.TransferBatchToDevice", "M.OnAfterBatchTransfer"];
-        var run = Both("OnValidationStart", "OnValidationEpochStart").ToList();
+        var run = Both($"On{kind}Start", $"On{kind}EpochStart").ToList();
         for (int b = 0; b < batches; b++)
-            run.AddRange([.. transfer, "C.OnValidationBatchStart", "M.OnValidationBatchStart", "M.ValidationStep", "C.OnValidationBatchEnd", "M.OnValidationBatchEnd"]);
-        run.AddRange(Both("OnValidationEpochEnd", "OnValidationEnd"));
+            run.AddRange([.. transfer, $"C.On{kind}BatchStart", $"M.On{kind}BatchStart", "M." + step, $"C.On{kind}BatchEnd", $"M.On{kind}BatchEnd"]);
+        run.AddRange(Both($"On{kind}EpochEnd", $"On{kind}End"));
         return run;
+    }
+
+    private static List<string> ExpectedEvaluation(Stage stage, string kind, string step, int batches) =>
+    [
+        "M.ConfigureCallbacks", "M.PrepareData", $"C.Setup({stage})", $"M.Setup({stage})", "M.ConfigureModel",
+        .. EvaluationRun(kind, step, batches),
+        $"C.Teardown({stage})", $"M.Teardown({stage})",
+    ];
+
+    private static (RecordingModule Model, Trainer Trainer) NewRun(TempDir dir)
+    {
+        var model = new RecordingModule();
+        var trainer = new Trainer(new TrainerOptions
+        {
+            MaxEpochs = 1,
+            DefaultRootDir = dir.Path,
+            EnableProgressBar = false,
+            Logger = false,
+            Callbacks = [new RecordingCallback(model.Calls)],
+        });
+        return (model, trainer);
+    }
+
+    [Fact]
+    public void Validate_test_and_predict_call_hooks_in_Lightning_order()
+    {
+        using var dir = new TempDir();
+        var data = TestData.Line(batches: 2, batchSize: 2);
+
+        var (model, trainer) = NewRun(dir);
+        trainer.Validate(model, data);
+        Assert.Equal(ExpectedEvaluation(Stage.Validate, "Validation", "ValidationStep", 2), model.Calls);
+
+        (model, trainer) = NewRun(dir);
+        trainer.Test(model, data);
+        Assert.Equal(ExpectedEvaluation(Stage.Test, "Test", "TestStep", 2), model.Calls);
+
+        (model, trainer) = NewRun(dir);
+        foreach (var prediction in trainer.Predict(model, data)) prediction.Dispose();
+        Assert.Equal(ExpectedEvaluation(Stage.Predict, "Predict", "PredictStep", 2), model.Calls);
     }
 
     /// <summary>SPEC §2.2, which follows Lightning's documented order.</summary>
@@ -133,15 +212,7 @@ public class HookOrderTests
     public void Fit_calls_hooks_in_Lightning_order()
     {
         using var dir = new TempDir();
-        var model = new RecordingModule();
-        var trainer = new Trainer(new TrainerOptions
-        {
-            MaxEpochs = 1,
-            DefaultRootDir = dir.Path,
-            EnableProgressBar = false,
-            Logger = false,
-            Callbacks = [new RecordingCallback(model.Calls)],
-        });
+        var (model, trainer) = NewRun(dir);
         trainer.Fit(model, TestData.Line(batches: 2, batchSize: 2), TestData.Line(batches: 2, batchSize: 2));
         Assert.Equal(ExpectedFit(trainBatches: 2, valBatches: 2), model.Calls);
     }
