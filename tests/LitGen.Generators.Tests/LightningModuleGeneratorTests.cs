@@ -84,6 +84,7 @@ public class LightningModuleGeneratorTests
     [InlineData("public partial class M<T> : LightningModule<T> { }", "LITG0005", "M")]
     [InlineData("public partial class M : LightningModule<Tensor> { [Hyperparameter] public int Size { get; } [Hyperparameter] public int size; public M(int size = 1) { Size = size; } }", "LITG0006", "size")]
     [InlineData("public partial class M { }", "LITG0007", "M")]
+    [InlineData("public partial class M : LightningModule<Tensor> { public required int Classes { get; init; } }", "LITG0008", "Classes")]
     public void Reports_a_diagnostic_at_the_offending_declaration(string declaration, string id, string at)
     {
         var source = "using LitGen;\nusing static TorchSharp.torch;\n[LightningModule]\n" + declaration;
@@ -128,6 +129,69 @@ public class LightningModuleGeneratorTests
                 .Replace("string? tag = null)", "string? tag = null, int extra = 3)"), (CSharpParseOptions)classifierTree.Options, classifierTree.FilePath));
         var rerun = driver.RunGenerators(newMember).GetRunResult().Results.Single();
         Assert.Contains(rerun.TrackedSteps[TrackingNames.ModuleModels].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+    }
+
+    [Fact]
+    public void Changing_an_attribute_or_adding_a_module_reruns_only_what_changed()
+    {
+        var compilation = GeneratorHarness.Compile(Classifier);
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+        var tree = compilation.SyntaxTrees.Single();
+
+        // An attribute change: a plain property becomes a hyperparameter.
+        var withAttribute = compilation.ReplaceSyntaxTree(tree, CSharpSyntaxTree.ParseText(
+            Classifier.Replace("public TorchSharp.Modules.Linear Head { get; } = Linear(10, 10);",
+                               "public TorchSharp.Modules.Linear Head { get; } = Linear(10, 10);\n    [Hyperparameter] public bool Extra { get; }")
+                      .Replace("string? tag = null)", "string? tag = null, bool extra = false)"),
+            (CSharpParseOptions)tree.Options, tree.FilePath));
+        var rerun = driver.RunGenerators(withAttribute).GetRunResult();
+        Assert.Contains(rerun.Results.Single().TrackedSteps[TrackingNames.ModuleModels].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+        Assert.Contains("Extra", rerun.GeneratedTrees.Single().ToString());
+
+        // A new module class: a new output; the existing module's model is cached.
+        var withNewModule = compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText("""
+            using LitGen;
+            using static TorchSharp.torch;
+            namespace Demo;
+            [LightningModule] public partial class Second : LightningModule<Tensor> { }
+            """, (CSharpParseOptions)tree.Options, "Second.cs"));
+        var added = driver.RunGenerators(withNewModule).GetRunResult();
+        var reasons = added.Results.Single().TrackedSteps[TrackingNames.ModuleModels].SelectMany(s => s.Outputs).Select(o => o.Reason).ToList();
+        Assert.Contains(IncrementalStepRunReason.New, reasons);
+        Assert.Contains(reasons, r => r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged);
+        Assert.Equal(2, added.GeneratedTrees.Length);
+    }
+
+    [Fact]
+    public void The_generator_knows_every_runtime_hook_in_flag_order()
+        => Assert.Equal(Enum.GetNames<ModuleHooks>().Where(n => n != nameof(ModuleHooks.None)), LitGen.Generators.Model.Hooks.All);
+
+    [Fact]
+    public void The_dispatch_table_lists_overrides_of_the_class_and_its_user_bases()
+    {
+        var (result, output) = GeneratorHarness.Run("""
+            using LitGen;
+            using static TorchSharp.torch;
+            [LightningModule]
+            public abstract partial class Base : LightningModule<Tensor>
+            {
+                public override void OnFitStart() { }
+                public override Tensor? ValidationStep(Tensor batch, int batchIdx) => null;
+            }
+            [LightningModule]
+            public partial class Derived : Base
+            {
+                public override Tensor? TrainingStep(Tensor batch, int batchIdx) => null;
+                public override void OnTrainBatchEnd(Tensor? outputs, Tensor batch, int batchIdx) { }
+            }
+            """);
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+        var derived = result.GeneratedTrees.Single(t => t.FilePath.EndsWith("Derived.LitGen.g.cs", StringComparison.Ordinal)).ToString();
+        Assert.Contains("OverriddenHooks => global::LitGen.ModuleHooks.TrainingStep\n        | global::LitGen.ModuleHooks.ValidationStep\n        | global::LitGen.ModuleHooks.OnFitStart\n        | global::LitGen.ModuleHooks.OnTrainBatchEnd;", derived);
+        Assert.Contains("public void OnTrainBatchEnd(global::TorchSharp.torch.Tensor? outputs, global::TorchSharp.torch.Tensor batch, int batchIdx) => module.OnTrainBatchEnd(outputs, batch, batchIdx);", derived);
+        Assert.Contains("public static new global::Derived LoadFromCheckpoint", derived);
+        Assert.Contains("base.RegisterGeneratedComponents();", derived);
     }
 
     private static void AssertNoEmit(GeneratorDriver driver)

@@ -37,10 +37,14 @@ internal static class DiagnosticDescriptors
         "LITG0007", "[LightningModule] class must derive from LightningModule<TBatch>",
         "'{0}' is marked [LightningModule] but does not derive from LitGen.LightningModule<TBatch>; derive from it or remove the attribute");
 
+    public static readonly DiagnosticDescriptor RequiredMember = Create(
+        "LITG0008", "Module has required members",
+        "'{0}' has the required member '{1}', which LoadFromCheckpoint cannot set; make it a hyperparameter, a constructor parameter, or not required");
+
     private static readonly Dictionary<string, DiagnosticDescriptor> All = new[]
     {
         NotPartial, UnsupportedHyperparameterType, NoMatchingConstructor, ContainingTypeNotPartial, GenericModule,
-        DuplicateHyperparameter, NotALightningModule,
+        DuplicateHyperparameter, NotALightningModule, RequiredMember,
     }.ToDictionary(d => d.Id);
 
     public static DiagnosticDescriptor ById(string id) => All[id];

@@ -25,6 +25,8 @@ internal static class ModuleEmitter
         EmitHparams(writer, model, hide);
         writer.Line();
         EmitRegistration(writer, model);
+        writer.Line();
+        EmitHooks(writer, model);
         if (!model.IsAbstract)
         {
             writer.Line();
@@ -54,14 +56,14 @@ internal static class ModuleEmitter
             .Open("public string ToJson()")
             .Line("var json = new global::LitGen.HyperparameterJsonWriter();");
         foreach (var hp in model.Hyperparameters)
-            writer.Line($"json.{(hp.Kind == ValueKind.Enum ? $"WriteEnum<{hp.EnumType}>" : "Write")}(\"{hp.Name}\", {hp.Name});");
+            writer.Line($"json.{Serializer(hp, "Write")}(\"{hp.Name}\", {hp.Name});");
         writer.Line("return json.ToString();").Close().Line();
 
         writer.Line("/// <summary>The values as the text of <c>hparams.yaml</c>.</summary>")
             .Open("public string ToYaml()")
             .Line("var yaml = new global::System.Text.StringBuilder();");
         foreach (var hp in model.Hyperparameters)
-            writer.Line($"yaml.Append(\"{hp.Name}: \").Append(global::LitGen.HyperparameterYaml.{(hp.Kind == ValueKind.Enum ? $"FormatEnum<{hp.EnumType}>" : "Format")}({hp.Name})).Append('\\n');");
+            writer.Line($"yaml.Append(\"{hp.Name}: \").Append(global::LitGen.HyperparameterYaml.{Serializer(hp, "Format")}({hp.Name})).Append('\\n');");
         writer.Line("return yaml.ToString();").Close().Line();
 
         writer.Line("/// <summary>Reads values written by <see cref=\"ToJson\"/>; members missing from the JSON keep their defaults.</summary>")
@@ -71,14 +73,25 @@ internal static class ModuleEmitter
         writer.Line("{");
         foreach (var hp in model.Hyperparameters)
         {
-            var read = hp.Kind == ValueKind.Enum
-                ? hp.IsNullable ? $"ReadNullableEnum<{hp.EnumType}>" : $"ReadEnum<{hp.EnumType}>"
-                : $"Read<{hp.Type}>";
+            var read = hp.Collection switch
+            {
+                CollectionKind.None when hp.Kind == ValueKind.Enum => hp.IsNullable ? $"ReadNullableEnum<{hp.EnumType}>" : $"ReadEnum<{hp.EnumType}>",
+                CollectionKind.None => $"Read<{hp.Type}>",
+                CollectionKind.Array => hp.Kind == ValueKind.Enum ? $"ReadEnumArray<{hp.EnumType}>" : $"ReadArray<{hp.ElementType}>",
+                _ => hp.Kind == ValueKind.Enum ? $"ReadEnumList<{hp.EnumType}>" : $"ReadList<{hp.ElementType}>",
+            };
             writer.Line(hp.DefaultLiteral is null
                 ? $"    {hp.Name} = reader.{read}(\"{hp.Name}\"),"
                 : $"    {hp.Name} = reader.{read}(\"{hp.Name}\", {hp.DefaultLiteral}),");
         }
         writer.Line("};").Close().Close();
+    }
+
+    /// <summary>The runtime helper for a hyperparameter: <c>Write</c>, <c>WriteEnum&lt;E&gt;</c>, <c>WriteArray</c>, <c>WriteEnumArray&lt;E&gt;</c> (or <c>Format…</c>).</summary>
+    private static string Serializer(HyperparameterModel hp, string verb)
+    {
+        var name = verb + (hp.Kind == ValueKind.Enum ? "Enum" : "") + (hp.Collection == CollectionKind.None ? "" : "Array");
+        return hp.Kind == ValueKind.Enum ? $"{name}<{hp.EnumType}>" : name;
     }
 
     private static void EmitHparams(SourceWriter writer, ModuleModel model, string hide)
@@ -103,6 +116,52 @@ internal static class ModuleEmitter
         {
             var register = component.Kind == ComponentKind.Module ? "register_module" : "register_parameter";
             writer.Line($"if (this.{component.MemberName} is not null) this.{register}(\"{component.MemberName}\", this.{component.MemberName});");
+        }
+        writer.Close();
+    }
+
+    private static void EmitHooks(SourceWriter writer, ModuleModel model)
+    {
+        var flags = model.OverriddenHooks.Count == 0
+            ? "global::LitGen.ModuleHooks.None"
+            : string.Join("\n        | ", model.OverriddenHooks.Select(h => "global::LitGen.ModuleHooks." + h));
+        writer.Line("/// <summary>The hooks this class overrides, so the trainer skips what is not there.</summary>")
+            .Line(GeneratedCode)
+            .Line($"protected override global::LitGen.ModuleHooks OverriddenHooks => {flags};")
+            .Line();
+
+        var batch = model.BatchType;
+        bool Overrides(string hook) => model.OverriddenHooks.Contains(hook);
+        writer.Line(GeneratedCode)
+            .Line($"protected override TResult AcceptLoopVisitor<TResult>(global::LitGen.Training.ILoopVisitor<{batch}, TResult> visitor) => visitor.Visit(new LoopDriver(this));")
+            .Line()
+            .Line("/// <summary>")
+            .Line($"/// The trainer's per-batch calls for <see cref=\"{model.ClassName}\"/>: overridden hooks are called directly,")
+            .Line("/// the others are empty, so the JIT specializes the trainer's loops for this module.")
+            .Line("/// </summary>")
+            .Line(GeneratedCode)
+            .Line("[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]")
+            .Open($"public readonly struct LoopDriver : global::LitGen.Training.ILoopDriver<{batch}>")
+            .Line($"private readonly {model.FullyQualifiedName} module;")
+            .Line()
+            .Line($"public LoopDriver({model.FullyQualifiedName} module) => this.module = module;")
+            .Line();
+
+        writer.Open($"public {batch} TransferBatch({batch} batch, global::TorchSharp.torch.Device device, int dataloaderIdx)");
+        if (Overrides("OnBeforeBatchTransfer")) writer.Line("batch = module.OnBeforeBatchTransfer(batch, dataloaderIdx);");
+        writer.Line(Overrides("TransferBatchToDevice")
+            ? "batch = module.TransferBatchToDevice(batch, device, dataloaderIdx);"
+            : "batch = global::LitGen.Training.BatchTransfer.ToDevice(batch, device);");
+        if (Overrides("OnAfterBatchTransfer")) writer.Line("batch = module.OnAfterBatchTransfer(batch, dataloaderIdx);");
+        writer.Line("return batch;").Close();
+
+        foreach (var method in Hooks.DriverMethods)
+        {
+            var signature = $"public {method.ReturnType} {method.Name}({method.Parameters.Replace("{TBatch}", batch)})";
+            if (Overrides(method.Name) || method.DefaultBody is null)
+                writer.Line($"{signature} => module.{method.Name}({method.Arguments});");
+            else
+                writer.Line(method.DefaultBody.Length == 0 ? signature + " { }" : $"{signature} => {method.DefaultBody};");
         }
         writer.Close();
     }

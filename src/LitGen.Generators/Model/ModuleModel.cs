@@ -12,6 +12,8 @@ namespace LitGen.Generators.Model;
 /// <param name="Components">Submodules and parameters declared by this class, in declaration order.</param>
 /// <param name="ConstructorArguments">The hyperparameter property passed to each parameter of the matching constructor, in parameter order; empty when none matched.</param>
 /// <param name="HasMatchingConstructor">A constructor takes every hyperparameter.</param>
+/// <param name="BatchType">The <c>global::</c>-qualified <c>TBatch</c> of <c>LightningModule&lt;TBatch&gt;</c>.</param>
+/// <param name="OverriddenHooks">The hooks the class or its bases override, in <c>ModuleHooks</c> order.</param>
 internal sealed record ModuleModel(
     string Namespace,
     string ClassName,
@@ -23,20 +25,34 @@ internal sealed record ModuleModel(
     EquatableArray<HyperparameterModel> Hyperparameters,
     EquatableArray<ComponentModel> Components,
     EquatableArray<ConstructorArgument> ConstructorArguments,
-    bool HasMatchingConstructor);
+    bool HasMatchingConstructor,
+    string BatchType,
+    EquatableArray<string> OverriddenHooks);
 
-/// <summary>How a hyperparameter's value is written to JSON/YAML.</summary>
+/// <summary>How a hyperparameter's value (or each element of a list) is written to JSON/YAML.</summary>
 internal enum ValueKind
 {
     Primitive,
     Enum,
 }
 
+/// <summary>Whether a hyperparameter is a single value or a list, and which list type is rebuilt on read.</summary>
+internal enum CollectionKind
+{
+    None,
+    /// <summary>An array, or an interface an array implements (<c>IReadOnlyList&lt;T&gt;</c>, …).</summary>
+    Array,
+    /// <summary><c>List&lt;T&gt;</c>.</summary>
+    List,
+}
+
 /// <summary>One <c>[Hyperparameter]</c> member.</summary>
 /// <param name="Name">The member (and record property) name.</param>
 /// <param name="Type">The <c>global::</c>-qualified type, with <c>?</c> for nullable types.</param>
 /// <param name="Kind">How the value is serialized.</param>
-/// <param name="EnumType">For enums (or nullable enums), the enum type.</param>
+/// <param name="Collection">A single value, or a list of them.</param>
+/// <param name="ElementType">The type of the value, or of each list element.</param>
+/// <param name="EnumType">For enums (or nullable enums, or lists of them), the enum type.</param>
 /// <param name="IsNullable">A nullable value type or nullable reference.</param>
 /// <param name="DefaultLiteral">The C# literal of the constructor parameter's default, or null when it has none.</param>
 /// <param name="Documentation">The member's XML documentation summary, if any.</param>
@@ -44,6 +60,8 @@ internal sealed record HyperparameterModel(
     string Name,
     string Type,
     ValueKind Kind,
+    CollectionKind Collection,
+    string ElementType,
     string? EnumType,
     bool IsNullable,
     string? DefaultLiteral,

@@ -56,7 +56,7 @@ internal static class ModuleParser
         foreach (var (member, memberType) in hyperparameterSymbols)
         {
             var memberLocation = member.Locations.FirstOrDefault() ?? location;
-            if (!IsSupported(memberType, out var kind, out var enumType))
+            if (!IsSupportedValueOrList(memberType, out var kind, out var collection, out var elementType, out var enumType))
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedHyperparameterType, memberLocation,
                     member.Name, memberType.ToDisplayString()));
@@ -67,6 +67,8 @@ internal static class ModuleParser
                 member.Name,
                 memberType.ToDisplayString(TypeFormat),
                 kind,
+                collection,
+                elementType.ToDisplayString(TypeFormat),
                 enumType,
                 IsNullable(memberType),
                 parameter is { HasExplicitDefaultValue: true } ? Literal(parameter.ExplicitDefaultValue, memberType) : null,
@@ -84,6 +86,12 @@ internal static class ModuleParser
         }
 
         bool baseIsGenerated = type.BaseType is { } baseType && HasAttribute(baseType, LightningModuleAttribute);
+        if (!type.IsAbstract && constructor is not null && !constructor.GetAttributes().Any(a => a.AttributeClass?.Name == "SetsRequiredMembersAttribute"))
+        {
+            for (var current = type; current is not null; current = current.BaseType)
+                foreach (var member in current.GetMembers().Where(m => m is IPropertySymbol { IsRequired: true } or IFieldSymbol { IsRequired: true }))
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.RequiredMember, member.Locations.FirstOrDefault() ?? location, type.Name, member.Name));
+        }
         if (!type.IsAbstract && constructor is null)
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoMatchingConstructor, location, type.Name,
                 hyperparameterSymbols.Count == 0 ? "none" : string.Join(", ", hyperparameterSymbols.Select(h => h.Member.Name))));
@@ -107,8 +115,30 @@ internal static class ModuleParser
             hyperparameters.ToEquatableArray(),
             CollectComponents(type).ToEquatableArray(),
             arguments,
-            constructor is not null);
+            constructor is not null,
+            BatchType(type),
+            OverriddenHooks(type).ToEquatableArray());
         return new Result(model, EquatableArray<DiagnosticInfo>.Empty);
+    }
+
+    private static string BatchType(INamedTypeSymbol type)
+    {
+        for (var current = type.BaseType; current is not null; current = current.BaseType)
+            if (IsLitGenBase(current) && current.IsGenericType) return current.TypeArguments[0].ToDisplayString(TypeFormat);
+        return "object";
+    }
+
+    private static bool IsLitGenBase(INamedTypeSymbol type)
+        => type.ContainingNamespace.ToDisplayString() == "LitGen" && type.OriginalDefinition.MetadataName is "LightningModule`1" or "LightningModule";
+
+    /// <summary>Hooks overridden by the class or a user base class, in <c>ModuleHooks</c> order.</summary>
+    private static IEnumerable<string> OverriddenHooks(INamedTypeSymbol type)
+    {
+        var overridden = new HashSet<string>(StringComparer.Ordinal);
+        for (var current = type; current is not null && !IsLitGenBase(current); current = current.BaseType)
+            foreach (var method in current.GetMembers().OfType<IMethodSymbol>())
+                if (method.IsOverride) overridden.Add(method.Name);
+        return Hooks.All.Where(overridden.Contains);
     }
 
     private static string FileName(INamedTypeSymbol type)
@@ -170,6 +200,29 @@ internal static class ModuleParser
 
     private static bool IsAutoProperty(IPropertySymbol property)
         => property.ContainingType.GetMembers().OfType<IFieldSymbol>().Any(f => SymbolEqualityComparer.Default.Equals(f.AssociatedSymbol, property));
+
+    private static bool IsSupportedValueOrList(ITypeSymbol type, out ValueKind kind, out CollectionKind collection, out ITypeSymbol elementType, out string? enumType)
+    {
+        collection = CollectionKind.None;
+        elementType = type;
+        if (type is IArrayTypeSymbol { Rank: 1 } array)
+        {
+            collection = CollectionKind.Array;
+            elementType = array.ElementType;
+        }
+        else if (type is INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } generic
+                 && generic.OriginalDefinition.ContainingNamespace.ToDisplayString() == "System.Collections.Generic")
+        {
+            collection = generic.OriginalDefinition.MetadataName switch
+            {
+                "List`1" => CollectionKind.List,
+                "IReadOnlyList`1" or "IReadOnlyCollection`1" or "IEnumerable`1" or "IList`1" or "ICollection`1" => CollectionKind.Array,
+                _ => CollectionKind.None,
+            };
+            if (collection != CollectionKind.None) elementType = generic.TypeArguments[0];
+        }
+        return IsSupported(elementType, out kind, out enumType);
+    }
 
     private static bool IsSupported(ITypeSymbol type, out ValueKind kind, out string? enumType)
     {

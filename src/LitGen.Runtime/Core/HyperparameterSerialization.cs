@@ -1,7 +1,9 @@
 using System;
+using System.Collections.Generic;
 using System.ComponentModel;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -25,20 +27,43 @@ public sealed class HyperparameterJsonWriter
     /// <summary>Writes a number, bool, string or null. Non-finite floating-point values are written as strings.</summary>
     public void Write<T>(string name, T value)
     {
+        writer.WritePropertyName(name);
+        WriteValue(name, value);
+    }
+
+    /// <summary>Writes a list of numbers, bools or strings as a JSON array (null when null).</summary>
+    public void WriteArray<T>(string name, IEnumerable<T>? values)
+    {
+        if (values is null)
+        {
+            writer.WriteNull(name);
+            return;
+        }
+        writer.WriteStartArray(name);
+        foreach (var value in values) WriteValue(name, value);
+        writer.WriteEndArray();
+    }
+
+    /// <summary>Writes a list of enums by name (null when null).</summary>
+    public void WriteEnumArray<TEnum>(string name, IEnumerable<TEnum>? values) where TEnum : struct, Enum
+        => WriteArray(name, values?.Select(v => v.ToString()));
+
+    private void WriteValue<T>(string name, T value)
+    {
         switch (value)
         {
-            case null: writer.WriteNull(name); break;
-            case bool b: writer.WriteBoolean(name, b); break;
-            case string s: writer.WriteString(name, s); break;
-            case double d when !double.IsFinite(d): writer.WriteString(name, d.ToString(CultureInfo.InvariantCulture)); break;
-            case float f when !float.IsFinite(f): writer.WriteString(name, f.ToString(CultureInfo.InvariantCulture)); break;
-            case double d: writer.WriteNumber(name, d); break;
-            case float f: writer.WriteNumber(name, f); break;
-            case decimal m: writer.WriteNumber(name, m); break;
-            case long l: writer.WriteNumber(name, l); break;
-            case ulong ul: writer.WriteNumber(name, ul); break;
-            case IConvertible c: writer.WriteNumber(name, c.ToInt64(CultureInfo.InvariantCulture)); break;
-            default: throw new NotSupportedException($"Hyperparameter '{name}' has unsupported type {value.GetType()}.");
+            case null: writer.WriteNullValue(); break;
+            case bool b: writer.WriteBooleanValue(b); break;
+            case string s: writer.WriteStringValue(s); break;
+            case double d when !double.IsFinite(d): writer.WriteStringValue(d.ToString(CultureInfo.InvariantCulture)); break;
+            case float f when !float.IsFinite(f): writer.WriteStringValue(f.ToString(CultureInfo.InvariantCulture)); break;
+            case double d: writer.WriteNumberValue(d); break;
+            case float f: writer.WriteNumberValue(f); break;
+            case decimal m: writer.WriteNumberValue(m); break;
+            case long l: writer.WriteNumberValue(l); break;
+            case ulong ul: writer.WriteNumberValue(ul); break;
+            case IConvertible c: writer.WriteNumberValue(c.ToInt64(CultureInfo.InvariantCulture)); break;
+            default: throw new NotSupportedException($"Hyperparameter '{name}' has an element of unsupported type {value.GetType()}.");
         }
     }
 
@@ -101,6 +126,45 @@ public sealed class HyperparameterJsonReader
             ? element.ValueKind == JsonValueKind.Null ? null : ParseEnum<TEnum>(name, element)
             : throw new FormatException($"Hyperparameter '{name}' is missing and has no default.");
 
+    /// <summary>Reads a JSON array, or <paramref name="fallback"/> when the member is absent.</summary>
+    public T[]? ReadArray<T>(string name, T[]? fallback) => root.TryGetProperty(name, out var element) ? ConvertArray(name, element, e => Convert<T>(name, e)) : fallback;
+
+    /// <summary>Reads a JSON array that must be present.</summary>
+    public T[] ReadArray<T>(string name) => ReadRequired(name, e => ConvertArray(name, e, item => Convert<T>(name, item)));
+
+    /// <summary>Reads a JSON array as a list, or <paramref name="fallback"/> when the member is absent.</summary>
+    public List<T>? ReadList<T>(string name, List<T>? fallback) => ReadArray<T>(name, null) is { } array ? [.. array] : root.TryGetProperty(name, out _) ? null : fallback;
+
+    /// <summary>Reads a JSON array as a list that must be present.</summary>
+    public List<T> ReadList<T>(string name) => [.. ReadArray<T>(name)];
+
+    /// <summary>Reads an array of enum names, or <paramref name="fallback"/> when the member is absent.</summary>
+    public TEnum[]? ReadEnumArray<TEnum>(string name, TEnum[]? fallback) where TEnum : struct, Enum
+        => root.TryGetProperty(name, out var element) ? ConvertArray(name, element, e => ParseEnum<TEnum>(name, e)) : fallback;
+
+    /// <summary>Reads an array of enum names that must be present.</summary>
+    public TEnum[] ReadEnumArray<TEnum>(string name) where TEnum : struct, Enum
+        => ReadRequired(name, e => ConvertArray(name, e, item => ParseEnum<TEnum>(name, item)));
+
+    /// <summary>Reads a list of enum names, or <paramref name="fallback"/> when the member is absent.</summary>
+    public List<TEnum>? ReadEnumList<TEnum>(string name, List<TEnum>? fallback) where TEnum : struct, Enum
+        => ReadEnumArray<TEnum>(name, null) is { } array ? [.. array] : root.TryGetProperty(name, out _) ? null : fallback;
+
+    /// <summary>Reads a list of enum names that must be present.</summary>
+    public List<TEnum> ReadEnumList<TEnum>(string name) where TEnum : struct, Enum => [.. ReadEnumArray<TEnum>(name)];
+
+    private T ReadRequired<T>(string name, Func<JsonElement, T?> read) where T : class
+        => root.TryGetProperty(name, out var element)
+            ? read(element) ?? throw new FormatException($"Hyperparameter '{name}' is null but its type is not nullable.")
+            : throw new FormatException($"Hyperparameter '{name}' is missing and has no default.");
+
+    private static T[]? ConvertArray<T>(string name, JsonElement element, Func<JsonElement, T> convert)
+    {
+        if (element.ValueKind == JsonValueKind.Null) return null;
+        if (element.ValueKind != JsonValueKind.Array) throw new FormatException($"Hyperparameter '{name}' is not a JSON array: {element.GetRawText()}.");
+        return element.EnumerateArray().Select(convert).ToArray();
+    }
+
     private static TEnum ParseEnum<TEnum>(string name, JsonElement element) where TEnum : struct, Enum
         => element.ValueKind == JsonValueKind.String && Enum.TryParse<TEnum>(element.GetString(), out var value)
             ? value
@@ -157,6 +221,13 @@ public static class HyperparameterYaml
 
     /// <summary>An enum by name.</summary>
     public static string FormatEnum<TEnum>(TEnum? value) where TEnum : struct, Enum => value?.ToString() ?? "null";
+
+    /// <summary>A YAML flow sequence, <c>[1, 2, 3]</c>.</summary>
+    public static string FormatArray<T>(IEnumerable<T>? values) => values is null ? "null" : "[" + string.Join(", ", values.Select(Format)) + "]";
+
+    /// <summary>A YAML flow sequence of enum names.</summary>
+    public static string FormatEnumArray<TEnum>(IEnumerable<TEnum>? values) where TEnum : struct, Enum
+        => values is null ? "null" : "[" + string.Join(", ", values.Select(v => v.ToString())) + "]";
 }
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(string))]

@@ -46,6 +46,10 @@ public abstract partial class LightningModule : nn.Module
     [EditorBrowsable(EditorBrowsableState.Never)]
     protected internal abstract IHyperparameters CurrentHyperparameters { get; }
 
+    /// <summary>The hooks this module's class (and its bases) override; a constant generated for the class.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected internal abstract ModuleHooks OverriddenHooks { get; }
+
     /// <summary>Registers the module's submodules and parameters with TorchSharp; generated from its fields.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     protected internal abstract void RegisterGeneratedComponents();

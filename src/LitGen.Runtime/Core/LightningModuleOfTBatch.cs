@@ -11,6 +11,10 @@ namespace LitGen;
 /// <typeparam name="TBatch">What one dataloader item is, e.g. <c>(Tensor X, Tensor Y)</c>.</typeparam>
 public abstract class LightningModule<TBatch> : LightningModule
 {
+    /// <summary>Hands the module's generated loop driver to the trainer.</summary>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    protected internal abstract TResult AcceptLoopVisitor<TResult>(ILoopVisitor<TBatch, TResult> visitor);
+
     /// <summary>Computes the training loss of one batch; return null to skip the batch.</summary>
     public virtual Tensor? TrainingStep(TBatch batch, int batchIdx) => null;
 

@@ -48,8 +48,21 @@ public sealed partial class Trainer
     private IReadOnlyList<Tensor> Predict<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader, LightningDataModule<TBatch>? dataModule, string? ckptPath)
     {
         ArgumentNullException.ThrowIfNull(model);
-        if (!Overrides(model, nameof(LightningModule<TBatch>.PredictStep)))
+        if (!model.OverriddenHooks.HasFlag(ModuleHooks.PredictStep))
             throw new MisconfigurationException($"{model.GetType().Name} has no PredictStep: override PredictStep to use Trainer.Predict.");
+        return model.AcceptLoopVisitor(new PredictVisitor<TBatch>(this, model, dataloader, dataModule, ckptPath));
+    }
+
+    private sealed class PredictVisitor<TBatch>(Trainer trainer, LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader,
+        LightningDataModule<TBatch>? dataModule, string? ckptPath) : ILoopVisitor<TBatch, IReadOnlyList<Tensor>>
+    {
+        public IReadOnlyList<Tensor> Visit<TDriver>(TDriver driver) where TDriver : struct, ILoopDriver<TBatch>
+            => trainer.Predict(model, driver, dataloader, dataModule, ckptPath);
+    }
+
+    private IReadOnlyList<Tensor> Predict<TBatch, TDriver>(LightningModule<TBatch> model, TDriver driver, IEnumerable<TBatch>? dataloader,
+        LightningDataModule<TBatch>? dataModule, string? ckptPath) where TDriver : struct, ILoopDriver<TBatch>
+    {
         return Run(model, Stage.Predict, dataModule, () =>
         {
             var loader = dataloader ?? dataModule?.PredictDataloader() ?? model.PredictDataloader() ?? throw NoDataloader(model, "prediction", "PredictDataloader");
@@ -69,13 +82,13 @@ public sealed partial class Trainer
                     using var scope = NewDisposeScope();
                     if (!batches.MoveNext(scope)) break;
                     int batchIdx = batches.Index;
-                    var batch = PrepareBatch(model, batches.Current, 0);
+                    var batch = PrepareBatch(driver, batches.Current, 0);
                     object? boxed = callbacks.Count > 0 ? Box(batch) : null;
                     foreach (var callback in callbacks) callback.OnPredictBatchStart(this, model, boxed!, batchIdx, 0);
-                    model.OnPredictBatchStart(batch, batchIdx, 0);
-                    var prediction = model.PredictStep(batch, batchIdx);
+                    driver.OnPredictBatchStart(batch, batchIdx, 0);
+                    var prediction = driver.PredictStep(batch, batchIdx);
                     foreach (var callback in callbacks) callback.OnPredictBatchEnd(this, model, prediction, boxed!, batchIdx, 0);
-                    model.OnPredictBatchEnd(prediction, batch, batchIdx, 0);
+                    driver.OnPredictBatchEnd(prediction, batch, batchIdx, 0);
                     predictions.Add(scope.MoveToOuter(prediction.detach()));
                 }
             }
@@ -92,9 +105,24 @@ public sealed partial class Trainer
     {
         ArgumentNullException.ThrowIfNull(model);
         bool validation = kind == EvaluationKind.Validation;
-        var step = validation ? nameof(LightningModule<TBatch>.ValidationStep) : nameof(LightningModule<TBatch>.TestStep);
-        if (!Overrides(model, step))
+        var (step, hook) = validation ? ("ValidationStep", ModuleHooks.ValidationStep) : ("TestStep", ModuleHooks.TestStep);
+        if (!model.OverriddenHooks.HasFlag(hook))
             throw new MisconfigurationException($"{model.GetType().Name} has no {step}: override {step} to use Trainer.{(validation ? "Validate" : "Test")}.");
+        return model.AcceptLoopVisitor(new EvaluationVisitor<TBatch>(this, model, dataloader, dataModule, ckptPath, kind));
+    }
+
+    private sealed class EvaluationVisitor<TBatch>(Trainer trainer, LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader,
+        LightningDataModule<TBatch>? dataModule, string? ckptPath, EvaluationKind kind) : ILoopVisitor<TBatch, IReadOnlyList<IReadOnlyDictionary<string, double>>>
+    {
+        public IReadOnlyList<IReadOnlyDictionary<string, double>> Visit<TDriver>(TDriver driver) where TDriver : struct, ILoopDriver<TBatch>
+            => trainer.Evaluate(model, driver, dataloader, dataModule, ckptPath, kind);
+    }
+
+    private IReadOnlyList<IReadOnlyDictionary<string, double>> Evaluate<TBatch, TDriver>(LightningModule<TBatch> model, TDriver driver,
+        IEnumerable<TBatch>? dataloader, LightningDataModule<TBatch>? dataModule, string? ckptPath, EvaluationKind kind)
+        where TDriver : struct, ILoopDriver<TBatch>
+    {
+        bool validation = kind == EvaluationKind.Validation;
         return Run(model, validation ? Stage.Validate : Stage.Test, dataModule, () =>
         {
             var loader = validation
@@ -104,7 +132,7 @@ public sealed partial class Trainer
                 ? ValidationLimit(loader)
                 : (FastDevRunning ? Options.FastDevRun : Options.LimitTestBatches).Resolve(CountOf(loader), nameof(TrainerOptions.LimitTestBatches));
             LoadWeights(model, ckptPath);
-            var results = RunEvaluation(model, loader, kind, limit, logResults: true);
+            var results = RunEvaluation(model, driver, loader, kind, limit, logResults: true);
             return (IReadOnlyList<IReadOnlyDictionary<string, double>>)[results];
         });
     }
@@ -113,7 +141,8 @@ public sealed partial class Trainer
         => new($"No {what} dataloader: pass one to the trainer, or override {hook} in {model.GetType().Name} or its datamodule.");
 
     /// <summary>One validation or test epoch; returns its epoch metrics.</summary>
-    private Dictionary<string, double> RunEvaluation<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch> loader, EvaluationKind kind, int? limit, bool logResults)
+    private Dictionary<string, double> RunEvaluation<TBatch, TDriver>(LightningModule<TBatch> model, TDriver driver, IEnumerable<TBatch> loader,
+        EvaluationKind kind, int? limit, bool logResults) where TDriver : struct, ILoopDriver<TBatch>
     {
         bool validation = kind == EvaluationKind.Validation;
         using var metrics = new MetricStore();
@@ -147,7 +176,7 @@ public sealed partial class Trainer
                     {
                         using var scope = NewDisposeScope();
                         if (!batches.MoveNext(scope)) break;
-                        RunEvaluationBatch(model, batches.Current, batches.Index, metrics, validation, logResults);
+                        RunEvaluationBatch(model, driver, batches.Current, batches.Index, metrics, validation, logResults);
                     }
                 }
 
@@ -194,9 +223,10 @@ public sealed partial class Trainer
         }
     }
 
-    private void RunEvaluationBatch<TBatch>(LightningModule<TBatch> model, TBatch rawBatch, int batchIdx, MetricStore metrics, bool validation, bool logResults)
+    private void RunEvaluationBatch<TBatch, TDriver>(LightningModule<TBatch> model, TDriver driver, TBatch rawBatch, int batchIdx,
+        MetricStore metrics, bool validation, bool logResults) where TDriver : struct, ILoopDriver<TBatch>
     {
-        var batch = PrepareBatch(model, rawBatch, 0);
+        var batch = PrepareBatch(driver, rawBatch, 0);
         metrics.CurrentBatchSize = BatchTransfer.InferBatchSize(batch);
         object? boxed = callbacks.Count > 0 ? Box(batch) : null;
         model.ActiveMetrics = metrics;
@@ -204,18 +234,18 @@ public sealed partial class Trainer
         if (validation)
         {
             foreach (var callback in callbacks) callback.OnValidationBatchStart(this, model, boxed!, batchIdx, 0);
-            model.OnValidationBatchStart(batch, batchIdx, 0);
-            var output = model.ValidationStep(batch, batchIdx);
+            driver.OnValidationBatchStart(batch, batchIdx, 0);
+            var output = driver.ValidationStep(batch, batchIdx);
             foreach (var callback in callbacks) callback.OnValidationBatchEnd(this, model, output, boxed!, batchIdx, 0);
-            model.OnValidationBatchEnd(output, batch, batchIdx, 0);
+            driver.OnValidationBatchEnd(output, batch, batchIdx, 0);
         }
         else
         {
             foreach (var callback in callbacks) callback.OnTestBatchStart(this, model, boxed!, batchIdx, 0);
-            model.OnTestBatchStart(batch, batchIdx, 0);
-            var output = model.TestStep(batch, batchIdx);
+            driver.OnTestBatchStart(batch, batchIdx, 0);
+            var output = driver.TestStep(batch, batchIdx);
             foreach (var callback in callbacks) callback.OnTestBatchEnd(this, model, output, boxed!, batchIdx, 0);
-            model.OnTestBatchEnd(output, batch, batchIdx, 0);
+            driver.OnTestBatchEnd(output, batch, batchIdx, 0);
         }
         model.LogContext = LogContext.None;
         // Values logged with onStep: true in evaluation go to the loggers per batch, on the batch index axis.

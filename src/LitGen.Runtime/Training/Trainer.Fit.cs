@@ -32,11 +32,20 @@ public sealed partial class Trainer
     private void Fit<TBatch>(LightningModule<TBatch> model, FitData<TBatch> data)
     {
         ArgumentNullException.ThrowIfNull(model);
-        if (!Overrides(model, nameof(LightningModule<TBatch>.TrainingStep)))
+        if (!model.OverriddenHooks.HasFlag(ModuleHooks.TrainingStep))
             throw new MisconfigurationException($"{model.GetType().Name} has no TrainingStep: override TrainingStep to use Trainer.Fit.");
-        bool hasValidationStep = Overrides(model, nameof(LightningModule<TBatch>.ValidationStep));
+        model.AcceptLoopVisitor(new FitVisitor<TBatch>(this, model, data));
+    }
 
-        Run(model, Stage.Fit, data.DataModule, () =>
+    private sealed class FitVisitor<TBatch>(Trainer trainer, LightningModule<TBatch> model, FitData<TBatch> data) : ILoopVisitor<TBatch, bool>
+    {
+        public bool Visit<TDriver>(TDriver driver) where TDriver : struct, ILoopDriver<TBatch> => trainer.Fit(model, driver, data);
+    }
+
+    private bool Fit<TBatch, TDriver>(LightningModule<TBatch> model, TDriver driver, FitData<TBatch> data) where TDriver : struct, ILoopDriver<TBatch>
+    {
+        bool hasValidationStep = model.OverriddenHooks.HasFlag(ModuleHooks.ValidationStep);
+        return Run(model, Stage.Fit, data.DataModule, () =>
         {
             ValidateOptimizationSettings(model);
             ConfigureOptimizers(model);
@@ -51,7 +60,7 @@ public sealed partial class Trainer
                 EachCallback(c => c.OnFitStart(this, model));
                 model.OnFitStart();
             });
-            if (data.Val is not null && SanitySteps != 0) RunSanityCheck(model, data.Val);
+            if (data.Val is not null && SanitySteps != 0) RunSanityCheck(model, driver, data.Val);
 
             trainMetrics = new MetricStore();
             WithLogContext(model, trainMetrics, LogContext.EpochHook, () =>
@@ -62,7 +71,7 @@ public sealed partial class Trainer
             while (!FitDone())
             {
                 if (ReloadDue) data.Load(hasValidationStep, OverfitLimit is not null);
-                RunTrainingEpoch(model, data.Train!, data.Val);
+                RunTrainingEpoch(model, driver, data.Train!, data.Val);
             }
             WithLogContext(model, trainMetrics, LogContext.EpochHook, () =>
             {
@@ -74,7 +83,7 @@ public sealed partial class Trainer
                 EachCallback(c => c.OnFitEnd(this, model));
                 model.OnFitEnd();
             });
-            return 0;
+            return true;
         });
     }
 
@@ -144,11 +153,12 @@ public sealed partial class Trainer
         SchedulerConfigs = config.Schedulers;
     }
 
-    private void RunSanityCheck<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch> valLoader)
+    private void RunSanityCheck<TBatch, TDriver>(LightningModule<TBatch> model, TDriver driver, IEnumerable<TBatch> valLoader)
+        where TDriver : struct, ILoopDriver<TBatch>
     {
         SanityChecking = true;
         EachCallback(c => c.OnSanityCheckStart(this, model));
-        RunEvaluation(model, valLoader, EvaluationKind.Validation, SanityLimit(valLoader), logResults: false);
+        RunEvaluation(model, driver, valLoader, EvaluationKind.Validation, SanityLimit(valLoader), logResults: false);
         EachCallback(c => c.OnSanityCheckEnd(this, model));
         SanityChecking = false;
         // Lightning discards what the sanity check logged.
@@ -171,7 +181,8 @@ public sealed partial class Trainer
 
     private BatchLimit? OverfitLimit => Options.OverfitBatches.Count == 0 || Options.OverfitBatches.Fraction == 0 ? null : Options.OverfitBatches;
 
-    private void RunTrainingEpoch<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch> trainLoader, IEnumerable<TBatch>? valLoader)
+    private void RunTrainingEpoch<TBatch, TDriver>(LightningModule<TBatch> model, TDriver driver, IEnumerable<TBatch> trainLoader, IEnumerable<TBatch>? valLoader)
+        where TDriver : struct, ILoopDriver<TBatch>
     {
         var limit = FastDevRunning ? Options.FastDevRun : OverfitLimit ?? Options.LimitTrainBatches;
         NumTrainingBatches = limit.Resolve(CountOf(trainLoader), nameof(TrainerOptions.LimitTrainBatches));
@@ -193,13 +204,13 @@ public sealed partial class Trainer
                 using (var scope = NewDisposeScope())
                 {
                     if (!batches.MoveNext(scope)) break;
-                    RunTrainingBatch(model, batches.Current, batches.Index, batches.IsLast, metrics);
+                    RunTrainingBatch(model, driver, batches.Current, batches.Index, batches.IsLast, metrics);
                 }
                 if (Options.MaxTime is TimeSpan maxTime && fitClock.Elapsed >= maxTime) ShouldStop = true;
 
                 // Lightning's on_advance_end: validation when due, plateau step schedulers, then the stepped-batch count.
                 if (valLoader is not null && ShouldCheckValidation(batches.Index, batches.IsLast, valCheckBatch))
-                    RunEvaluation(model, valLoader, EvaluationKind.Validation, ValidationLimit(valLoader), logResults: true);
+                    RunEvaluation(model, driver, valLoader, EvaluationKind.Validation, ValidationLimit(valLoader), logResults: true);
                 bool accumulating = ShouldAccumulate(model, batches.Index, batches.IsLast);
                 if (!accumulating)
                 {
@@ -263,17 +274,18 @@ public sealed partial class Trainer
     private bool ShouldAccumulate(LightningModule model, int batchIdx, bool isLast)
         => model.AutomaticOptimization && (batchIdx + 1) % Options.AccumulateGradBatches != 0 && !isLast;
 
-    private void RunTrainingBatch<TBatch>(LightningModule<TBatch> model, TBatch rawBatch, int batchIdx, bool isLast, MetricStore metrics)
+    private void RunTrainingBatch<TBatch, TDriver>(LightningModule<TBatch> model, TDriver driver, TBatch rawBatch, int batchIdx, bool isLast, MetricStore metrics)
+        where TDriver : struct, ILoopDriver<TBatch>
     {
-        var batch = PrepareBatch(model, rawBatch, 0);
+        var batch = PrepareBatch(driver, rawBatch, 0);
         metrics.CurrentBatchSize = BatchTransfer.InferBatchSize(batch);
         object? boxed = callbacks.Count > 0 ? Box(batch) : null;
         model.ActiveMetrics = metrics;
         model.LogContext = LogContext.TrainingStep;
 
         foreach (var callback in callbacks) callback.OnTrainBatchStart(this, model, boxed!, batchIdx);
-        model.OnTrainBatchStart(batch, batchIdx);
-        var loss = model.TrainingStep(batch, batchIdx);
+        driver.OnTrainBatchStart(batch, batchIdx);
+        var loss = driver.TrainingStep(batch, batchIdx);
         bool accumulating = ShouldAccumulate(model, batchIdx, isLast);
         if (model.AutomaticOptimization)
         {
@@ -282,7 +294,7 @@ public sealed partial class Trainer
             if (isLast) StepSchedulers(Interval.Epoch, plateau: false, batchIdx);
         }
         foreach (var callback in callbacks) callback.OnTrainBatchEnd(this, model, loss, boxed!, batchIdx);
-        model.OnTrainBatchEnd(loss, batch, batchIdx);
+        driver.OnTrainBatchEnd(loss, batch, batchIdx);
         model.LogContext = LogContext.None;
 
         if (!accumulating && (batchesThatStepped + 1) % Options.LogEveryNSteps == 0 && metrics.HasStepValues && !FastDevRunning)

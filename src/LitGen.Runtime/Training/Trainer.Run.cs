@@ -59,20 +59,16 @@ public sealed partial class Trainer
 
     private void MoveToDevice(LightningModule model)
     {
-        var dtype = PrecisionSettings.Resolve(Options.Precision);
-        if (dtype != ScalarType.Float32) model.to(dtype);
+        if (floatingPointType != ScalarType.Float32) model.to(floatingPointType);
         model.to(Device);
         model.Device = Device;
     }
 
-    /// <summary>The batch hooks and precision cast between the dataloader and the step.</summary>
-    private TBatch PrepareBatch<TBatch>(LightningModule<TBatch> model, TBatch batch, int dataloaderIdx)
+    /// <summary>The batch transfer hooks and the precision cast between the dataloader and the step.</summary>
+    private TBatch PrepareBatch<TBatch, TDriver>(TDriver driver, TBatch batch, int dataloaderIdx) where TDriver : struct, ILoopDriver<TBatch>
     {
-        batch = model.OnBeforeBatchTransfer(batch, dataloaderIdx);
-        batch = model.TransferBatchToDevice(batch, Device, dataloaderIdx);
-        batch = model.OnAfterBatchTransfer(batch, dataloaderIdx);
-        var dtype = PrecisionSettings.Resolve(Options.Precision);
-        return dtype == ScalarType.Float32 ? batch : BatchTransfer.CastFloatingPoint(batch, dtype);
+        batch = driver.TransferBatch(batch, Device, dataloaderIdx);
+        return floatingPointType == ScalarType.Float32 ? batch : BatchTransfer.CastFloatingPoint(batch, floatingPointType);
     }
 
     /// <summary>Loads the weights named by <paramref name="ckptPath"/> (<c>"best"</c>, <c>"last"</c> or a path) into the module.</summary>
@@ -108,12 +104,6 @@ public sealed partial class Trainer
     {
         foreach (var callback in callbacks)
             if (callback.IsMonitoring == monitoring) hook(callback);
-    }
-
-    private static bool Overrides<TBatch>(LightningModule<TBatch> model, string method)
-    {
-        var declaring = model.GetType().GetMethod(method)?.DeclaringType;
-        return declaring is not null && declaring != typeof(LightningModule<TBatch>);
     }
 
     private static object Box<TBatch>(TBatch batch) => batch!;

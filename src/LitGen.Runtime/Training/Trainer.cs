@@ -24,12 +24,13 @@ public sealed partial class Trainer
     private IReadOnlyList<Callback> callbacks = [];
     private LightningModule? module;
     private MetricStore? trainMetrics;
+    private readonly ScalarType floatingPointType;
 
     /// <summary>Creates a trainer; loggers are set up here so that <see cref="LogDir"/> is known before <c>Fit</c>.</summary>
     public Trainer(TrainerOptions? options = null)
     {
         Options = options ?? new TrainerOptions();
-        PrecisionSettings.Resolve(Options.Precision);
+        floatingPointType = PrecisionSettings.Resolve(Options.Precision);
         Device = ResolveDevice(Options.Accelerator);
         if (Options.LogEveryNSteps < 1)
             throw new MisconfigurationException($"LogEveryNSteps must be 1 or more, got {Options.LogEveryNSteps}.");

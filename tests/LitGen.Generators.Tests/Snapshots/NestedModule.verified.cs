@@ -55,6 +55,44 @@ partial class Outer
         {
         }
 
+        /// <summary>The hooks this class overrides, so the trainer skips what is not there.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
+        protected override global::LitGen.ModuleHooks OverriddenHooks => global::LitGen.ModuleHooks.None;
+
+        [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
+        protected override TResult AcceptLoopVisitor<TResult>(global::LitGen.Training.ILoopVisitor<global::TorchSharp.torch.Tensor, TResult> visitor) => visitor.Visit(new LoopDriver(this));
+
+        /// <summary>
+        /// The trainer's per-batch calls for <see cref="Inner"/>: overridden hooks are called directly,
+        /// the others are empty, so the JIT specializes the trainer's loops for this module.
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
+        [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
+        public readonly struct LoopDriver : global::LitGen.Training.ILoopDriver<global::TorchSharp.torch.Tensor>
+        {
+            private readonly global::Outer.Inner module;
+
+            public LoopDriver(global::Outer.Inner module) => this.module = module;
+
+            public global::TorchSharp.torch.Tensor TransferBatch(global::TorchSharp.torch.Tensor batch, global::TorchSharp.torch.Device device, int dataloaderIdx)
+            {
+                batch = global::LitGen.Training.BatchTransfer.ToDevice(batch, device);
+                return batch;
+            }
+            public void OnTrainBatchStart(global::TorchSharp.torch.Tensor batch, int batchIdx) { }
+            public global::TorchSharp.torch.Tensor? TrainingStep(global::TorchSharp.torch.Tensor batch, int batchIdx) => null;
+            public void OnTrainBatchEnd(global::TorchSharp.torch.Tensor? outputs, global::TorchSharp.torch.Tensor batch, int batchIdx) { }
+            public void OnValidationBatchStart(global::TorchSharp.torch.Tensor batch, int batchIdx, int dataloaderIdx) { }
+            public global::TorchSharp.torch.Tensor? ValidationStep(global::TorchSharp.torch.Tensor batch, int batchIdx) => null;
+            public void OnValidationBatchEnd(global::TorchSharp.torch.Tensor? outputs, global::TorchSharp.torch.Tensor batch, int batchIdx, int dataloaderIdx) { }
+            public void OnTestBatchStart(global::TorchSharp.torch.Tensor batch, int batchIdx, int dataloaderIdx) { }
+            public global::TorchSharp.torch.Tensor? TestStep(global::TorchSharp.torch.Tensor batch, int batchIdx) => null;
+            public void OnTestBatchEnd(global::TorchSharp.torch.Tensor? outputs, global::TorchSharp.torch.Tensor batch, int batchIdx, int dataloaderIdx) { }
+            public void OnPredictBatchStart(global::TorchSharp.torch.Tensor batch, int batchIdx, int dataloaderIdx) { }
+            public global::TorchSharp.torch.Tensor PredictStep(global::TorchSharp.torch.Tensor batch, int batchIdx) => module.PredictStep(batch, batchIdx);
+            public void OnPredictBatchEnd(global::TorchSharp.torch.Tensor? outputs, global::TorchSharp.torch.Tensor batch, int batchIdx, int dataloaderIdx) { }
+        }
+
         /// <summary>Rebuilds a <see cref="Inner"/> from a checkpoint: its hyperparameters (optionally overridden), then its weights.</summary>
         /// <param name="path">The <c>.ckpt</c> file.</param>
         /// <param name="overrides">Changes to the saved hyperparameters, e.g. <c>hp => hp with { LearningRate = 1e-4 }</c>.</param>
