@@ -20,7 +20,7 @@ public abstract partial class LightningModule
     public bool AutomaticOptimization { get; set; } = true;
 
     /// <summary>The optimizers from <see cref="ConfigureOptimizers"/>, wrapped so that their steps are counted and hooked.</summary>
-    public IReadOnlyList<LightningOptimizer> Optimizers() => Trainer?.LightningOptimizers is { Count: > 0 } optimizers
+    public IReadOnlyList<LightningOptimizer> Optimizers() => Trainer?.LightningOptimizers is { Length: > 0 } optimizers
         ? optimizers
         : throw new MisconfigurationException("Optimizers() is available while the trainer runs Fit, after ConfigureOptimizers.");
 

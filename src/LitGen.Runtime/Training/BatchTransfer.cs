@@ -16,7 +16,27 @@ public static class BatchTransfer
 {
     /// <summary>Moves every tensor in <paramref name="batch"/> to <paramref name="device"/>.</summary>
     public static TBatch ToDevice<TBatch>(TBatch batch, Device device)
-        => Map(batch, t => t.device_type == device.type && t.device_index == device.index ? t : t.to(device));
+    {
+        // The common batch shapes are checked without boxing or allocating: the per-step hot path.
+        if (typeof(TBatch) == typeof((Tensor, Tensor)))
+        {
+            ref var pair = ref Unsafe.As<TBatch, (Tensor, Tensor)>(ref batch);
+            if (IsOn(pair.Item1, device) && IsOn(pair.Item2, device)) return batch;
+        }
+        else if (typeof(TBatch) == typeof(Tensor))
+        {
+            if (IsOn(Unsafe.As<TBatch, Tensor>(ref batch), device)) return batch;
+        }
+        else if (typeof(TBatch) == typeof((Tensor, Tensor, Tensor)))
+        {
+            ref var triple = ref Unsafe.As<TBatch, (Tensor, Tensor, Tensor)>(ref batch);
+            if (IsOn(triple.Item1, device) && IsOn(triple.Item2, device) && IsOn(triple.Item3, device)) return batch;
+        }
+        return Map(batch, t => IsOn(t, device) ? t : t.to(device));
+    }
+
+    private static bool IsOn(Tensor? tensor, Device device)
+        => tensor is null || (tensor.device_type == device.type && (tensor.device_index == device.index || device.index == -1 && tensor.device_index == 0));
 
     /// <summary>Casts every floating-point tensor in <paramref name="batch"/> to <paramref name="dtype"/>.</summary>
     public static TBatch CastFloatingPoint<TBatch>(TBatch batch, ScalarType dtype)
@@ -25,10 +45,13 @@ public static class BatchTransfer
     /// <summary>The size of the first dimension of the first tensor in the batch, as Lightning infers it; 1 if none.</summary>
     public static int InferBatchSize<TBatch>(TBatch batch)
     {
-        if (batch is Tensor tensor) return tensor.dim() == 0 ? 1 : (int)tensor.shape[0];
-        var first = FirstTensor(batch, depth: 0);
-        return first is null || first.dim() == 0 ? 1 : (int)first.shape[0];
+        if (typeof(TBatch) == typeof((Tensor, Tensor))) return SizeOf(Unsafe.As<TBatch, (Tensor, Tensor)>(ref batch).Item1);
+        if (typeof(TBatch) == typeof((Tensor, Tensor, Tensor))) return SizeOf(Unsafe.As<TBatch, (Tensor, Tensor, Tensor)>(ref batch).Item1);
+        if (batch is Tensor tensor) return SizeOf(tensor);
+        return SizeOf(FirstTensor(batch, depth: 0));
     }
+
+    private static int SizeOf(Tensor? tensor) => tensor is null || tensor.dim() == 0 ? 1 : (int)tensor.size(0);
 
     /// <summary>Applies <paramref name="convert"/> to every tensor of the batch.</summary>
     public static TBatch Map<TBatch>(TBatch batch, Func<Tensor, Tensor> convert)

@@ -83,7 +83,7 @@ public sealed partial class Trainer
                     if (!batches.MoveNext(scope)) break;
                     int batchIdx = batches.Index;
                     var batch = PrepareBatch(driver, batches.Current, 0);
-                    object? boxed = callbacks.Count > 0 ? Box(batch) : null;
+                    object? boxed = callbacks.Length > 0 ? Box(batch) : null;
                     foreach (var callback in callbacks) callback.OnPredictBatchStart(this, model, boxed!, batchIdx, 0);
                     driver.OnPredictBatchStart(batch, batchIdx, 0);
                     var prediction = driver.PredictStep(batch, batchIdx);
@@ -228,7 +228,7 @@ public sealed partial class Trainer
     {
         var batch = PrepareBatch(driver, rawBatch, 0);
         metrics.CurrentBatchSize = BatchTransfer.InferBatchSize(batch);
-        object? boxed = callbacks.Count > 0 ? Box(batch) : null;
+        object? boxed = callbacks.Length > 0 ? Box(batch) : null;
         model.ActiveMetrics = metrics;
         model.LogContext = LogContext.EvaluationStep;
         if (validation)

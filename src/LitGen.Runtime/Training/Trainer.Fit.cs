@@ -88,10 +88,10 @@ public sealed partial class Trainer
     }
 
     /// <summary>The optimizers of the current fit, as <see cref="LightningModule.Optimizers"/> returns them.</summary>
-    internal IReadOnlyList<LightningOptimizer> LightningOptimizers { get; private set; } = [];
+    internal LightningOptimizer[] LightningOptimizers { get; private set; } = [];
 
     /// <summary>The scheduler configurations of the current fit.</summary>
-    internal IReadOnlyList<LrSchedulerConfig> SchedulerConfigs { get; private set; } = [];
+    internal LrSchedulerConfig[] SchedulerConfigs { get; private set; } = [];
 
     /// <summary>
     /// Optimizer steps the whole fit will take: ceil(batches / AccumulateGradBatches) × MaxEpochs, capped by MaxSteps;
@@ -150,7 +150,7 @@ public sealed partial class Trainer
                 "set AutomaticOptimization = false in the constructor and step them in TrainingStep with Optimizers().");
         foreach (var scheduler in config.Schedulers) scheduler.Validate();
         LightningOptimizers = config.Optimizers.Select(o => new LightningOptimizer(this, model, o)).ToArray();
-        SchedulerConfigs = config.Schedulers;
+        SchedulerConfigs = config.Schedulers.ToArray();
     }
 
     private void RunSanityCheck<TBatch, TDriver>(LightningModule<TBatch> model, TDriver driver, IEnumerable<TBatch> valLoader)
@@ -279,7 +279,7 @@ public sealed partial class Trainer
     {
         var batch = PrepareBatch(driver, rawBatch, 0);
         metrics.CurrentBatchSize = BatchTransfer.InferBatchSize(batch);
-        object? boxed = callbacks.Count > 0 ? Box(batch) : null;
+        object? boxed = callbacks.Length > 0 ? Box(batch) : null;
         model.ActiveMetrics = metrics;
         model.LogContext = LogContext.TrainingStep;
 

@@ -21,7 +21,8 @@ public sealed partial class Trainer
     private readonly Dictionary<string, double> callbackMetrics = new(StringComparer.Ordinal);
     private readonly Dictionary<string, double> loggedMetrics = new(StringComparer.Ordinal);
     private readonly Dictionary<string, double> progressBarEpochMetrics = new(StringComparer.Ordinal);
-    private IReadOnlyList<Callback> callbacks = [];
+    // Arrays, not interfaces: the per-step loops iterate them without allocating an enumerator.
+    private Callback[] callbacks = [];
     private LightningModule? module;
     private MetricStore? trainMetrics;
     private readonly ScalarType floatingPointType;
@@ -188,7 +189,7 @@ public sealed partial class Trainer
         return [tensorBoard, new CsvLogger(DefaultRootDir, "lightning_logs", tensorBoard.Version)];
     }
 
-    private IReadOnlyList<Callback> ResolveCallbacks(LightningModule current)
+    private Callback[] ResolveCallbacks(LightningModule current)
     {
         var resolved = Options.Callbacks.ToList();
         foreach (var extra in current.ConfigureCallbacks())

@@ -24,4 +24,12 @@ public class MemoryTests
         long fiveEpochs = LiveTensorsAfterFit(5);
         Assert.Equal(oneEpoch, fiveEpochs);
     }
+
+    [Fact]
+    public void After_fit_only_the_optimizer_state_is_alive()
+    {
+        // Adam keeps exp_avg and exp_avg_sq for each of RegressionModule's 4 parameters; everything the trainer made
+        // for steps, logging, validation, the sanity check and checkpoints is freed.
+        Assert.Equal(2 * 4, LiveTensorsAfterFit(3));
+    }
 }

@@ -1,0 +1,16 @@
+using BenchmarkDotNet.Running;
+using LitGen.Benchmarks;
+
+// dotnet run -c Release --project bench/LitGen.Benchmarks -- [BenchmarkDotNet arguments, e.g. --filter *Trainer*]
+// dotnet run -c Release --project bench/LitGen.Benchmarks -- paired [--rounds 30]
+// dotnet run -c Release --project bench/LitGen.Benchmarks -- soak [--steps 5000]
+switch (args.FirstOrDefault())
+{
+    case "paired":
+        Paired.Run(args.Skip(1).ToArray());
+        return;
+    case "soak":
+        Soak.Run(args.Skip(1).ToArray());
+        return;
+}
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
