@@ -22,6 +22,9 @@ public abstract class Callback
     /// <summary>State to store in checkpoints (JSON), or null for none.</summary>
     public virtual JsonObject? StateDict() => null;
 
+    /// <summary>Restores the state from <see cref="StateDict"/> when training resumes from a checkpoint.</summary>
+    public virtual void LoadStateDict(JsonObject state) { }
+
     /// <summary>Called at the beginning of fit, validate, test and predict.</summary>
     public virtual void Setup(Trainer trainer, LightningModule module, Stage stage) { }
     /// <summary>Called at the end of fit, validate, test and predict.</summary>
@@ -44,6 +47,9 @@ public abstract class Callback
     public virtual void OnTrainEpochEnd(Trainer trainer, LightningModule module) { }
     /// <summary>Called before each training step.</summary>
     public virtual void OnTrainBatchStart(Trainer trainer, LightningModule module, object batch, int batchIdx) { }
+    /// <summary>Called once a training batch is completely done (validation, counters), where step-based checkpoints are taken.</summary>
+    internal virtual void OnTrainBatchCompleted(Trainer trainer, LightningModule module) { }
+
     /// <summary>Called after each training batch's optimizer step.</summary>
     public virtual void OnTrainBatchEnd(Trainer trainer, LightningModule module, Tensor? outputs, object batch, int batchIdx) { }
     /// <summary>Called when a validation run begins.</summary>

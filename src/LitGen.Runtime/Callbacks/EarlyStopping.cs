@@ -2,6 +2,7 @@ using System;
 using System.Globalization;
 using System.Linq;
 using System.Text.Json.Nodes;
+using LitGen.Checkpoints;
 
 namespace LitGen.Callbacks;
 
@@ -78,9 +79,17 @@ public sealed class EarlyStopping : Callback
     {
         ["wait_count"] = WaitCount,
         ["stopped_epoch"] = StoppedEpoch,
-        ["best_score"] = BestScore,
+        ["best_score"] = JsonDoubles.From(BestScore),
         ["patience"] = Patience,
     };
+
+    /// <inheritdoc />
+    public override void LoadStateDict(JsonObject state)
+    {
+        WaitCount = (int)state["wait_count"]!;
+        StoppedEpoch = (int)state["stopped_epoch"]!;
+        BestScore = JsonDoubles.Read(state["best_score"]!);
+    }
 
     private void Check(Trainer trainer)
     {

@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using LitGen.Checkpoints;
 
 namespace LitGen.Callbacks;
 
@@ -34,8 +35,13 @@ public sealed partial class ModelCheckpoint : Callback
     /// <summary>Also write <c>last.ckpt</c> whenever a checkpoint is saved.</summary>
     public bool SaveLast { get; init; }
 
-    /// <summary>Save every this many epochs (default 1).</summary>
-    public int EveryNEpochs { get; init; } = 1;
+    /// <summary>Save at the end of every this many epochs; default 1, or 0 (never) when <see cref="EveryNTrainSteps"/> is set.</summary>
+    public int? EveryNEpochs { get; init; }
+
+    /// <summary>Save every this many optimizer steps, inside epochs too (0 or null: never).</summary>
+    public int? EveryNTrainSteps { get; init; }
+
+    private int EpochInterval => EveryNEpochs ?? (EveryNTrainSteps is > 0 ? 0 : 1);
 
     /// <summary>Write <c>name=value</c> for each <c>{name}</c> in <see cref="Filename"/> (default true).</summary>
     public bool AutoInsertMetricName { get; init; } = true;
@@ -64,7 +70,8 @@ public sealed partial class ModelCheckpoint : Callback
     public override void Setup(Trainer trainer, LightningModule module, Stage stage)
     {
         if (SaveTopK < -1) throw new MisconfigurationException($"ModelCheckpoint.SaveTopK must be -1, 0 or more, got {SaveTopK}.");
-        if (EveryNEpochs < 1) throw new MisconfigurationException($"ModelCheckpoint.EveryNEpochs must be 1 or more, got {EveryNEpochs}.");
+        if (EveryNEpochs < 0) throw new MisconfigurationException($"ModelCheckpoint.EveryNEpochs must be 0 (never) or more, got {EveryNEpochs}.");
+        if (EveryNTrainSteps < 0) throw new MisconfigurationException($"ModelCheckpoint.EveryNTrainSteps must be 0 (never) or more, got {EveryNTrainSteps}.");
         if (Monitor is null && SaveTopK > 1)
             throw new MisconfigurationException($"ModelCheckpoint(SaveTopK = {SaveTopK}) needs a Monitor to rank checkpoints; set Monitor or use SaveTopK = 1 or -1.");
     }
@@ -72,7 +79,20 @@ public sealed partial class ModelCheckpoint : Callback
     /// <inheritdoc />
     public override void OnTrainEpochEnd(Trainer trainer, LightningModule module)
     {
-        if ((trainer.CurrentEpoch + 1) % EveryNEpochs != 0) return;
+        if (EpochInterval > 0 && (trainer.CurrentEpoch + 1) % EpochInterval == 0) Save(trainer);
+    }
+
+    internal override void OnTrainBatchCompleted(Trainer trainer, LightningModule module)
+    {
+        if (EveryNTrainSteps is int every && every > 0 && trainer.GlobalStep > 0 && trainer.GlobalStep % every == 0 && trainer.GlobalStep != lastSavedStep)
+            Save(trainer);
+    }
+
+    private long lastSavedStep = -1;
+
+    private void Save(Trainer trainer)
+    {
+        lastSavedStep = trainer.GlobalStep;
         ResolvedDirPath ??= DirPath ?? Path.Combine(trainer.LogDir, "checkpoints");
         var metrics = trainer.CallbackMetrics;
         string? saved = null;
@@ -93,32 +113,41 @@ public sealed partial class ModelCheckpoint : Callback
     public override JsonObject StateDict()
     {
         var best = new JsonObject();
-        foreach (var (path, score) in bestKModels) best[path] = score;
+        foreach (var (path, score) in bestKModels) best[path] = JsonDoubles.From(score);
         return new JsonObject
         {
             ["monitor"] = Monitor,
-            ["best_model_score"] = BestModelScore,
+            ["best_model_score"] = JsonDoubles.From(BestModelScore),
             ["best_model_path"] = BestModelPath,
             ["best_k_models"] = best,
             ["last_model_path"] = LastModelPath,
             ["dirpath"] = ResolvedDirPath,
+            ["last_saved_step"] = lastSavedStep,
         };
+    }
+
+    /// <inheritdoc />
+    public override void LoadStateDict(JsonObject state)
+    {
+        bestKModels.Clear();
+        foreach (var (path, score) in (JsonObject)state["best_k_models"]!) bestKModels[path] = JsonDoubles.Read(score!);
+        BestModelScore = JsonDoubles.ReadNullable(state["best_model_score"]);
+        BestModelPath = (string?)state["best_model_path"];
+        LastModelPath = (string?)state["last_model_path"];
+        ResolvedDirPath = DirPath ?? (string?)state["dirpath"];
+        lastSavedStep = (long)state["last_saved_step"]!;
     }
 
     private string SaveLatest(Trainer trainer, IReadOnlyDictionary<string, double> metrics)
     {
         var path = NewPath(trainer, metrics);
-        trainer.SaveCheckpoint(path);
-        if (SaveTopK == 1)
-        {
-            foreach (var previous in bestKModels.Keys.Where(p => p != path).ToList())
-            {
-                DeleteCheckpoint(previous);
-                bestKModels.Remove(previous);
-            }
-        }
+        var replaced = SaveTopK == 1 ? bestKModels.Keys.Where(p => p != path).ToList() : [];
+        foreach (var previous in replaced) bestKModels.Remove(previous);
         bestKModels[path] = trainer.GlobalStep;
         BestModelPath = path;
+        // The bookkeeping is updated first so that the checkpoint holds it; older files go only once the new one exists.
+        trainer.SaveCheckpoint(path);
+        foreach (var previous in replaced) DeleteCheckpoint(previous);
         return path;
     }
 
@@ -133,17 +162,18 @@ public sealed partial class ModelCheckpoint : Callback
         if (SaveTopK != -1 && bestKModels.Count >= SaveTopK && !IsBetter(score, WorstScore())) return null;
 
         var path = NewPath(trainer, metrics);
-        trainer.SaveCheckpoint(path);
         bestKModels[path] = score;
+        string? dropped = null;
         if (SaveTopK != -1 && bestKModels.Count > SaveTopK)
         {
-            var worst = bestKModels.OrderBy(p => p.Value, Comparer).Last().Key;
-            bestKModels.Remove(worst);
-            DeleteCheckpoint(worst);
+            dropped = bestKModels.OrderBy(p => p.Value, Comparer).Last().Key;
+            bestKModels.Remove(dropped);
         }
         var best = bestKModels.OrderBy(p => p.Value, Comparer).First();
         BestModelPath = best.Key;
         BestModelScore = best.Value;
+        trainer.SaveCheckpoint(path);
+        if (dropped is not null) DeleteCheckpoint(dropped);
         return path;
     }
 

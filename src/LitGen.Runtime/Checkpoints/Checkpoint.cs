@@ -16,6 +16,7 @@ namespace LitGen.Checkpoints;
 public sealed class Checkpoint : IDisposable
 {
     internal const string OptimizerStatePrefix = "litgen.optimizer_states.";
+    private const string RngStateKey = "litgen.rng_state";
 
     /// <summary>The LitGen version that wrote the checkpoint.</summary>
     public string LitGenVersion { get; init; } = CheckpointMetadata.CurrentLitGenVersion;
@@ -40,6 +41,16 @@ public sealed class Checkpoint : IDisposable
 
     /// <summary>Each optimizer's state in TorchSharp's <c>save_state_dict</c> format, in <c>ConfigureOptimizers</c> order.</summary>
     public IReadOnlyList<byte[]> OptimizerStates { get; init; } = [];
+
+    /// <summary>The trainer's loop state (epoch, progress within it, counters, metrics) for exact resumption.</summary>
+    public JsonObject Loops { get; init; } = new();
+
+    /// <summary>Per scheduler, in order, every step it took: <c>null</c> for a plain step, the metric for ReduceLROnPlateau.
+    /// TorchSharp's schedulers have no state of their own; replaying these steps reproduces them exactly.</summary>
+    public JsonArray LrSchedulers { get; init; } = new();
+
+    /// <summary>libtorch's random generator state when the checkpoint was taken (<c>get_rng_state</c>), if recorded.</summary>
+    public byte[]? RngState { get; init; }
 
     /// <summary>Callback states keyed by <c>Callback.StateKey</c>.</summary>
     public JsonObject CallbackStates { get; init; } = new();
@@ -66,6 +77,12 @@ public sealed class Checkpoint : IDisposable
         var owned = new List<Tensor>();
         try
         {
+            if (RngState is not null)
+            {
+                var rng = tensor(RngState, ScalarType.Byte);
+                owned.Add(rng);
+                tensors[RngStateKey] = rng;
+            }
             for (int i = 0; i < OptimizerStates.Count; i++)
             {
                 var blob = tensor(OptimizerStates[i], ScalarType.Byte);
@@ -106,6 +123,7 @@ public sealed class Checkpoint : IDisposable
                 .OrderBy(k => int.Parse(k.AsSpan(OptimizerStatePrefix.Length), CultureInfo.InvariantCulture))
                 .Select(k => tensors[k].bytes.ToArray())
                 .ToArray();
+            var rngState = tensors.TryGetValue(RngStateKey, out var rng) ? rng.bytes.ToArray() : null;
             foreach (var key in tensors.Keys.Where(k => k.StartsWith("litgen.", StringComparison.Ordinal)).ToArray())
             {
                 tensors[key].Dispose();
@@ -122,6 +140,9 @@ public sealed class Checkpoint : IDisposable
                 HyperParametersJson = header.HyperParametersJson,
                 CallbackStates = header.CallbackStates,
                 Extra = header.Extra,
+                Loops = header.Loops,
+                LrSchedulers = header.LrSchedulers,
+                RngState = rngState,
                 StateDict = tensors,
                 OptimizerStates = optimizerStates,
                 SourcePath = path,

@@ -24,9 +24,11 @@ internal static class CheckpointMetadata
     private const string HyperParameters = "hyper_parameters";
     private const string Callbacks = "callbacks";
     private const string Extra = "extra";
+    private const string Loops = "loops";
+    private const string LrSchedulers = "lr_schedulers";
 
     public sealed record Header(string LitGenVersion, string ModuleType, int Epoch, long GlobalStep, string Precision,
-        string HyperParametersJson, JsonObject CallbackStates, JsonObject Extra);
+        string HyperParametersJson, JsonObject CallbackStates, JsonObject Extra, JsonObject Loops, JsonArray LrSchedulers);
 
     public static Dictionary<string, string> Write(Checkpoint checkpoint) => new()
     {
@@ -40,6 +42,8 @@ internal static class CheckpointMetadata
         [HyperParameters] = checkpoint.HyperParametersJson,
         [Callbacks] = checkpoint.CallbackStates.ToJsonString(),
         [Extra] = checkpoint.Extra.ToJsonString(),
+        [Loops] = checkpoint.Loops.ToJsonString(),
+        [LrSchedulers] = checkpoint.LrSchedulers.ToJsonString(),
     };
 
     public static void EnsureLitGenFormat(string path, IReadOnlyDictionary<string, string> metadata)
@@ -68,6 +72,8 @@ internal static class CheckpointMetadata
             Required(Precision),
             Required(HyperParameters),
             Object(Callbacks),
-            Object(Extra));
+            Object(Extra),
+            Object(Loops),
+            JsonNode.Parse(Required(LrSchedulers)) as JsonArray ?? throw new InvalidCheckpointException(path, $"its metadata entry '{LrSchedulers}' is not a JSON array."));
     }
 }

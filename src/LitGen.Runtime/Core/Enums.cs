@@ -3,7 +3,7 @@ namespace LitGen;
 /// <summary>The trainer entry point a hook runs under (Lightning's <c>stage</c> strings).</summary>
 public enum Stage
 {
-    /// <summary><see cref="Trainer.Fit{TBatch}(LightningModule{TBatch}, System.Collections.Generic.IEnumerable{TBatch}, System.Collections.Generic.IEnumerable{TBatch}?)"/>.</summary>
+    /// <summary><c>Trainer.Fit</c>.</summary>
     Fit,
     /// <summary><c>Trainer.Validate</c>.</summary>
     Validate,

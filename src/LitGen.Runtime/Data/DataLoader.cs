@@ -10,9 +10,9 @@ namespace LitGen.Data;
 /// Batches a <see cref="TensorDataset"/>: each batch is built from the rows of a batch of indices, as
 /// <typeparamref name="TBatch"/> (<c>Tensor</c>, <c>(Tensor, Tensor)</c>, <c>(Tensor, Tensor, Tensor)</c> or
 /// <c>Tensor[]</c>, or anything a collate function builds). With <c>shuffle</c> the order changes every epoch
-/// and, given a seed, is the same for the same (seed, epoch) in every run.
+/// and, given a seed, is the same for the same (seed, epoch) in every run, a resumed one included.
 /// </summary>
-public sealed class DataLoader<TBatch> : IReadOnlyCollection<TBatch>
+public sealed class DataLoader<TBatch> : IReadOnlyCollection<TBatch>, IEpochAware
 {
     private readonly TensorDataset dataset;
     private readonly Func<Tensor[], TBatch> collate;
@@ -82,6 +82,9 @@ public sealed class DataLoader<TBatch> : IReadOnlyCollection<TBatch>
     }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>Sets the epoch whose order the next enumeration produces (the trainer calls it before each epoch).</summary>
+    public void SetEpoch(int epoch) => this.epoch = epoch;
 
     /// <summary>The same batches in dataset order (for OverfitBatches, as Lightning swaps in a sequential sampler).</summary>
     internal DataLoader<TBatch> Unshuffled() => Shuffle ? new(dataset, BatchSize, shuffle: false, seed: null, DropLast, collate) : this;

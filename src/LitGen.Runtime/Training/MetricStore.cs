@@ -1,5 +1,7 @@
 using System;
 using System.Collections.Generic;
+using System.Text.Json.Nodes;
+using LitGen.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -77,6 +79,26 @@ internal sealed class MetricStore : IDisposable
 
     public void Dispose() => Reset();
 
+    /// <summary>The partial-epoch state of every metric, exact (doubles round-trip), for mid-epoch checkpoints.</summary>
+    public JsonArray Save()
+    {
+        var state = new JsonArray();
+        foreach (var metric in order) state.Add(metric.Save());
+        return state;
+    }
+
+    /// <summary>Replaces the contents with a state from <see cref="Save"/>; device parts are recreated on <paramref name="device"/>.</summary>
+    public void Restore(JsonArray state, Device device)
+    {
+        Reset();
+        foreach (var node in state)
+        {
+            var metric = LoggedMetric.Restore((JsonObject)node!, device);
+            metrics.Add(metric.Name, metric);
+            order.Add(metric);
+        }
+    }
+
     private LoggedMetric Resolve(LogContext context, string name, bool? onStep, bool? onEpoch, bool progBar, bool logger, ReduceFx reduceFx)
     {
         bool defaultStep = context == LogContext.TrainingStep;
@@ -124,7 +146,9 @@ internal sealed class MetricStore : IDisposable
 
         public void Update(Tensor value, int batchSize)
         {
+            // All state is 0-dimensional, so values of shape [] and [1] mix and checkpoints restore it exactly.
             var detached = value.detach();
+            if (detached.dim() != 0) detached = detached.reshape([]);
             if (OnStep)
             {
                 if (deviceStep is null) deviceStep = Persist(detached);
@@ -175,6 +199,40 @@ internal sealed class MetricStore : IDisposable
         }
 
         public double ReadStepValue() => stepOnDevice ? deviceStep!.item<double>() : hostStep;
+
+        public JsonObject Save() => new()
+        {
+            ["name"] = Name,
+            ["on_step"] = OnStep,
+            ["on_epoch"] = OnEpoch,
+            ["prog_bar"] = ProgBar,
+            ["logger"] = Logger,
+            ["reduce_fx"] = ReduceFx.ToString(),
+            ["device_step"] = JsonDoubles.From(deviceStep?.item<double>()),
+            ["host_step"] = hostStepSet ? JsonDoubles.From(hostStep) : null,
+            ["step_on_device"] = stepOnDevice,
+            ["device_accumulator"] = JsonDoubles.From(deviceAccumulator?.item<double>()),
+            ["host_accumulator"] = JsonDoubles.From(hostAccumulator),
+            ["host_count"] = hostCount,
+            ["weight"] = weight,
+        };
+
+        public static LoggedMetric Restore(JsonObject state, Device device)
+        {
+            var metric = new LoggedMetric(
+                (string)state["name"]!, (bool)state["on_step"]!, (bool)state["on_epoch"]!, (bool)state["prog_bar"]!, (bool)state["logger"]!,
+                Enum.Parse<ReduceFx>((string)state["reduce_fx"]!));
+            if (state["device_step"] is JsonNode deviceStep) metric.deviceStep = Scalar(JsonDoubles.Read(deviceStep), device);
+            if (state["host_step"] is JsonNode hostStep) (metric.hostStep, metric.hostStepSet) = (JsonDoubles.Read(hostStep), true);
+            metric.stepOnDevice = (bool)state["step_on_device"]!;
+            if (state["device_accumulator"] is JsonNode accumulator) metric.deviceAccumulator = Scalar(JsonDoubles.Read(accumulator), device);
+            metric.hostAccumulator = JsonDoubles.Read(state["host_accumulator"]!);
+            metric.hostCount = (int)state["host_count"]!;
+            metric.weight = (double)state["weight"]!;
+            return metric;
+        }
+
+        private static Tensor Scalar(double value, Device device) => tensor(value, ScalarType.Float64, device).DetachFromDisposeScope();
 
         public double ReadEpochValue()
         {

@@ -21,28 +21,30 @@ public sealed partial class Trainer
     /// <summary>
     /// Trains <paramref name="model"/> on <paramref name="train"/> (re-enumerated every epoch), validating on
     /// <paramref name="val"/> when given. Null dataloaders fall back to the module's dataloader hooks.
+    /// With <paramref name="ckptPath"/> (a path, or <c>"best"</c>/<c>"last"</c> of this trainer's checkpoint callback)
+    /// training resumes from that checkpoint exactly where it stopped, as if it had never been interrupted.
     /// </summary>
-    public void Fit<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? train = null, IEnumerable<TBatch>? val = null)
-        => Fit(model, new FitData<TBatch>(model, null, train, val));
+    public void Fit<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? train = null, IEnumerable<TBatch>? val = null, string? ckptPath = null)
+        => Fit(model, new FitData<TBatch>(model, null, train, val), ckptPath);
 
-    /// <summary>Trains <paramref name="model"/> on the dataloaders of <paramref name="datamodule"/>.</summary>
-    public void Fit<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch> datamodule)
-        => Fit(model, new FitData<TBatch>(model, datamodule ?? throw new ArgumentNullException(nameof(datamodule)), null, null));
+    /// <summary>Trains <paramref name="model"/> on the dataloaders of <paramref name="datamodule"/>, optionally resuming from <paramref name="ckptPath"/>.</summary>
+    public void Fit<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch> datamodule, string? ckptPath = null)
+        => Fit(model, new FitData<TBatch>(model, datamodule ?? throw new ArgumentNullException(nameof(datamodule)), null, null), ckptPath);
 
-    private void Fit<TBatch>(LightningModule<TBatch> model, FitData<TBatch> data)
+    private void Fit<TBatch>(LightningModule<TBatch> model, FitData<TBatch> data, string? ckptPath)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (!model.OverriddenHooks.HasFlag(ModuleHooks.TrainingStep))
             throw new MisconfigurationException($"{model.GetType().Name} has no TrainingStep: override TrainingStep to use Trainer.Fit.");
-        model.AcceptLoopVisitor(new FitVisitor<TBatch>(this, model, data));
+        model.AcceptLoopVisitor(new FitVisitor<TBatch>(this, model, data, ckptPath));
     }
 
-    private sealed class FitVisitor<TBatch>(Trainer trainer, LightningModule<TBatch> model, FitData<TBatch> data) : ILoopVisitor<TBatch, bool>
+    private sealed class FitVisitor<TBatch>(Trainer trainer, LightningModule<TBatch> model, FitData<TBatch> data, string? ckptPath) : ILoopVisitor<TBatch, bool>
     {
-        public bool Visit<TDriver>(TDriver driver) where TDriver : struct, ILoopDriver<TBatch> => trainer.Fit(model, driver, data);
+        public bool Visit<TDriver>(TDriver driver) where TDriver : struct, ILoopDriver<TBatch> => trainer.Fit(model, driver, data, ckptPath);
     }
 
-    private bool Fit<TBatch, TDriver>(LightningModule<TBatch> model, TDriver driver, FitData<TBatch> data) where TDriver : struct, ILoopDriver<TBatch>
+    private bool Fit<TBatch, TDriver>(LightningModule<TBatch> model, TDriver driver, FitData<TBatch> data, string? ckptPath) where TDriver : struct, ILoopDriver<TBatch>
     {
         bool hasValidationStep = model.OverriddenHooks.HasFlag(ModuleHooks.ValidationStep);
         return Run(model, Stage.Fit, data.DataModule, () =>
@@ -53,6 +55,8 @@ public sealed partial class Trainer
             if (!FastDevRunning)
                 foreach (var logger in Loggers) logger.LogHyperparams(model.CurrentHyperparameters);
             ShouldStop = false;
+            ResetProgress();
+            var resume = ckptPath is null ? null : RestoreForResume(model, ResolveCheckpointPath(ckptPath));
             fitClock.Restart();
 
             WithLogContext(model, null, LogContext.EpochHook, () =>
@@ -60,7 +64,8 @@ public sealed partial class Trainer
                 EachCallback(c => c.OnFitStart(this, model));
                 model.OnFitStart();
             });
-            if (data.Val is not null && SanitySteps != 0) RunSanityCheck(model, driver, data.Val);
+            // As in Lightning, a resumed run skips the sanity check.
+            if (data.Val is not null && SanitySteps != 0 && resume is null) RunSanityCheck(model, driver, data.Val);
 
             trainMetrics = new MetricStore();
             WithLogContext(model, trainMetrics, LogContext.EpochHook, () =>
@@ -68,10 +73,15 @@ public sealed partial class Trainer
                 EachCallback(c => c.OnTrainStart(this, model));
                 model.OnTrainStart();
             });
+            if (resume?.Finish(this) is { } rngState)
+            {
+                random.set_rng_state(rngState);
+                rngState.Dispose();
+            }
             while (!FitDone())
             {
                 if (ReloadDue) data.Load(hasValidationStep, OverfitLimit is not null);
-                RunTrainingEpoch(model, driver, data.Train!, data.Val);
+                RunTrainingEpoch(model, driver, data.Train!, data.Val, resume?.TakeMidEpochState());
             }
             WithLogContext(model, trainMetrics, LogContext.EpochHook, () =>
             {
@@ -181,21 +191,25 @@ public sealed partial class Trainer
 
     private BatchLimit? OverfitLimit => Options.OverfitBatches.Count == 0 || Options.OverfitBatches.Fraction == 0 ? null : Options.OverfitBatches;
 
-    private void RunTrainingEpoch<TBatch, TDriver>(LightningModule<TBatch> model, TDriver driver, IEnumerable<TBatch> trainLoader, IEnumerable<TBatch>? valLoader)
-        where TDriver : struct, ILoopDriver<TBatch>
+    private void RunTrainingEpoch<TBatch, TDriver>(LightningModule<TBatch> model, TDriver driver, IEnumerable<TBatch> trainLoader, IEnumerable<TBatch>? valLoader,
+        MidEpochState? resumeAt) where TDriver : struct, ILoopDriver<TBatch>
     {
         var limit = FastDevRunning ? Options.FastDevRun : OverfitLimit ?? Options.LimitTrainBatches;
         NumTrainingBatches = limit.Resolve(CountOf(trainLoader), nameof(TrainerOptions.LimitTrainBatches));
         int? valCheckBatch = ResolveValCheckBatch(NumTrainingBatches, valLoader);
 
         var metrics = trainMetrics!;
-        metrics.Reset();
+        if (resumeAt is null) metrics.Reset();
+        else metrics.Restore(resumeAt.Metrics, Device);
+        int skip = resumeAt?.BatchesDone ?? 0;
+        if (trainLoader is IEpochAware epochAware) epochAware.SetEpoch(CurrentEpoch);
         model.train();
         WithLogContext(model, metrics, LogContext.EpochHook, () =>
         {
             EachCallback(c => c.OnTrainEpochStart(this, model));
             model.OnTrainEpochStart();
         });
+        (phase, batchesDoneInEpoch) = (LoopPhase.MidEpoch, skip);
 
         using (var batches = new BatchIterator<TBatch>(trainLoader, NumTrainingBatches))
         {
@@ -204,6 +218,8 @@ public sealed partial class Trainer
                 using (var scope = NewDisposeScope())
                 {
                     if (!batches.MoveNext(scope)) break;
+                    // Resuming mid-epoch: the batches the checkpoint had already trained on are drawn and dropped.
+                    if (batches.Index < skip) continue;
                     RunTrainingBatch(model, driver, batches.Current, batches.Index, batches.IsLast, metrics);
                 }
                 if (Options.MaxTime is TimeSpan maxTime && fitClock.Elapsed >= maxTime) ShouldStop = true;
@@ -218,6 +234,8 @@ public sealed partial class Trainer
                     batchesThatStepped++;
                 }
                 totalBatchIdx++;
+                batchesDoneInEpoch = batches.Index + 1;
+                foreach (var callback in callbacks) callback.OnTrainBatchCompleted(this, model);
                 if (MaxStepsReached || (ShouldStop && CanStopEarly)) break;
             }
         }
@@ -234,11 +252,13 @@ public sealed partial class Trainer
             model.OnTrainEpochEnd();
         });
         PublishEpochMetrics(metrics);
+        phase = LoopPhase.EpochEnd;
         EachCallback(c => c.OnTrainEpochEnd(this, model), monitoring: true);
         if (!FastDevRunning) LogToLoggers(Pairs(metrics.EpochValues()), Math.Max(0, batchesThatStepped - 1));
         StepSchedulers(Interval.Epoch, plateau: true, batchIdx: -1);
         foreach (var logger in Loggers) logger.Save();
         CurrentEpoch++;
+        (phase, batchesDoneInEpoch) = (LoopPhase.BetweenEpochs, 0);
     }
 
     private int? ResolveValCheckBatch<TBatch>(int? trainBatches, IEnumerable<TBatch>? valLoader)
@@ -352,16 +372,21 @@ public sealed partial class Trainer
     {
         if (module is not { AutomaticOptimization: true }) return;
         long index = (interval == Interval.Step ? batchIdx : CurrentEpoch) + 1;
-        foreach (var config in SchedulerConfigs)
+        for (int i = 0; i < SchedulerConfigs.Length; i++)
         {
+            var config = SchedulerConfigs[i];
             if (config.ReduceOnPlateau != plateau || config.Interval != interval || index % config.Frequency != 0) continue;
             if (!plateau)
             {
                 config.Scheduler.step();
+                schedulerHistories[i].Add(null);
                 continue;
             }
             if (CallbackMetrics.TryGetValue(config.Monitor!, out var metric))
+            {
                 config.Scheduler.step(metric);
+                schedulerHistories[i].Add(metric);
+            }
             else if (config.Strict)
                 throw new MisconfigurationException(
                     $"ReduceLROnPlateau is conditioned on metric '{config.Monitor}', which is not available. Available metrics: [{string.Join(", ", CallbackMetrics.Keys.Order())}]. " +

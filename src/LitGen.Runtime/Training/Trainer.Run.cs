@@ -75,15 +75,7 @@ public sealed partial class Trainer
     private void LoadWeights(LightningModule model, string? ckptPath)
     {
         if (ckptPath is null) return;
-        var path = ckptPath switch
-        {
-            "best" => CheckpointCallback?.BestModelPath ?? throw new MisconfigurationException(
-                "ckptPath: \"best\" needs a ModelCheckpoint that has saved a checkpoint; run Fit with checkpointing first, or pass a path."),
-            "last" => CheckpointCallback?.LastModelPath ?? throw new MisconfigurationException(
-                "ckptPath: \"last\" needs a ModelCheckpoint with SaveLast = true that has saved; pass a path instead."),
-            _ => ckptPath,
-        };
-        using var checkpoint = Checkpoint.Load(path);
+        using var checkpoint = Checkpoint.Load(ResolveCheckpointPath(ckptPath));
         checkpoint.EnsureModuleType(model.GetType());
         model.LoadCheckpointState(checkpoint, mapLocation: null, strict: true);
     }

@@ -136,41 +136,6 @@ public sealed partial class Trainer
     /// <summary>The optimizer-step limit in force: <see cref="TrainerOptions.MaxSteps"/>, or the FastDevRun batch count; -1 for none.</summary>
     public long MaxSteps => Options.FastDevRun > 0 ? Options.FastDevRun : Options.MaxSteps;
 
-    /// <summary>Writes a checkpoint of the module being (or last) trained to <paramref name="path"/>.</summary>
-    public void SaveCheckpoint(string path)
-    {
-        var current = module ?? throw new InvalidOperationException("SaveCheckpoint needs a module: call it during or after Fit, Validate or Test.");
-        var states = new System.Text.Json.Nodes.JsonObject();
-        foreach (var callback in callbacks)
-            if (callback.StateDict() is { } state) states[callback.StateKey] = state;
-
-        var checkpoint = new Checkpoint
-        {
-            ModuleType = current.GetType().FullName!,
-            Epoch = CurrentEpoch,
-            GlobalStep = GlobalStep,
-            Precision = Options.Precision,
-            HyperParametersJson = current.CurrentHyperparameters.ToJson(),
-            StateDict = current.state_dict(),
-            OptimizerStates = LightningOptimizers.Select(o => SerializeOptimizer(o.Optimizer)).ToArray(),
-            CallbackStates = states,
-        };
-        foreach (var callback in callbacks) callback.OnSaveCheckpoint(this, current, checkpoint);
-        current.OnSaveCheckpoint(checkpoint);
-        checkpoint.Save(path);
-    }
-
-    private static byte[] SerializeOptimizer(Optimizer optimizer)
-    {
-        if (optimizer is not TorchSharp.Modules.OptimizerHelper helper)
-            throw new NotSupportedException(
-                $"{optimizer.GetType().Name} cannot save its state in TorchSharp 0.107 (only optimizers deriving OptimizerHelper can); " +
-                "use another optimizer or set EnableCheckpointing = false.");
-        using var buffer = new MemoryStream();
-        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true)) helper.save_state_dict(writer);
-        return buffer.ToArray();
-    }
-
     private static Device ResolveDevice(string accelerator) => accelerator switch
     {
         "auto" => cuda.is_available() ? CUDA : CPU,
