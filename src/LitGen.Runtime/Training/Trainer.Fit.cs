@@ -117,6 +117,12 @@ public sealed partial class Trainer
         }
     }
 
+    /// <summary>Whether the step being trained logs to the loggers (every LogEveryNSteps stepped batches).</summary>
+    internal bool StepLogsDue => (batchesThatStepped + 1) % Options.LogEveryNSteps == 0 && !FastDevRunning;
+
+    /// <summary>Sends values straight to the loggers at the current step (for callbacks such as LearningRateMonitor).</summary>
+    internal void LogMetricsNow(IEnumerable<(string Name, double Value)> metrics) => LogToLoggers(metrics, batchesThatStepped);
+
     private bool MaxStepsReached => MaxSteps != -1 && GlobalStep >= MaxSteps;
 
     private bool CanStopEarly => CurrentEpoch >= (Options.MinEpochs ?? 0);

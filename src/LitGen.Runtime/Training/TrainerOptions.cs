@@ -88,6 +88,9 @@ public sealed record TrainerOptions
     /// <summary>Add a <see cref="ProgressBar"/> when none is configured (default true).</summary>
     public bool EnableProgressBar { get; init; } = true;
 
+    /// <summary>Print a <see cref="ModelSummary"/> when fitting starts, unless one is configured (default true).</summary>
+    public bool EnableModelSummary { get; init; } = true;
+
     /// <summary>Send step metrics to the loggers every this many optimizer steps (default 50).</summary>
     public int LogEveryNSteps { get; init; } = 50;
 

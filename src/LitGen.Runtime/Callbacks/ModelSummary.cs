@@ -1,0 +1,69 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+using TorchSharp;
+
+namespace LitGen.Callbacks;
+
+/// <summary>
+/// Prints the module's layers with their parameter counts when fitting starts (Lightning's <c>ModelSummary</c>):
+/// one row per submodule down to <see cref="MaxDepth"/>, then total, trainable and non-trainable parameters and
+/// the estimated size of the parameters.
+/// </summary>
+public sealed class ModelSummary : Callback
+{
+    /// <summary>How deep to list submodules (default 1: the module's direct children).</summary>
+    public int MaxDepth { get; init; } = 1;
+
+    /// <summary>The last summary printed.</summary>
+    public string? Text { get; private set; }
+
+    /// <inheritdoc />
+    public override void OnFitStart(Trainer trainer, LightningModule module)
+    {
+        Text = Summarize(module, MaxDepth);
+        Console.WriteLine(Text);
+    }
+
+    /// <summary>The summary table of <paramref name="module"/>.</summary>
+    public static string Summarize(LightningModule module, int maxDepth = 1)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        var rows = new List<(string Name, string Type, long Parameters)>();
+        foreach (var (name, child) in module.named_modules())
+        {
+            if (name.Length == 0) continue;
+            int depth = name.Count(c => c == '.') + 1;
+            if (depth > maxDepth) continue;
+            rows.Add((name, child.GetType().Name, child.parameters().Sum(p => p.numel())));
+        }
+        var parameters = module.parameters().ToList();
+        long total = parameters.Sum(p => p.numel());
+        long trainable = parameters.Where(p => p.requires_grad).Sum(p => p.numel());
+        double megabytes = parameters.Sum(p => p.numel() * p.element_size()) / 1e6;
+
+        int nameWidth = Math.Max(4, rows.Select(r => r.Name.Length).DefaultIfEmpty(0).Max());
+        int typeWidth = Math.Max(4, rows.Select(r => r.Type.Length).DefaultIfEmpty(0).Max());
+        var text = new StringBuilder();
+        text.AppendLine($"  | {"Name".PadRight(nameWidth)} | {"Type".PadRight(typeWidth)} | Params");
+        text.AppendLine(new string('-', nameWidth + typeWidth + 20));
+        for (int i = 0; i < rows.Count; i++)
+            text.AppendLine($"{i,-2}| {rows[i].Name.PadRight(nameWidth)} | {rows[i].Type.PadRight(typeWidth)} | {Count(rows[i].Parameters)}");
+        text.AppendLine(new string('-', nameWidth + typeWidth + 20));
+        text.AppendLine($"{Count(trainable),-10}Trainable params");
+        text.AppendLine($"{Count(total - trainable),-10}Non-trainable params");
+        text.AppendLine($"{Count(total),-10}Total params");
+        text.Append($"{megabytes.ToString("0.000", CultureInfo.InvariantCulture),-10}Total estimated model params size (MB)");
+        return text.ToString();
+    }
+
+    private static string Count(long n) => n switch
+    {
+        >= 1_000_000_000 => (n / 1e9).ToString("0.0", CultureInfo.InvariantCulture) + " B",
+        >= 1_000_000 => (n / 1e6).ToString("0.0", CultureInfo.InvariantCulture) + " M",
+        >= 1_000 => (n / 1e3).ToString("0.0", CultureInfo.InvariantCulture) + " K",
+        _ => n.ToString(CultureInfo.InvariantCulture),
+    };
+}

@@ -1,0 +1,138 @@
+using System.Globalization;
+using LitGen.Callbacks;
+using LitGen.Checkpoints;
+using LitGen.Runtime.Tests.Support;
+using LitGen.Runtime.Tests.Training;
+using static TorchSharp.torch;
+using static TorchSharp.torch.optim;
+
+namespace LitGen.Runtime.Tests.Callbacks;
+
+public class CallbackTests
+{
+    // Batches are made as they are yielded: tensors a dataloader creates while producing a batch belong to that step.
+    private static IEnumerable<(Tensor X, Tensor Y)> Batches(int batches, bool fail)
+    {
+        for (int b = 0; b < batches; b++)
+        {
+            var x = linspace(-1, 1, 16).reshape(-1, 1) + b;
+            yield return (x, x * 2 + 1);
+        }
+        if (fail) throw new IOException("disk went away");
+    }
+
+    [Fact]
+    public void OnExceptionCheckpoint_saves_a_loadable_checkpoint_and_leaves_earlier_ones_untouched()
+    {
+        using var dir = new TempDir();
+        var checkpoints = Path.Combine(dir.Path, "ckpt");
+        var onException = new OnExceptionCheckpoint(checkpoints);
+        var trainer = new Trainer(new TrainerOptions
+        {
+            MaxEpochs = 3,
+            DefaultRootDir = dir.Path,
+            EnableProgressBar = false,
+            Logger = false,
+            Callbacks = [new ModelCheckpoint { DirPath = checkpoints, SaveTopK = -1 }, onException],
+        });
+        var model = new RegressionModule();
+        var loaders = 0;
+        var error = Assert.Throws<IOException>(() => trainer.Fit(model, new LazyLoader(() => Batches(4, fail: ++loaders == 3))));
+        Assert.Equal("disk went away", error.Message);
+
+        var saved = Directory.GetFiles(checkpoints).Select(Path.GetFileName).Order().ToList();
+        Assert.Equal(["epoch=0-step=4.ckpt", "epoch=1-step=8.ckpt", "on_exception.ckpt"], saved);
+        var before = File.ReadAllBytes(Path.Combine(checkpoints, "epoch=1-step=8.ckpt"));
+        using var crash = Checkpoint.Load(onException.CheckpointPath);
+        // Epoch 3 failed while its last batch was being fetched ahead, before that batch trained: 8 + 3 steps.
+        Assert.Equal(11, crash.GlobalStep);
+        var restored = RegressionModule.LoadFromCheckpoint(onException.CheckpointPath);
+        Assert.True((restored.state_dict()["input.weight"] == model.state_dict()["input.weight"]).all().item<bool>());
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(checkpoints, "epoch=1-step=8.ckpt")));
+        Assert.Empty(Directory.GetFiles(checkpoints, "*.tmp"));
+    }
+
+    /// <summary>A dataloader whose batches come from a new enumerable each epoch.</summary>
+    private sealed class LazyLoader(Func<IEnumerable<(Tensor X, Tensor Y)>> next) : IEnumerable<(Tensor X, Tensor Y)>
+    {
+        public IEnumerator<(Tensor X, Tensor Y)> GetEnumerator() => next().GetEnumerator();
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
+    [Fact]
+    public void LearningRateMonitor_logs_the_scheduled_learning_rate()
+    {
+        using var dir = new TempDir();
+        var monitor = new LearningRateMonitor { LoggingInterval = Interval.Epoch };
+        var model = new ConfigurableModule
+        {
+            Optimization = m =>
+            {
+                var o = SGD(m.parameters(), 0.8);
+                return new OptimizerConfig(o, lr_scheduler.StepLR(o, 1, 0.5));
+            },
+        };
+        var trainer = new Trainer(new TrainerOptions { MaxEpochs = 3, DefaultRootDir = dir.Path, EnableProgressBar = false, EnableCheckpointing = false, Callbacks = [monitor] });
+        trainer.Fit(model, TestData.Line());
+
+        Assert.Equal(0.2, monitor.LastLogged["lr-SGD"], 12);
+        var csv = File.ReadAllLines(Path.Combine(trainer.LogDir, "metrics.csv"));
+        int column = Array.IndexOf(csv[0].Split(','), "lr-SGD");
+        Assert.Equal([0.8, 0.4, 0.2], csv.Skip(1).Select(l => l.Split(',')[column]).Where(v => v.Length > 0).Select(v => double.Parse(v, CultureInfo.InvariantCulture)));
+    }
+
+    [Fact]
+    public void LearningRateMonitor_without_a_logger_is_refused()
+    {
+        using var dir = new TempDir();
+        var trainer = new Trainer(new TrainerOptions { MaxEpochs = 1, DefaultRootDir = dir.Path, Logger = false, Callbacks = [new LearningRateMonitor()] });
+        Assert.Throws<MisconfigurationException>(() => trainer.Fit(new RegressionModule(), TestData.Line()));
+    }
+
+    [Fact]
+    public void ModelSummary_lists_layers_and_parameter_counts()
+    {
+        var text = ModelSummary.Summarize(new RegressionModule(hidden: 8));
+        var lines = text.Split('\n');
+        Assert.Contains(lines, l => l.Contains("| input ") && l.Contains("| Linear") && l.TrimEnd().EndsWith("16"));
+        Assert.Contains(lines, l => l.Contains("| output ") && l.TrimEnd().EndsWith("9"));
+        Assert.Contains(lines, l => l.StartsWith("25 ") && l.Contains("Total params"));
+        Assert.Contains(lines, l => l.StartsWith("0 ") && l.Contains("Non-trainable params"));
+    }
+
+    [Fact]
+    public void ModelCheckpoint_filename_templates_follow_Lightning()
+    {
+        var metrics = new Dictionary<string, double> { ["val_loss"] = 0.32149, ["val_acc"] = 0.5 };
+        Assert.Equal("epoch=2-step=300", ModelCheckpoint.FormatName("{epoch}-{step}", 2, 300, metrics));
+        Assert.Equal("best-epoch=02-val_loss=0.32", ModelCheckpoint.FormatName("best-{epoch:02d}-{val_loss:.2f}", 2, 300, metrics));
+        Assert.Equal("7-0.500", ModelCheckpoint.FormatName("{epoch}-{val_acc:.3f}", 7, 0, metrics, autoInsertMetricName: false));
+        Assert.Throws<MisconfigurationException>(() => ModelCheckpoint.FormatName("{missing}", 0, 0, metrics));
+    }
+
+    [Fact]
+    public void Top_k_keeps_the_best_and_a_rerun_does_not_overwrite_earlier_files()
+    {
+        using var dir = new TempDir();
+        var checkpoints = Path.Combine(dir.Path, "ckpt");
+        for (int run = 0; run < 2; run++)
+        {
+            var trainer = new Trainer(new TrainerOptions
+            {
+                MaxEpochs = 4,
+                DefaultRootDir = dir.Path,
+                EnableProgressBar = false,
+                Logger = false,
+                Callbacks = [new ModelCheckpoint { DirPath = checkpoints, Monitor = "val_loss", SaveTopK = 2, SaveLast = true }],
+            });
+            trainer.Fit(new RegressionModule(), TestData.Line(), TestData.Line());
+            var callback = trainer.CheckpointCallback!;
+            Assert.Equal(2, callback.BestKModels.Count);
+            Assert.Equal(callback.BestKModels.Values.Min(), callback.BestModelScore);
+            Assert.True(File.Exists(callback.LastModelPath));
+            Assert.All(callback.BestKModels.Keys, p => Assert.True(File.Exists(p)));
+            if (run == 1) Assert.All(callback.BestKModels.Keys, p => Assert.Contains("-v1", p));
+        }
+        Assert.Equal(5, Directory.GetFiles(checkpoints).Length);
+    }
+}
