@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Linq;
 using LitGen.Callbacks;
 using LitGen.Data;
@@ -16,7 +15,6 @@ public sealed partial class Trainer
 {
     private long batchesThatStepped;
     private long totalBatchIdx;
-    private readonly Stopwatch fitClock = new();
 
     /// <summary>
     /// Trains <paramref name="model"/> on <paramref name="train"/> (re-enumerated every epoch), validating on
@@ -55,9 +53,9 @@ public sealed partial class Trainer
             if (!FastDevRunning)
                 foreach (var logger in Loggers) logger.LogHyperparams(model.CurrentHyperparameters);
             ShouldStop = false;
+            accumulateGradBatches = null;
             ResetProgress();
             var resume = ckptPath is null ? null : RestoreForResume(model, ResolveCheckpointPath(ckptPath));
-            fitClock.Restart();
 
             WithLogContext(model, null, LogContext.EpochHook, () =>
             {
@@ -111,11 +109,23 @@ public sealed partial class Trainer
     {
         get
         {
-            double perEpoch = NumTrainingBatches is int n ? Math.Ceiling(n / (double)Options.AccumulateGradBatches) : double.PositiveInfinity;
+            double perEpoch = NumTrainingBatches is int n ? Math.Ceiling(n / (double)AccumulateGradBatches) : double.PositiveInfinity;
             double total = MaxEpochs == -1 ? double.PositiveInfinity : perEpoch * MaxEpochs;
             return MaxSteps == -1 ? total : Math.Min(total, MaxSteps);
         }
     }
+
+    /// <summary>
+    /// The gradient accumulation in force: <see cref="TrainerOptions.AccumulateGradBatches"/>, or what a
+    /// <see cref="GradientAccumulationScheduler"/> set for the current epoch.
+    /// </summary>
+    public int AccumulateGradBatches
+    {
+        get => accumulateGradBatches ?? Options.AccumulateGradBatches;
+        internal set => accumulateGradBatches = value;
+    }
+
+    private int? accumulateGradBatches;
 
     /// <summary>Whether the step being trained logs to the loggers (every LogEveryNSteps stepped batches).</summary>
     internal bool StepLogsDue => (batchesThatStepped + 1) % Options.LogEveryNSteps == 0 && !FastDevRunning;
@@ -228,7 +238,6 @@ public sealed partial class Trainer
                     if (batches.Index < skip) continue;
                     RunTrainingBatch(model, driver, batches.Current, batches.Index, batches.IsLast, metrics);
                 }
-                if (Options.MaxTime is TimeSpan maxTime && fitClock.Elapsed >= maxTime) ShouldStop = true;
 
                 // Lightning's on_advance_end: validation when due, plateau step schedulers, then the stepped-batch count.
                 if (valLoader is not null && ShouldCheckValidation(batches.Index, batches.IsLast, valCheckBatch))
@@ -298,7 +307,7 @@ public sealed partial class Trainer
 
     /// <summary>Lightning's <c>_should_accumulate</c>: neither the end of an accumulation window nor the epoch's last batch.</summary>
     private bool ShouldAccumulate(LightningModule model, int batchIdx, bool isLast)
-        => model.AutomaticOptimization && (batchIdx + 1) % Options.AccumulateGradBatches != 0 && !isLast;
+        => model.AutomaticOptimization && (batchIdx + 1) % AccumulateGradBatches != 0 && !isLast;
 
     private void RunTrainingBatch<TBatch, TDriver>(LightningModule<TBatch> model, TDriver driver, TBatch rawBatch, int batchIdx, bool isLast, MetricStore metrics)
         where TDriver : struct, ILoopDriver<TBatch>
@@ -335,7 +344,7 @@ public sealed partial class Trainer
     private void OptimizeAutomatically(LightningModule model, Tensor? loss, int batchIdx, bool accumulating)
     {
         var optimizer = LightningOptimizers[0].Optimizer;
-        if (batchIdx % Options.AccumulateGradBatches == 0)
+        if (batchIdx % AccumulateGradBatches == 0)
         {
             foreach (var callback in callbacks) callback.OnBeforeZeroGrad(this, model, optimizer);
             model.OnBeforeZeroGrad(optimizer);
@@ -347,7 +356,7 @@ public sealed partial class Trainer
         if (!loss.requires_grad)
             throw new MisconfigurationException("TrainingStep returned a loss that does not require grad; compute it from the module's parameters, outside no_grad().");
 
-        RunBackward(model, Options.AccumulateGradBatches == 1 ? loss : loss / Options.AccumulateGradBatches);
+        RunBackward(model, AccumulateGradBatches == 1 ? loss : loss / AccumulateGradBatches);
         if (accumulating) return;
         RunOptimizerStep(model, optimizer, clip: true);
     }

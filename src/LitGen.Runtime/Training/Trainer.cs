@@ -167,6 +167,8 @@ public sealed partial class Trainer
         else if (Options.EnableCheckpointing && !resolved.OfType<ModelCheckpoint>().Any()) resolved.Add(new ModelCheckpoint());
         if (Options.EnableProgressBar && !resolved.OfType<ProgressBar>().Any()) resolved.Add(new ProgressBar());
         if (Options.EnableModelSummary && !FastDevRunning && !resolved.OfType<ModelSummary>().Any()) resolved.Add(new ModelSummary());
+        // MaxTime is a Timer, as in Lightning.
+        if (Options.MaxTime is TimeSpan maxTime && !resolved.OfType<Timer>().Any()) resolved.Add(new Timer { Duration = maxTime });
         // Lightning runs checkpointing callbacks last so they see what the others changed.
         return resolved.Where(c => c is not ModelCheckpoint).Concat(resolved.OfType<ModelCheckpoint>()).ToArray();
     }

@@ -1,3 +1,4 @@
+using Timer = LitGen.Callbacks.Timer;
 using System.Globalization;
 using LitGen.Callbacks;
 using LitGen.Checkpoints;
@@ -134,5 +135,53 @@ public class CallbackTests
             if (run == 1) Assert.All(callback.BestKModels.Keys, p => Assert.Contains("-v1", p));
         }
         Assert.Equal(5, Directory.GetFiles(checkpoints).Length);
+    }
+}
+
+public class SchedulingCallbackTests
+{
+    [Fact]
+    public void GradientAccumulationScheduler_changes_accumulation_by_epoch()
+    {
+        using var dir = new TempDir();
+        var scheduler = new GradientAccumulationScheduler(new Dictionary<int, int> { [1] = 2, [2] = 4 });
+        var trainer = new Trainer(new TrainerOptions { MaxEpochs = 3, DefaultRootDir = dir.Path, EnableProgressBar = false, Logger = false, EnableCheckpointing = false, Callbacks = [scheduler] });
+        trainer.Fit(new RegressionModule(), TestData.Line(batches: 8));
+        // Epoch 0: 8 steps, epoch 1: 4, epoch 2: 2.
+        Assert.Equal(14, trainer.GlobalStep);
+        Assert.Equal(4, trainer.AccumulateGradBatches);
+        Assert.Equal(1, scheduler.FactorAt(0));
+    }
+
+    [Fact]
+    public void GradientAccumulationScheduler_together_with_AccumulateGradBatches_is_refused()
+    {
+        using var dir = new TempDir();
+        var trainer = new Trainer(new TrainerOptions
+        {
+            MaxEpochs = 1, AccumulateGradBatches = 2, DefaultRootDir = dir.Path, Logger = false,
+            Callbacks = [new GradientAccumulationScheduler(new Dictionary<int, int> { [0] = 2 })],
+        });
+        Assert.Throws<MisconfigurationException>(() => trainer.Fit(new RegressionModule(), TestData.Line()));
+    }
+
+    [Fact]
+    public void Timer_stops_training_and_keeps_its_elapsed_time_in_checkpoints()
+    {
+        using var dir = new TempDir();
+        var timer = new Timer { Duration = TimeSpan.FromHours(1) };
+        var trainer = new Trainer(new TrainerOptions { MaxEpochs = 2, DefaultRootDir = dir.Path, EnableProgressBar = false, Logger = false, Callbacks = [timer] });
+        trainer.Fit(new RegressionModule(), TestData.Line());
+        Assert.True(timer.TimeElapsed > TimeSpan.Zero);
+        Assert.True(timer.TimeRemaining < TimeSpan.FromHours(1));
+
+        using var checkpoint = Checkpoint.Load(trainer.CheckpointCallback!.BestModelPath!);
+        var resumedTimer = new Timer { Duration = TimeSpan.FromHours(1) };
+        resumedTimer.LoadStateDict((System.Text.Json.Nodes.JsonObject)checkpoint.CallbackStates[nameof(Timer)]!);
+        Assert.True(resumedTimer.TimeElapsed > TimeSpan.Zero);
+
+        var stopped = new Trainer(new TrainerOptions { MaxEpochs = 50, DefaultRootDir = dir.Path, EnableProgressBar = false, Logger = false, Callbacks = [new Timer { Duration = TimeSpan.Zero, Interval = Interval.Epoch }] });
+        stopped.Fit(new RegressionModule(), TestData.Line());
+        Assert.Equal(1, stopped.CurrentEpoch);
     }
 }
