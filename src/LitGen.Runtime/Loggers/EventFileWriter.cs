@@ -1,5 +1,6 @@
 using System;
 using System.Buffers.Binary;
+using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Text;
@@ -22,66 +23,68 @@ internal sealed class EventFileWriter : IDisposable
         var name = $"events.out.tfevents.{seconds}.{Environment.MachineName}.{Environment.ProcessId}.{Interlocked.Increment(ref fileCounter)}";
         Path = System.IO.Path.Combine(directory, name);
         stream = new FileStream(Path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
-        WriteRecord(EventProto(step: 0, body => WriteString(body, 3, "brain.Event:2")));
+        WriteEvent(step: 0, e => e.String(3, "brain.Event:2"));
     }
 
     public string Path { get; }
 
+    // Summary { repeated Value value = 1; }  Value { string tag = 1; float simple_value = 2; }
     public void WriteScalar(string tag, float value, long step)
-        => WriteRecord(EventProto(step, body => WriteBytes(body, 5, Summary(tag, value))));
+        => WriteEvent(step, e => e.Message(5, summary => summary.Message(1, v => v.String(1, tag).Float(2, value))));
+
+    /// <summary>
+    /// Writes the three summaries of TensorBoard's HParams plugin (experiment, session start, session end) for one run,
+    /// as PyTorch's <c>SummaryWriter.add_hparams</c> does. Values are numbers, bools or strings.
+    /// </summary>
+    public void WriteHparams(IReadOnlyList<KeyValuePair<string, object>> hparams, IReadOnlyList<string> metricTags)
+    {
+        // HParamsPluginData { int32 version = 1; Experiment experiment = 2; SessionStartInfo session_start_info = 3; SessionEndInfo session_end_info = 4; }
+        WritePluginSummary("_hparams_/experiment", data => data.Message(2, experiment =>
+        {
+            foreach (var (name, _) in hparams) experiment.Message(4, info => info.String(1, name));
+            foreach (var tag in metricTags) experiment.Message(5, metric => metric.Message(1, metricName => metricName.String(2, tag)));
+        }));
+        WritePluginSummary("_hparams_/session_start_info", data => data.Message(3, start =>
+        {
+            foreach (var (name, value) in hparams)
+                start.Message(1, entry => entry.String(1, name).Message(2, protoValue => WriteStructValue(protoValue, value)));
+            start.Double(5, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
+        }));
+        WritePluginSummary("_hparams_/session_end_info", data => data.Message(4, end => end.Varint(1, 1)));
+    }
 
     public void Flush() => stream.Flush();
 
     public void Dispose() => stream.Dispose();
 
+    // google.protobuf.Value { double number_value = 2; string string_value = 3; bool bool_value = 4; }
+    private static void WriteStructValue(ProtoWriter target, object value)
+    {
+        switch (value)
+        {
+            case bool b: target.Varint(4, b ? 1UL : 0UL); break;
+            case string s: target.String(3, s); break;
+            default: target.Double(2, Convert.ToDouble(value, CultureInfo.InvariantCulture)); break;
+        }
+    }
+
+    // Value { tag = 1; SummaryMetadata metadata = 9 { PluginData plugin_data = 1 { plugin_name = 1; bytes content = 2; } } }
+    private void WritePluginSummary(string tag, Action<ProtoWriter> content)
+    {
+        var data = new ProtoWriter().Varint(1, 0);
+        content(data);
+        WriteEvent(0, e => e.Message(5, summary => summary.Message(1, v => v
+            .String(1, tag)
+            .Message(9, metadata => metadata.Message(1, plugin => plugin.String(1, "hparams").Bytes(2, data.ToArray()))))));
+    }
+
     // Event { double wall_time = 1; int64 step = 2; string file_version = 3; Summary summary = 5; }
-    private static byte[] EventProto(long step, Action<MemoryStream> writeBody)
+    private void WriteEvent(long step, Action<ProtoWriter> body)
     {
-        var body = new MemoryStream();
-        body.WriteByte((1 << 3) | 1);
-        Span<byte> wallTime = stackalloc byte[8];
-        BinaryPrimitives.WriteDoubleLittleEndian(wallTime, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
-        body.Write(wallTime);
-        if (step != 0)
-        {
-            body.WriteByte(2 << 3);
-            WriteVarint(body, (ulong)step);
-        }
-        writeBody(body);
-        return body.ToArray();
-    }
-
-    // Summary { repeated Value value = 1; }  Value { string tag = 1; float simple_value = 2; }
-    private static byte[] Summary(string tag, float value)
-    {
-        var valueProto = new MemoryStream();
-        WriteString(valueProto, 1, tag);
-        valueProto.WriteByte((2 << 3) | 5);
-        Span<byte> bits = stackalloc byte[4];
-        BinaryPrimitives.WriteSingleLittleEndian(bits, value);
-        valueProto.Write(bits);
-        var summary = new MemoryStream();
-        WriteBytes(summary, 1, valueProto.ToArray());
-        return summary.ToArray();
-    }
-
-    private static void WriteString(MemoryStream target, int field, string value) => WriteBytes(target, field, Encoding.UTF8.GetBytes(value));
-
-    private static void WriteBytes(MemoryStream target, int field, byte[] value)
-    {
-        WriteVarint(target, (ulong)((field << 3) | 2));
-        WriteVarint(target, (ulong)value.Length);
-        target.Write(value);
-    }
-
-    private static void WriteVarint(MemoryStream target, ulong value)
-    {
-        while (value >= 0x80)
-        {
-            target.WriteByte((byte)(value | 0x80));
-            value >>= 7;
-        }
-        target.WriteByte((byte)value);
+        var e = new ProtoWriter().Double(1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
+        if (step != 0) e.Varint(2, (ulong)step);
+        body(e);
+        WriteRecord(e.ToArray());
     }
 
     private void WriteRecord(byte[] data)
@@ -111,5 +114,62 @@ internal sealed class EventFileWriter : IDisposable
             for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0x82F63B78 : crc >> 1;
         }
         return ~crc;
+    }
+
+    /// <summary>Just enough protobuf encoding for TensorBoard's messages.</summary>
+    private sealed class ProtoWriter
+    {
+        private readonly MemoryStream buffer = new();
+
+        public ProtoWriter Varint(int field, ulong value) => Key(field, 0).Raw(value);
+
+        public ProtoWriter Double(int field, double value)
+        {
+            Key(field, 1);
+            Span<byte> bits = stackalloc byte[8];
+            BinaryPrimitives.WriteDoubleLittleEndian(bits, value);
+            buffer.Write(bits);
+            return this;
+        }
+
+        public ProtoWriter Float(int field, float value)
+        {
+            Key(field, 5);
+            Span<byte> bits = stackalloc byte[4];
+            BinaryPrimitives.WriteSingleLittleEndian(bits, value);
+            buffer.Write(bits);
+            return this;
+        }
+
+        public ProtoWriter String(int field, string value) => Bytes(field, Encoding.UTF8.GetBytes(value));
+
+        public ProtoWriter Bytes(int field, byte[] value)
+        {
+            Key(field, 2).Raw((ulong)value.Length);
+            buffer.Write(value);
+            return this;
+        }
+
+        public ProtoWriter Message(int field, Action<ProtoWriter> write)
+        {
+            var nested = new ProtoWriter();
+            write(nested);
+            return Bytes(field, nested.ToArray());
+        }
+
+        public byte[] ToArray() => buffer.ToArray();
+
+        private ProtoWriter Key(int field, int wireType) => Raw((ulong)((field << 3) | wireType));
+
+        private ProtoWriter Raw(ulong value)
+        {
+            while (value >= 0x80)
+            {
+                buffer.WriteByte((byte)(value | 0x80));
+                value >>= 7;
+            }
+            buffer.WriteByte((byte)value);
+            return this;
+        }
     }
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Text.Json;
 
 namespace LitGen.Loggers;
 
@@ -20,8 +21,33 @@ public sealed class TensorBoardLogger : Logger, IDisposable
     /// <summary>The event file being written, once the first event was logged.</summary>
     public string? EventFilePath => writer?.Path;
 
-    /// <inheritdoc />
-    public override void LogHyperparams(IHyperparameters hyperparameters) => WriteHparamsYaml(hyperparameters);
+    /// <summary>Write the <c>hp_metric</c> placeholder (-1) that TensorBoard's HParams tab shows (default true, as in Lightning).</summary>
+    public bool DefaultHpMetric { get; init; } = true;
+
+    /// <summary>Writes <c>hparams.yaml</c> and the HParams plugin summaries TensorBoard's HParams tab reads.</summary>
+    public override void LogHyperparams(IHyperparameters hyperparameters)
+    {
+        WriteHparamsYaml(hyperparameters);
+        writer ??= new EventFileWriter(LogDir);
+        var values = new List<KeyValuePair<string, object>>();
+        using (var document = JsonDocument.Parse(hyperparameters.ToJson()))
+        {
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                object value = property.Value.ValueKind switch
+                {
+                    JsonValueKind.Number => property.Value.GetDouble(),
+                    JsonValueKind.True => true,
+                    JsonValueKind.False => false,
+                    JsonValueKind.String => property.Value.GetString()!,
+                    _ => property.Value.GetRawText(),
+                };
+                values.Add(new(property.Name, value));
+            }
+        }
+        writer.WriteHparams(values, DefaultHpMetric ? ["hp_metric"] : []);
+        if (DefaultHpMetric) writer.WriteScalar("hp_metric", -1, 0);
+    }
 
     /// <inheritdoc />
     public override void LogMetrics(IReadOnlyDictionary<string, double> metrics, long step)

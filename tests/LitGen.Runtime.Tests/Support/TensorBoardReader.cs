@@ -11,10 +11,42 @@ public static class TensorBoardReader
 {
     public sealed record ScalarEvent(string Tag, float Value, long Step);
 
+    /// <summary>A summary carrying plugin data (e.g. TensorBoard's HParams plugin).</summary>
+    public sealed record PluginEvent(string Tag, string Plugin, byte[] Content);
+
     public static (string FileVersion, List<ScalarEvent> Scalars) Read(string path)
+    {
+        var (version, scalars, _) = ReadAll(path);
+        return (version, scalars);
+    }
+
+    /// <summary>The hyperparameters of the HParams plugin's session_start_info: name → number, string or bool.</summary>
+    public static Dictionary<string, object> ReadHparams(string path)
+    {
+        var start = ReadAll(path).Plugins.Single(p => p.Plugin == "hparams" && p.Tag == "_hparams_/session_start_info");
+        var info = Fields(start.Content).Single(f => f.Field == 3).Payload!;   // HParamsPluginData.session_start_info
+        var result = new Dictionary<string, object>();
+        foreach (var (field, _, _, entry) in Fields(info))
+        {
+            if (field != 1) continue;                                           // SessionStartInfo.hparams map entry
+            var key = Encoding.UTF8.GetString(Fields(entry!).Single(f => f.Field == 1).Payload!);
+            var value = Fields(Fields(entry!).Single(f => f.Field == 2).Payload!).Single();
+            result[key] = value.Field switch
+            {
+                2 => BitConverter.Int64BitsToDouble((long)value.Value),
+                3 => Encoding.UTF8.GetString(value.Payload!),
+                4 => value.Value != 0,
+                _ => throw new InvalidDataException($"unexpected google.protobuf.Value field {value.Field}"),
+            };
+        }
+        return result;
+    }
+
+    public static (string FileVersion, List<ScalarEvent> Scalars, List<PluginEvent> Plugins) ReadAll(string path)
     {
         var bytes = File.ReadAllBytes(path);
         var scalars = new List<ScalarEvent>();
+        var plugins = new List<PluginEvent>();
         string? version = null;
         int offset = 0;
         while (offset < bytes.Length)
@@ -38,18 +70,26 @@ public static class TensorBoardReader
                     {
                         if (vf != 1) continue;
                         string? tag = null;
-                        float simple = float.NaN;
+                        float? simple = null;
+                        (string Name, byte[] Content)? plugin = null;
                         foreach (var (f, w, v, p) in Fields(valuePayload!))
                         {
                             if (f == 1 && w == 2) tag = Encoding.UTF8.GetString(p!);
                             if (f == 2 && w == 5) simple = BitConverter.Int32BitsToSingle((int)v);
+                            if (f == 9 && w == 2)
+                            {
+                                var pluginData = Fields(p!).Single(x => x.Field == 1).Payload!;
+                                var fields = Fields(pluginData).ToList();
+                                plugin = (Encoding.UTF8.GetString(fields.Single(x => x.Field == 1).Payload!), fields.Single(x => x.Field == 2).Payload!);
+                            }
                         }
-                        scalars.Add(new ScalarEvent(tag!, simple, step));
+                        if (simple is float scalar) scalars.Add(new ScalarEvent(tag!, scalar, step));
+                        if (plugin is var (name, content)) plugins.Add(new PluginEvent(tag!, name, content));
                     }
                 }
             }
         }
-        return (version ?? throw new InvalidDataException("no file_version event"), scalars);
+        return (version ?? throw new InvalidDataException("no file_version event"), scalars, plugins);
     }
 
     private static IEnumerable<(int Field, int Wire, ulong Value, byte[]? Payload)> Fields(byte[] data)

@@ -72,6 +72,11 @@ public class FitTests
         Assert.Equal("brain.Event:2", version);
         Assert.Equal(6, scalars.Count(s => s.Tag == "train_loss_step"));
         Assert.Equal([3L, 7L, 11L], scalars.Where(s => s.Tag == "val_loss").Select(s => s.Step));
+        var hparams = TensorBoardReader.ReadHparams(events);
+        Assert.Equal(4.0, hparams["Hidden"]);
+        Assert.Equal(0.05, hparams["LearningRate"]);
+        Assert.Equal("tanh", hparams["Activation"]);
+        Assert.Contains(scalars, s => s.Tag == "hp_metric" && s.Value == -1);
         var csvVal = valRows.Select(r => (float)double.Parse(r[3], CultureInfo.InvariantCulture));
         Assert.Equal(csvVal, scalars.Where(s => s.Tag == "val_loss").Select(s => s.Value));
 
