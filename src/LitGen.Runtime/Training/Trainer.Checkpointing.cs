@@ -94,6 +94,13 @@ public sealed partial class Trainer
         _ => ckptPath,
     };
 
+    /// <summary>Replaces the schedulers of the current fit (StochasticWeightAveraging's SWALR); their history restarts.</summary>
+    internal void ReplaceSchedulers(params LrSchedulerConfig[] configs)
+    {
+        SchedulerConfigs = configs;
+        schedulerHistories = configs.Select(_ => new List<double?>()).ToArray();
+    }
+
     /// <summary>Starts a fit's progress from zero; a resume then overwrites it from the checkpoint.</summary>
     private void ResetProgress()
     {

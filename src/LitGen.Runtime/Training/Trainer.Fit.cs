@@ -62,6 +62,8 @@ public sealed partial class Trainer
                 EachCallback(c => c.OnFitStart(this, model));
                 model.OnFitStart();
             });
+            if (resume is null && callbacks.OfType<LearningRateFinder>().FirstOrDefault() is { } finder)
+                RunLearningRateFinder(model, driver, data.Train!, finder);
             // As in Lightning, a resumed run skips the sanity check.
             if (data.Val is not null && SanitySteps != 0 && resume is null) RunSanityCheck(model, driver, data.Val);
 
