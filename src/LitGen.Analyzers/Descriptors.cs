@@ -5,10 +5,61 @@ namespace LitGen.Analyzers;
 /// <summary>Every LitGen analyzer diagnostic (LIT0xxx); each has a page under <c>docs/diagnostics/</c>.</summary>
 public static class Descriptors
 {
+    /// <summary>ID of <see cref="ExplicitDeviceMove"/>.</summary>
+    public const string ExplicitDeviceMoveId = "LIT0001";
+    /// <summary>ID of <see cref="ManualOptimizationCall"/>.</summary>
+    public const string ManualOptimizationCallId = "LIT0003";
+    /// <summary>ID of <see cref="MisspelledHook"/>.</summary>
+    public const string MisspelledHookId = "LIT0006";
+    /// <summary>ID of <see cref="UnknownMonitorKey"/>.</summary>
+    public const string UnknownMonitorKeyId = "LIT0007";
     /// <summary>ID of <see cref="MissingLightningModuleAttribute"/>.</summary>
     public const string MissingLightningModuleAttributeId = "LIT0009";
+    /// <summary>ID of <see cref="LogOutsideHook"/>.</summary>
+    public const string LogOutsideHookId = "LIT0010";
 
     private const string Usage = "LitGen.Usage";
+    private const string Correctness = "LitGen.Correctness";
+
+    internal static readonly DiagnosticDescriptor ExplicitDeviceMove = new(
+        ExplicitDeviceMoveId,
+        "Explicit device move in a LightningModule",
+        "'{0}' moves a tensor or module to a fixed device; the trainer places the module and its batches, so remove it or use the module's Device",
+        Usage, DiagnosticSeverity.Warning, isEnabledByDefault: true,
+        description: "Hard-coded devices break CPU runs, multi-device settings and precision handling; LitGen moves the module and each batch for you.",
+        helpLinkUri: HelpLink(ExplicitDeviceMoveId));
+
+    internal static readonly DiagnosticDescriptor ManualOptimizationCall = new(
+        ManualOptimizationCallId,
+        "Optimization call under automatic optimization",
+        "'{0}' runs the optimization by hand, but '{1}' uses automatic optimization, where the trainer already calls backward, step and zero_grad; remove the call, or set AutomaticOptimization = false and use ManualBackward",
+        Correctness, DiagnosticSeverity.Warning, isEnabledByDefault: true,
+        description: "Calling backward/step/zero_grad inside a step under automatic optimization doubles the updates or discards gradients.",
+        helpLinkUri: HelpLink(ManualOptimizationCallId));
+
+    internal static readonly DiagnosticDescriptor MisspelledHook = new(
+        MisspelledHookId,
+        "Hook is misspelled or not an override",
+        "'{0}' looks like the hook '{1}' but does not override it, so the trainer never calls it; rename it to '{1}' and mark it override",
+        Correctness, DiagnosticSeverity.Warning, isEnabledByDefault: true,
+        description: "Python names (training_step) and near misses (TrainStep) compile fine and silently never run.",
+        helpLinkUri: HelpLink(MisspelledHookId));
+
+    internal static readonly DiagnosticDescriptor UnknownMonitorKey = new(
+        UnknownMonitorKeyId,
+        "Monitored metric is never logged",
+        "Monitor = \"{0}\" names a metric that '{1}' never logs{2}",
+        Correctness, DiagnosticSeverity.Warning, isEnabledByDefault: true,
+        description: "A checkpoint, early-stopping or scheduler monitor that is never logged fails at the end of the first epoch, after the time spent training it.",
+        helpLinkUri: HelpLink(UnknownMonitorKeyId));
+
+    internal static readonly DiagnosticDescriptor LogOutsideHook = new(
+        LogOutsideHookId,
+        "Log called where the trainer cannot record it",
+        "'{0}' is called in {1}, where no step or hook is running and the value cannot be recorded; log from a step or an On*Start/On*End hook",
+        Correctness, DiagnosticSeverity.Warning, isEnabledByDefault: true,
+        description: "Log only records values while the trainer runs a step or a hook that allows logging; elsewhere it throws at run time.",
+        helpLinkUri: HelpLink(LogOutsideHookId));
 
     internal static readonly DiagnosticDescriptor MissingLightningModuleAttribute = new(
         MissingLightningModuleAttributeId,

@@ -1,0 +1,79 @@
+using System;
+using System.Collections.Immutable;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace LitGen.Analyzers.Rules;
+
+/// <summary>
+/// LIT0001: <c>.cuda()</c>, <c>.cpu()</c>, <c>.to(DeviceType.CUDA)</c>, <c>.to("cuda")</c>, <c>torch.device("cuda")</c> and
+/// <c>new Device("cuda")</c> inside a LightningModule, resolved on TorchSharp's tensor, module and device symbols.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class ExplicitDeviceMoveAnalyzer : DiagnosticAnalyzer
+{
+    /// <summary>Diagnostic property: <c>Move</c> (drop the call) or <c>Device</c> (use the module's Device).</summary>
+    public const string KindProperty = "Kind";
+
+    /// <inheritdoc />
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.ExplicitDeviceMove);
+
+    /// <inheritdoc />
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(start =>
+        {
+            if (LitGenSymbols.From(start.Compilation) is not { } symbols) return;
+            var device = start.Compilation.GetTypeByMetadataName("TorchSharp.torch+Device");
+            start.RegisterOperationAction(c => AnalyzeInvocation(c, symbols), OperationKind.Invocation);
+            start.RegisterOperationAction(c => AnalyzeCreation(c, symbols, device), OperationKind.ObjectCreation);
+        });
+    }
+
+    private static void AnalyzeInvocation(OperationAnalysisContext context, LitGenSymbols symbols)
+    {
+        if (!symbols.IsModule(context.ContainingSymbol.ContainingType)) return;
+        var invocation = (IInvocationOperation)context.Operation;
+        var method = invocation.TargetMethod;
+        if (!SymbolEqualityComparer.Default.Equals(method.ContainingAssembly, symbols.Torch?.ContainingAssembly)) return;
+        var receiverType = method.IsExtensionMethod ? method.Parameters.FirstOrDefault()?.Type : invocation.Instance?.Type ?? method.ContainingType;
+        bool onTensorOrModule = LitGenSymbols.IsOrDerives(receiverType, symbols.Tensor) || LitGenSymbols.IsOrDerives(receiverType, symbols.TorchModule);
+
+        string? kind = method.Name switch
+        {
+            "cuda" or "cpu" when onTensorOrModule => "Move",
+            "to" when onTensorOrModule && invocation.Arguments.Any(a => NamesCuda(a.Value, symbols)) => "Move",
+            "device" when SymbolEqualityComparer.Default.Equals(method.ContainingType, symbols.Torch) && invocation.Arguments.Any(a => NamesCuda(a.Value, symbols)) => "Device",
+            _ => null,
+        };
+        if (kind is null) return;
+        context.ReportDiagnostic(Diagnostic.Create(Descriptors.ExplicitDeviceMove, invocation.Syntax.GetLocation(),
+            ImmutableDictionary<string, string?>.Empty.Add(KindProperty, kind), invocation.Syntax.ToString()));
+    }
+
+    private static void AnalyzeCreation(OperationAnalysisContext context, LitGenSymbols symbols, INamedTypeSymbol? device)
+    {
+        var creation = (IObjectCreationOperation)context.Operation;
+        if (device is null || !SymbolEqualityComparer.Default.Equals(creation.Type, device)) return;
+        if (!symbols.IsModule(context.ContainingSymbol.ContainingType) || !creation.Arguments.Any(a => NamesCuda(a.Value, symbols))) return;
+        context.ReportDiagnostic(Diagnostic.Create(Descriptors.ExplicitDeviceMove, creation.Syntax.GetLocation(),
+            ImmutableDictionary<string, string?>.Empty.Add(KindProperty, "Device"), creation.Syntax.ToString()));
+    }
+
+    /// <summary>A constant "cuda…" string or the DeviceType.CUDA constant.</summary>
+    private static bool NamesCuda(IOperation value, LitGenSymbols symbols)
+    {
+        if (value is IConversionOperation conversion) value = conversion.Operand;
+        if (!value.ConstantValue.HasValue) return false;
+        return value.ConstantValue.Value switch
+        {
+            string s => s.StartsWith("cuda", StringComparison.OrdinalIgnoreCase) || s.StartsWith("gpu", StringComparison.OrdinalIgnoreCase),
+            _ when SymbolEqualityComparer.Default.Equals(value.Type, symbols.DeviceType) => value is IFieldReferenceOperation { Field.Name: "CUDA" },
+            _ => false,
+        };
+    }
+}

@@ -1,0 +1,57 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace LitGen.Analyzers.Rules;
+
+/// <summary>
+/// LIT0010: <c>Log</c>/<c>LogDict</c> in a module's constructor, property, field initializer or static member, or in a
+/// hook where the trainer does not record logs (Setup, ConfigureOptimizers, OnFitStart, prediction, …).
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class LogOutsideHookAnalyzer : DiagnosticAnalyzer
+{
+    // Lightning's fx_validator: logging from these raises (LitGen's trainer throws there too).
+    private static readonly HashSet<string> HooksWithoutLogging =
+    [
+        "Setup", "Teardown", "PrepareData", "ConfigureModel", "ConfigureOptimizers", "ConfigureCallbacks", "OnFitStart", "OnFitEnd",
+        "PredictStep", "OnPredictStart", "OnPredictEnd", "OnPredictEpochStart", "OnPredictEpochEnd", "OnPredictBatchStart", "OnPredictBatchEnd",
+        "OnSaveCheckpoint", "OnLoadCheckpoint", "TrainDataloader", "ValDataloader", "TestDataloader", "PredictDataloader",
+        "OnBeforeBatchTransfer", "TransferBatchToDevice", "OnAfterBatchTransfer",
+    ];
+
+    /// <inheritdoc />
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.LogOutsideHook);
+
+    /// <inheritdoc />
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(start =>
+        {
+            if (LitGenSymbols.From(start.Compilation) is not { } symbols) return;
+            start.RegisterOperationAction(c => Analyze(c, symbols), OperationKind.Invocation);
+        });
+    }
+
+    private static void Analyze(OperationAnalysisContext context, LitGenSymbols symbols)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        if (invocation.TargetMethod.Name is not ("Log" or "LogDict")
+            || !SymbolEqualityComparer.Default.Equals(invocation.TargetMethod.ContainingType, symbols.LightningModule)) return;
+        var where = context.ContainingSymbol switch
+        {
+            IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } => "a constructor",
+            IMethodSymbol { MethodKind: MethodKind.PropertyGet or MethodKind.PropertySet } => "a property accessor",
+            IFieldSymbol or IPropertySymbol => "an initializer",
+            IMethodSymbol { IsStatic: true } => "a static method",
+            IMethodSymbol { IsOverride: true } method when HooksWithoutLogging.Contains(method.Name) => $"the hook '{method.Name}'",
+            _ => null,
+        };
+        if (where is null) return;
+        context.ReportDiagnostic(Diagnostic.Create(Descriptors.LogOutsideHook, invocation.Syntax.GetLocation(), invocation.TargetMethod.Name, where));
+    }
+}

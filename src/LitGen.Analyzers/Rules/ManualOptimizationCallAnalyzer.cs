@@ -1,0 +1,68 @@
+using System.Collections.Immutable;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace LitGen.Analyzers.Rules;
+
+/// <summary>
+/// LIT0003: <c>loss.backward()</c>, <c>optimizer.step()</c> or <c>optimizer.zero_grad()</c> in a module that keeps
+/// automatic optimization (it never assigns <c>AutomaticOptimization = false</c>).
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class ManualOptimizationCallAnalyzer : DiagnosticAnalyzer
+{
+    /// <inheritdoc />
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.ManualOptimizationCall);
+
+    /// <inheritdoc />
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(start =>
+        {
+            if (LitGenSymbols.From(start.Compilation) is not { } symbols) return;
+            start.RegisterOperationAction(c => Analyze(c, symbols), OperationKind.Invocation);
+        });
+    }
+
+    private static void Analyze(OperationAnalysisContext context, LitGenSymbols symbols)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        var method = invocation.TargetMethod;
+        bool optimizationCall = method.Name switch
+        {
+            "backward" => LitGenSymbols.IsOrDerives(invocation.Instance?.Type ?? method.ContainingType, symbols.Tensor),
+            "step" or "zero_grad" => LitGenSymbols.IsOrDerives(invocation.Instance?.Type ?? method.ContainingType, symbols.Optimizer),
+            _ => false,
+        };
+        if (!optimizationCall) return;
+        var type = context.ContainingSymbol.ContainingType;
+        if (!symbols.IsModule(type) || DisablesAutomaticOptimization(type, context.CancellationToken)) return;
+        context.ReportDiagnostic(Diagnostic.Create(Descriptors.ManualOptimizationCall, invocation.Syntax.GetLocation(), invocation.Syntax.ToString(), type.Name));
+    }
+
+    /// <summary>Whether any declaration of the class (or a source base) assigns <c>AutomaticOptimization = false</c>.</summary>
+    private static bool DisablesAutomaticOptimization(INamedTypeSymbol type, System.Threading.CancellationToken cancellationToken)
+    {
+        for (var current = type; current is not null; current = current.BaseType)
+        {
+            foreach (var reference in current.DeclaringSyntaxReferences)
+            {
+                var assignments = reference.GetSyntax(cancellationToken).DescendantNodes().OfType<AssignmentExpressionSyntax>();
+                if (assignments.Any(a => a.Right.IsKind(SyntaxKind.FalseLiteralExpression) && a.Left switch
+                    {
+                        IdentifierNameSyntax name => name.Identifier.Text == "AutomaticOptimization",
+                        MemberAccessExpressionSyntax access => access.Name.Identifier.Text == "AutomaticOptimization",
+                        _ => false,
+                    }))
+                    return true;
+            }
+        }
+        return false;
+    }
+}
