@@ -7,12 +7,20 @@ public static class Descriptors
 {
     /// <summary>ID of <see cref="ExplicitDeviceMove"/>.</summary>
     public const string ExplicitDeviceMoveId = "LIT0001";
+    /// <summary>ID of <see cref="ManualDistributedSampler"/>.</summary>
+    public const string ManualDistributedSamplerId = "LIT0002";
     /// <summary>ID of <see cref="ManualOptimizationCall"/>.</summary>
     public const string ManualOptimizationCallId = "LIT0003";
+    /// <summary>ID of <see cref="HostSyncInStep"/>.</summary>
+    public const string HostSyncInStepId = "LIT0004";
+    /// <summary>ID of <see cref="ManualMetricCollection"/>.</summary>
+    public const string ManualMetricCollectionId = "LIT0005";
     /// <summary>ID of <see cref="MisspelledHook"/>.</summary>
     public const string MisspelledHookId = "LIT0006";
     /// <summary>ID of <see cref="UnknownMonitorKey"/>.</summary>
     public const string UnknownMonitorKeyId = "LIT0007";
+    /// <summary>ID of <see cref="StepTensorEscapesScope"/>.</summary>
+    public const string StepTensorEscapesScopeId = "LIT0008";
     /// <summary>ID of <see cref="MissingLightningModuleAttribute"/>.</summary>
     public const string MissingLightningModuleAttributeId = "LIT0009";
     /// <summary>ID of <see cref="LogOutsideHook"/>.</summary>
@@ -28,6 +36,38 @@ public static class Descriptors
         Usage, DiagnosticSeverity.Warning, isEnabledByDefault: true,
         description: "Hard-coded devices break CPU runs, multi-device settings and precision handling; LitGen moves the module and each batch for you.",
         helpLinkUri: HelpLink(ExplicitDeviceMoveId));
+
+    internal static readonly DiagnosticDescriptor ManualDistributedSampler = new(
+        ManualDistributedSamplerId,
+        "Hand-built DistributedSampler",
+        "'{0}' builds a DistributedSampler by hand; the trainer decides how data is split across devices, so remove it",
+        Usage, DiagnosticSeverity.Warning, isEnabledByDefault: true,
+        description: "Lightning shards data itself (use_distributed_sampler); a hand-made sampler duplicates or conflicts with it.",
+        helpLinkUri: HelpLink(ManualDistributedSamplerId));
+
+    internal static readonly DiagnosticDescriptor HostSyncInStep = new(
+        HostSyncInStepId,
+        "Host synchronization in a step",
+        "'{0}' copies a tensor to the host in '{1}', which waits for the device every batch; log the tensor instead and let the trainer read it when it reports",
+        Usage, DiagnosticSeverity.Info, isEnabledByDefault: true,
+        description: "Reading tensor values on the host inside a step stalls the accelerator pipeline; Log accumulates on the device.",
+        helpLinkUri: HelpLink(HostSyncInStepId));
+
+    internal static readonly DiagnosticDescriptor ManualMetricCollection = new(
+        ManualMetricCollectionId,
+        "Metric collected by hand across steps",
+        "'{0}' gathers tensors in '{1}' during steps and reduces them in '{2}'; log the value with Log(..., onEpoch: true) and the trainer reduces it for you",
+        Usage, DiagnosticSeverity.Info, isEnabledByDefault: true,
+        description: "Lightning 2 removed *_epoch_end(outputs) for this reason: collecting outputs keeps every batch's tensors alive.",
+        helpLinkUri: HelpLink(ManualMetricCollectionId));
+
+    internal static readonly DiagnosticDescriptor StepTensorEscapesScope = new(
+        StepTensorEscapesScopeId,
+        "Step tensor outlives its dispose scope",
+        "'{0}' keeps a tensor made in '{1}' in '{2}', but the trainer frees the step's tensors when the step ends; call .DetachFromDisposeScope() (or .MoveToOuterDisposeScope()) on it",
+        Correctness, DiagnosticSeverity.Warning, isEnabledByDefault: true,
+        description: "Every step runs in a dispose scope; a tensor stored beyond it is disposed and later use fails with 'Tensor invalid -- empty handle'.",
+        helpLinkUri: HelpLink(StepTensorEscapesScopeId));
 
     internal static readonly DiagnosticDescriptor ManualOptimizationCall = new(
         ManualOptimizationCallId,

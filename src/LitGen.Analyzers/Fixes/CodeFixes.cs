@@ -156,3 +156,83 @@ public sealed class UnknownMonitorKeyCodeFix : SyntaxCodeFix
         return root.ReplaceNode(literal, SyntaxFactory.LiteralExpression(SyntaxKind.StringLiteralExpression, SyntaxFactory.Literal(suggestion)).WithTriviaFrom(literal));
     }
 }
+
+/// <summary>LIT0004: in <c>Log("x", t.item&lt;float&gt;())</c>, log the tensor itself.</summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(HostSyncInStepCodeFix)), Shared]
+public sealed class HostSyncInStepCodeFix : SyntaxCodeFix
+{
+    /// <summary>The equivalence key.</summary>
+    public const string Key = "LIT0004.LogTheTensor";
+
+    /// <inheritdoc />
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.HostSyncInStepId);
+
+    /// <inheritdoc />
+    protected override string EquivalenceKey => Key;
+
+    /// <inheritdoc />
+    protected override string Title(Diagnostic diagnostic) => "Log the tensor instead";
+
+    /// <inheritdoc />
+    protected override SyntaxNode? Rewrite(SyntaxNode root, SyntaxNode node, Diagnostic diagnostic)
+    {
+        // Only where the host value is handed straight to Log, which accepts the tensor.
+        if (node.AncestorsAndSelf().OfType<InvocationExpressionSyntax>().FirstOrDefault() is not { Expression: MemberAccessExpressionSyntax access } sync
+            || sync.Parent is not ArgumentSyntax { Parent: ArgumentListSyntax { Parent: InvocationExpressionSyntax log } }
+            || log.Expression is not (IdentifierNameSyntax { Identifier.Text: "Log" } or MemberAccessExpressionSyntax { Name.Identifier.Text: "Log" })) return null;
+        return root.ReplaceNode(sync, access.Expression.WithTriviaFrom(sync));
+    }
+}
+
+/// <summary>LIT0008: take the tensor out of the step's dispose scope with <c>.DetachFromDisposeScope()</c>.</summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(StepTensorEscapeCodeFix)), Shared]
+public sealed class StepTensorEscapeCodeFix : SyntaxCodeFix
+{
+    /// <summary>The equivalence key.</summary>
+    public const string Key = "LIT0008.DetachFromDisposeScope";
+
+    /// <inheritdoc />
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.StepTensorEscapesScopeId);
+
+    /// <inheritdoc />
+    protected override string EquivalenceKey => Key;
+
+    /// <inheritdoc />
+    protected override string Title(Diagnostic diagnostic) => "Call .DetachFromDisposeScope()";
+
+    /// <inheritdoc />
+    protected override SyntaxNode? Rewrite(SyntaxNode root, SyntaxNode node, Diagnostic diagnostic)
+    {
+        if (node is ArgumentSyntax argument) node = argument.Expression;
+        if (node is not ExpressionSyntax expression) return null;
+        var target = expression is BinaryExpressionSyntax or ConditionalExpressionSyntax or AssignmentExpressionSyntax or CastExpressionSyntax
+            ? SyntaxFactory.ParenthesizedExpression(expression.WithoutTrivia())
+            : expression.WithoutTrivia();
+        var detached = SyntaxFactory.InvocationExpression(
+            SyntaxFactory.MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, target, SyntaxFactory.IdentifierName("DetachFromDisposeScope")));
+        return root.ReplaceNode(expression, detached.WithTriviaFrom(expression));
+    }
+}
+
+/// <summary>LIT0002: remove the hand-built sampler argument.</summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(ManualDistributedSamplerCodeFix)), Shared]
+public sealed class ManualDistributedSamplerCodeFix : SyntaxCodeFix
+{
+    /// <summary>The equivalence key.</summary>
+    public const string Key = "LIT0002.RemoveSampler";
+
+    /// <inheritdoc />
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.ManualDistributedSamplerId);
+
+    /// <inheritdoc />
+    protected override string EquivalenceKey => Key;
+
+    /// <inheritdoc />
+    protected override string Title(Diagnostic diagnostic) => "Remove the sampler; the trainer shards data";
+
+    /// <inheritdoc />
+    protected override SyntaxNode? Rewrite(SyntaxNode root, SyntaxNode node, Diagnostic diagnostic)
+        => node.AncestorsAndSelf().OfType<ArgumentSyntax>().FirstOrDefault() is { NameColon: not null } argument
+            ? root.RemoveNode(argument, SyntaxRemoveOptions.KeepNoTrivia)
+            : null;
+}

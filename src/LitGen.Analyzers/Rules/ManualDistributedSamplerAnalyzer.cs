@@ -1,0 +1,38 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace LitGen.Analyzers.Rules;
+
+/// <summary>LIT0002: a type named <c>DistributedSampler</c> created by hand inside a module or passed to a dataloader.</summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class ManualDistributedSamplerAnalyzer : DiagnosticAnalyzer
+{
+    /// <inheritdoc />
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.ManualDistributedSampler);
+
+    /// <inheritdoc />
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(start =>
+        {
+            if (LitGenSymbols.From(start.Compilation) is not { } symbols) return;
+            start.RegisterOperationAction(c =>
+            {
+                var creation = (IObjectCreationOperation)c.Operation;
+                if (creation.Type?.Name != "DistributedSampler") return;
+                // TorchSharp has no DistributedSampler, so the type is matched by name; only dataloader arguments and module code are flagged.
+                var parent = creation.Parent;
+                while (parent is IConversionOperation) parent = parent.Parent;
+                bool passedToLoader = parent is IArgumentOperation { Parent: IObjectCreationOperation or IInvocationOperation } argument
+                    && (argument.Parent is IObjectCreationOperation { Type.Name: var loader } && loader.Contains("DataLoader")
+                        || argument.Parent is IInvocationOperation { TargetMethod.Name: var method } && method.Contains("DataLoader"));
+                if (!passedToLoader && !symbols.IsModule(c.ContainingSymbol.ContainingType)) return;
+                c.ReportDiagnostic(Diagnostic.Create(Descriptors.ManualDistributedSampler, creation.Syntax.GetLocation(), creation.Syntax.ToString()));
+            }, OperationKind.ObjectCreation);
+        });
+    }
+}

@@ -1,0 +1,80 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace LitGen.Analyzers.Rules;
+
+/// <summary>
+/// LIT0008: a tensor made in a step assigned to a field or added to a field's collection without
+/// <c>DetachFromDisposeScope()</c>/<c>MoveToOuterDisposeScope()</c>; LIT0005 when that collection is also read in an
+/// epoch-end hook (manual metric collection).
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class StepTensorEscapeAnalyzer : DiagnosticAnalyzer
+{
+    private static readonly HashSet<string> Escapes = ["DetachFromDisposeScope", "MoveToOuterDisposeScope", "DetatchFromDisposeScope"];
+
+    /// <inheritdoc />
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(Descriptors.StepTensorEscapesScope, Descriptors.ManualMetricCollection);
+
+    /// <inheritdoc />
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(start =>
+        {
+            if (LitGenSymbols.From(start.Compilation) is not { } symbols) return;
+            start.RegisterOperationAction(c => AnalyzeAssignment(c, symbols), OperationKind.SimpleAssignment);
+            start.RegisterOperationAction(c => AnalyzeAdd(c, symbols), OperationKind.Invocation);
+        });
+    }
+
+    private static void AnalyzeAssignment(OperationAnalysisContext context, LitGenSymbols symbols)
+    {
+        var assignment = (ISimpleAssignmentOperation)context.Operation;
+        if (assignment.Target is not IFieldReferenceOperation { Field.IsStatic: false } field
+            || !LitGenSymbols.IsOrDerives(assignment.Value.Type, symbols.Tensor)
+            || StepMethods.Containing(context.ContainingSymbol, symbols) is not { } step
+            || LeavesScope(assignment.Value)) return;
+        context.ReportDiagnostic(Diagnostic.Create(Descriptors.StepTensorEscapesScope, assignment.Value.Syntax.GetLocation(),
+            assignment.Value.Syntax.ToString(), step.Name, field.Field.Name));
+    }
+
+    private static void AnalyzeAdd(OperationAnalysisContext context, LitGenSymbols symbols)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        if (invocation.TargetMethod.Name is not ("Add" or "Push" or "Enqueue") || invocation.Arguments.Length != 1
+            || invocation.Instance is not IFieldReferenceOperation { Field.IsStatic: false } field
+            || StepMethods.Containing(context.ContainingSymbol, symbols) is not { } step) return;
+        var value = invocation.Arguments[0].Value;
+        if (value is IConversionOperation conversion) value = conversion.Operand;
+        if (!LitGenSymbols.IsOrDerives(value.Type, symbols.Tensor)) return;
+
+        if (!LeavesScope(value))
+            context.ReportDiagnostic(Diagnostic.Create(Descriptors.StepTensorEscapesScope, value.Syntax.GetLocation(), value.Syntax.ToString(), step.Name, field.Field.Name));
+        if (ReadInEpochEndHook(field.Field, context.CancellationToken) is { } hook)
+            context.ReportDiagnostic(Diagnostic.Create(Descriptors.ManualMetricCollection, invocation.Syntax.GetLocation(), field.Field.Name, step.Name, hook));
+    }
+
+    private static bool LeavesScope(IOperation value)
+        => value is IInvocationOperation { TargetMethod.Name: var name } && Escapes.Contains(name);
+
+    /// <summary>The first On*EpochEnd override of the field's class that mentions the field.</summary>
+    private static string? ReadInEpochEndHook(IFieldSymbol field, System.Threading.CancellationToken cancellationToken)
+    {
+        foreach (var method in field.ContainingType.GetMembers().OfType<IMethodSymbol>())
+        {
+            if (!method.IsOverride || !method.Name.StartsWith("On", System.StringComparison.Ordinal) || !method.Name.EndsWith("EpochEnd", System.StringComparison.Ordinal)) continue;
+            foreach (var reference in method.DeclaringSyntaxReferences)
+                if (reference.GetSyntax(cancellationToken).DescendantNodes().OfType<IdentifierNameSyntax>().Any(n => n.Identifier.Text == field.Name))
+                    return method.Name;
+        }
+        return null;
+    }
+}
