@@ -1,0 +1,120 @@
+using System.Diagnostics;
+
+namespace LitGen.Package.Tests;
+
+/// <summary>
+/// Packs LitGen and consumes it from a local folder feed the way a user does (<c>dotnet add package LitGen</c>): the
+/// generator runs, the analyzers report, the native-compatibility targets apply, and a module trains and reloads.
+/// </summary>
+public class PackedPackageTests
+{
+    private const string Consumer = """
+        using LitGen;
+        using TorchSharp;
+        using static TorchSharp.torch;
+        using static TorchSharp.torch.nn;
+
+        var data = Enumerable.Range(0, 4).Select(i => { var x = rand(8, 1); return (x, x * 3 + 1); }).ToList();
+        var model = new Line(hidden: 4);
+        var trainer = new Trainer(new TrainerOptions { MaxEpochs = 3, EnableProgressBar = false, EnableModelSummary = false });
+        trainer.Fit(model, data);
+        var restored = Line.LoadFromCheckpoint(trainer.CheckpointCallback!.BestModelPath!);
+        Console.WriteLine($"CONSUMER OK steps={trainer.GlobalStep} hidden={restored.Hparams.Hidden}");
+
+        [LightningModule]
+        public partial class Line : LightningModule<(Tensor X, Tensor Y)>
+        {
+            [Hyperparameter] public int Hidden { get; }
+            private readonly Module<Tensor, Tensor> net;
+
+            public Line(int hidden = 8)
+            {
+                Hidden = hidden;
+                net = Sequential(Linear(1, hidden), Tanh(), Linear(hidden, 1));
+            }
+
+            public override Tensor? TrainingStep((Tensor X, Tensor Y) batch, int batchIdx)
+                => functional.mse_loss(net.forward(batch.X), batch.Y);
+
+            public override void OnTestStart() => Console.WriteLine(ones(1).cuda());
+
+            public override OptimizerConfig ConfigureOptimizers() => optim.Adam(parameters(), 0.01);
+        }
+        """;
+
+    [Fact]
+    public void A_project_consuming_the_packed_package_builds_with_generator_and_analyzers_and_trains()
+    {
+        var repo = FindRepositoryRoot();
+        var configuration = AppContext.BaseDirectory.Contains("/bin/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+        var work = Directory.CreateTempSubdirectory("litgen-package-").FullName;
+        try
+        {
+            // A unique version keeps the NuGet cache from serving a package packed by an earlier run.
+            var version = $"0.1.0-test.{DateTime.UtcNow:yyyyMMddHHmmssfff}";
+            var feed = Path.Combine(work, "feed");
+            Run(repo, "dotnet", $"pack src/LitGen.Runtime -c {configuration} --no-build -o \"{feed}\" -p:Version={version}");
+
+            var app = Path.Combine(work, "app");
+            Directory.CreateDirectory(app);
+            File.WriteAllText(Path.Combine(app, "App.csproj"), $"""
+                <Project Sdk="Microsoft.NET.Sdk">
+                  <PropertyGroup>
+                    <OutputType>Exe</OutputType>
+                    <TargetFramework>net10.0</TargetFramework>
+                    <ImplicitUsings>enable</ImplicitUsings>
+                    <Nullable>enable</Nullable>
+                    <NoWarn>NU1603</NoWarn>
+                  </PropertyGroup>
+                  <ItemGroup>
+                    <PackageReference Include="LitGen" Version="{version}" />
+                  </ItemGroup>
+                </Project>
+                """);
+            File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
+                <?xml version="1.0" encoding="utf-8"?>
+                <configuration>
+                  <packageSources>
+                    <add key="litgen-local" value="{feed}" />
+                  </packageSources>
+                </configuration>
+                """);
+            File.WriteAllText(Path.Combine(app, "Program.cs"), Consumer);
+
+            var build = Run(app, "dotnet", "build -c Release");
+            Assert.Contains("warning LIT0001", build);
+
+            // Running proves libtorch loads: on hosts whose libstdc++ lacks GLIBCXX_3.4.32 that needs the package's buildTransitive step.
+            var output = Run(app, "dotnet", "run -c Release --no-build");
+            Assert.Contains("CONSUMER OK steps=12 hidden=4", output);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+            if (File.Exists(Path.Combine(directory.FullName, "LitGen.sln"))) return directory.FullName;
+        throw new InvalidOperationException("LitGen.sln not found above the test assembly.");
+    }
+
+    private static string Run(string directory, string command, string arguments)
+    {
+        var start = new ProcessStartInfo(command, arguments)
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        var output = stdout.Result + stderr.Result;
+        Assert.True(process.ExitCode == 0, $"'{command} {arguments}' in {directory} failed ({process.ExitCode}):\n{output}");
+        return output;
+    }
+}
