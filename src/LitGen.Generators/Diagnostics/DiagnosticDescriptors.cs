@@ -15,7 +15,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor UnsupportedHyperparameterType = Create(
         "LITG0002", "Hyperparameter type is not supported",
-        "Hyperparameter '{0}' has type '{1}', which cannot be saved in hparams; use a number, bool, string, enum or a nullable of those (pass tensors, modules and delegates another way)");
+        "Hyperparameter '{0}' has type '{1}', which cannot be saved in hparams; use a number, bool, string or enum, a nullable or list of those, or a class/record of them with a constructor taking every property (pass tensors, modules and delegates another way)");
 
     public static readonly DiagnosticDescriptor NoMatchingConstructor = Create(
         "LITG0003", "No constructor takes the hyperparameters",

@@ -56,14 +56,14 @@ internal static class ModuleEmitter
             .Open("public string ToJson()")
             .Line("var json = new global::LitGen.HyperparameterJsonWriter();");
         foreach (var hp in model.Hyperparameters)
-            writer.Line($"json.{Serializer(hp, "Write")}(\"{hp.Name}\", {hp.Name});");
+            writer.Line(WriteStatement(hp, "json", hp.Name, depth: 0));
         writer.Line("return json.ToString();").Close().Line();
 
         writer.Line("/// <summary>The values as the text of <c>hparams.yaml</c>.</summary>")
             .Open("public string ToYaml()")
             .Line("var yaml = new global::System.Text.StringBuilder();");
         foreach (var hp in model.Hyperparameters)
-            writer.Line($"yaml.Append(\"{hp.Name}: \").Append(global::LitGen.HyperparameterYaml.{Serializer(hp, "Format")}({hp.Name})).Append('\\n');");
+            writer.Line($"yaml.Append(\"{hp.Name}: \").Append({YamlExpression(hp, hp.Name, depth: 0)}).Append('\\n');");
         writer.Line("return yaml.ToString();").Close().Line();
 
         writer.Line("/// <summary>Reads values written by <see cref=\"ToJson\"/>; members missing from the JSON keep their defaults.</summary>")
@@ -72,19 +72,50 @@ internal static class ModuleEmitter
             .Line("return new HyperParameters");
         writer.Line("{");
         foreach (var hp in model.Hyperparameters)
-        {
-            var read = hp.Collection switch
-            {
-                CollectionKind.None when hp.Kind == ValueKind.Enum => hp.IsNullable ? $"ReadNullableEnum<{hp.EnumType}>" : $"ReadEnum<{hp.EnumType}>",
-                CollectionKind.None => $"Read<{hp.Type}>",
-                CollectionKind.Array => hp.Kind == ValueKind.Enum ? $"ReadEnumArray<{hp.EnumType}>" : $"ReadArray<{hp.ElementType}>",
-                _ => hp.Kind == ValueKind.Enum ? $"ReadEnumList<{hp.EnumType}>" : $"ReadList<{hp.ElementType}>",
-            };
-            writer.Line(hp.DefaultLiteral is null
-                ? $"    {hp.Name} = reader.{read}(\"{hp.Name}\"),"
-                : $"    {hp.Name} = reader.{read}(\"{hp.Name}\", {hp.DefaultLiteral}),");
-        }
+            writer.Line($"    {hp.Name} = {ReadExpression(hp, "reader", depth: 0)},");
         writer.Line("};").Close().Close();
+    }
+
+    /// <summary>The statement writing one hyperparameter (objects: their members, through a static lambda).</summary>
+    private static string WriteStatement(HyperparameterModel hp, string json, string value, int depth)
+    {
+        if (hp.Kind != ValueKind.Object) return $"{json}.{Serializer(hp, "Write")}(\"{hp.Name}\", {value});";
+        string w = "w" + depth, v = "v" + depth;
+        var members = string.Join(" ", hp.Members.Select(m => WriteStatement(m, w, $"{v}.{m.Name}", depth + 1)));
+        return $"{json}.WriteObject(\"{hp.Name}\", {value}, static ({w}, {v}) => {{ {members} }});";
+    }
+
+    /// <summary>The YAML text of one hyperparameter (objects as flow mappings).</summary>
+    private static string YamlExpression(HyperparameterModel hp, string value, int depth)
+    {
+        if (hp.Kind != ValueKind.Object) return $"global::LitGen.HyperparameterYaml.{Serializer(hp, "Format")}({value})";
+        var members = string.Join(", ", hp.Members.Select(m => $"(\"{m.Name}\", {YamlExpression(m, $"{value}.{m.Name}", depth + 1)})"));
+        return $"({value} is null ? \"null\" : global::LitGen.HyperparameterYaml.FormatObject({members}))";
+    }
+
+    /// <summary>The expression reading one hyperparameter: a default when it has one, required otherwise.</summary>
+    private static string ReadExpression(HyperparameterModel hp, string reader, int depth)
+    {
+        string fallback = hp.DefaultLiteral is null ? "" : ", " + hp.DefaultLiteral;
+        if (hp.Kind == ValueKind.Object)
+        {
+            string r = "r" + depth;
+            var arguments = string.Join(", ", hp.ConstructorParameters.Select(pair =>
+            {
+                var parts = pair.Split(':');
+                return $"{parts[0]}: {ReadExpression(hp.Members.First(m => m.Name == parts[1]), r, depth + 1)}";
+            }));
+            var method = hp.IsNullable && hp.DefaultLiteral is null ? "ReadNullableObject" : "ReadObject";
+            return $"{reader}.{method}<{hp.ElementType}>(\"{hp.Name}\"{fallback}, static {r} => new {hp.ElementType}({arguments}))";
+        }
+        var read = hp.Collection switch
+        {
+            CollectionKind.None when hp.Kind == ValueKind.Enum => hp.IsNullable ? $"ReadNullableEnum<{hp.EnumType}>" : $"ReadEnum<{hp.EnumType}>",
+            CollectionKind.None => $"Read<{hp.Type}>",
+            CollectionKind.Array => hp.Kind == ValueKind.Enum ? $"ReadEnumArray<{hp.EnumType}>" : $"ReadArray<{hp.ElementType}>",
+            _ => hp.Kind == ValueKind.Enum ? $"ReadEnumList<{hp.EnumType}>" : $"ReadList<{hp.ElementType}>",
+        };
+        return $"{reader}.{read}(\"{hp.Name}\"{fallback})";
     }
 
     /// <summary>The runtime helper for a hyperparameter: <c>Write</c>, <c>WriteEnum&lt;E&gt;</c>, <c>WriteArray</c>, <c>WriteEnumArray&lt;E&gt;</c> (or <c>Format…</c>).</summary>

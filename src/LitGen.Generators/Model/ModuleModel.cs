@@ -34,6 +34,8 @@ internal enum ValueKind
 {
     Primitive,
     Enum,
+    /// <summary>A record or class of supported members, written as a JSON object.</summary>
+    Object,
 }
 
 /// <summary>Whether a hyperparameter is a single value or a list, and which list type is rebuilt on read.</summary>
@@ -56,6 +58,8 @@ internal enum CollectionKind
 /// <param name="IsNullable">A nullable value type or nullable reference.</param>
 /// <param name="DefaultLiteral">The C# literal of the constructor parameter's default, or null when it has none.</param>
 /// <param name="Documentation">The member's XML documentation summary, if any.</param>
+/// <param name="Members">For objects: their members, which are read back through the constructor and initializer below.</param>
+/// <param name="ConstructorParameters">For objects: the member passed to each constructor parameter, in order.</param>
 internal sealed record HyperparameterModel(
     string Name,
     string Type,
@@ -65,7 +69,9 @@ internal sealed record HyperparameterModel(
     string? EnumType,
     bool IsNullable,
     string? DefaultLiteral,
-    string? Documentation);
+    string? Documentation,
+    EquatableArray<HyperparameterModel> Members = default,
+    EquatableArray<string> ConstructorParameters = default);
 
 /// <summary>What a field registers as.</summary>
 internal enum ComponentKind

@@ -56,23 +56,15 @@ internal static class ModuleParser
         foreach (var (member, memberType) in hyperparameterSymbols)
         {
             var memberLocation = member.Locations.FirstOrDefault() ?? location;
-            if (!IsSupportedValueOrList(memberType, out var kind, out var collection, out var elementType, out var enumType))
+            var parameter = constructor?.Parameters.FirstOrDefault(p => NameMatches(p.Name, member.Name));
+            var described = Describe(member.Name, memberType, parameter, Summary(member, cancellationToken), depth: 0);
+            if (described is null)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedHyperparameterType, memberLocation,
                     member.Name, memberType.ToDisplayString()));
                 continue;
             }
-            var parameter = constructor?.Parameters.FirstOrDefault(p => NameMatches(p.Name, member.Name));
-            hyperparameters.Add(new HyperparameterModel(
-                member.Name,
-                memberType.ToDisplayString(TypeFormat),
-                kind,
-                collection,
-                elementType.ToDisplayString(TypeFormat),
-                enumType,
-                IsNullable(memberType),
-                parameter is { HasExplicitDefaultValue: true } ? Literal(parameter.ExplicitDefaultValue, memberType) : null,
-                Summary(member, cancellationToken)));
+            hyperparameters.Add(described);
         }
 
         var byName = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -200,6 +192,39 @@ internal static class ModuleParser
 
     private static bool IsAutoProperty(IPropertySymbol property)
         => property.ContainingType.GetMembers().OfType<IFieldSymbol>().Any(f => SymbolEqualityComparer.Default.Equals(f.AssociatedSymbol, property));
+
+    /// <summary>The model of a hyperparameter (or a member of a hyperparameter object), or null when its type is not supported.</summary>
+    private static HyperparameterModel? Describe(string name, ITypeSymbol type, IParameterSymbol? parameter, string? documentation, int depth)
+    {
+        var defaultLiteral = parameter is { HasExplicitDefaultValue: true } ? Literal(parameter.ExplicitDefaultValue, type) : null;
+        if (IsSupportedValueOrList(type, out var kind, out var collection, out var elementType, out var enumType))
+            return new HyperparameterModel(name, type.ToDisplayString(TypeFormat), kind, collection, elementType.ToDisplayString(TypeFormat),
+                enumType, IsNullable(type), defaultLiteral, documentation);
+
+        // A record or class of supported members: a JSON object, rebuilt through the constructor taking every member.
+        var objectType = type.WithNullableAnnotation(NullableAnnotation.None) as INamedTypeSymbol;
+        if (depth >= 4 || objectType is null || objectType.TypeKind != TypeKind.Class || objectType.IsAbstract
+            || objectType.SpecialType != SpecialType.None || objectType.IsGenericType) return null;
+        var properties = objectType.GetMembers().OfType<IPropertySymbol>()
+            .Where(p => p.DeclaredAccessibility == Accessibility.Public && !p.IsStatic && !p.IsIndexer && p.GetMethod is not null && p.Name != "EqualityContract")
+            .ToList();
+        var objectConstructor = objectType.InstanceConstructors
+            .Where(c => c.DeclaredAccessibility == Accessibility.Public && c.Parameters.Length == properties.Count
+                && c.Parameters.All(p => properties.Any(q => NameMatches(p.Name, q.Name))))
+            .FirstOrDefault();
+        if (properties.Count == 0 || objectConstructor is null) return null;
+        var members = new List<HyperparameterModel>();
+        foreach (var property in properties)
+        {
+            var member = Describe(property.Name, property.Type, objectConstructor.Parameters.First(p => NameMatches(p.Name, property.Name)), null, depth + 1);
+            if (member is null || member.Kind == ValueKind.Object && member.Collection != CollectionKind.None) return null;
+            members.Add(member);
+        }
+        var ctorMembers = objectConstructor.Parameters.Select(p => p.Name + ":" + properties.First(q => NameMatches(p.Name, q.Name)).Name);
+        return new HyperparameterModel(name, type.ToDisplayString(TypeFormat), ValueKind.Object, CollectionKind.None,
+            objectType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), null, IsNullable(type), defaultLiteral, documentation,
+            members.ToEquatableArray(), ctorMembers.ToEquatableArray());
+    }
 
     private static bool IsSupportedValueOrList(ITypeSymbol type, out ValueKind kind, out CollectionKind collection, out ITypeSymbol elementType, out string? enumType)
     {

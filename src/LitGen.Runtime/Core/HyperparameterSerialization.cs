@@ -67,6 +67,19 @@ public sealed class HyperparameterJsonWriter
         }
     }
 
+    /// <summary>Writes a nested hyperparameter object (null when null) with the generated member writer.</summary>
+    public void WriteObject<T>(string name, T? value, Action<HyperparameterJsonWriter, T> writeMembers) where T : class
+    {
+        if (value is null)
+        {
+            writer.WriteNull(name);
+            return;
+        }
+        writer.WriteStartObject(name);
+        writeMembers(this, value);
+        writer.WriteEndObject();
+    }
+
     /// <summary>Writes an enum by name (null for a null nullable enum).</summary>
     public void WriteEnum<TEnum>(string name, TEnum? value) where TEnum : struct, Enum
     {
@@ -153,6 +166,28 @@ public sealed class HyperparameterJsonReader
     /// <summary>Reads a list of enum names that must be present.</summary>
     public List<TEnum> ReadEnumList<TEnum>(string name) where TEnum : struct, Enum => [.. ReadEnumArray<TEnum>(name)];
 
+    /// <summary>Reads a nested object with the generated member reader, or <paramref name="fallback"/> when absent.</summary>
+    public T? ReadObject<T>(string name, T? fallback, Func<HyperparameterJsonReader, T> read) where T : class
+        => root.TryGetProperty(name, out var element) ? ConvertObject(name, element, read) : fallback;
+
+    /// <summary>Reads a nested object that must be present.</summary>
+    public T ReadObject<T>(string name, Func<HyperparameterJsonReader, T> read) where T : class
+        => ReadRequired(name, e => ConvertObject(name, e, read));
+
+    /// <summary>Reads a nullable nested object that must be present (possibly as null).</summary>
+    public T? ReadNullableObject<T>(string name, Func<HyperparameterJsonReader, T> read) where T : class
+        => root.TryGetProperty(name, out var element)
+            ? ConvertObject(name, element, read)
+            : throw new FormatException($"Hyperparameter '{name}' is missing and has no default.");
+
+    private static T? ConvertObject<T>(string name, JsonElement element, Func<HyperparameterJsonReader, T> read) where T : class
+        => element.ValueKind switch
+        {
+            JsonValueKind.Null => null,
+            JsonValueKind.Object => read(new HyperparameterJsonReader(element)),
+            _ => throw new FormatException($"Hyperparameter '{name}' is not a JSON object: {element.GetRawText()}."),
+        };
+
     private T ReadRequired<T>(string name, Func<JsonElement, T?> read) where T : class
         => root.TryGetProperty(name, out var element)
             ? read(element) ?? throw new FormatException($"Hyperparameter '{name}' is null but its type is not nullable.")
@@ -212,15 +247,39 @@ public static class HyperparameterYaml
     {
         null => "null",
         bool b => b ? "true" : "false",
-        string s => JsonSerializer.Serialize(s, HyperparameterYamlContext.Default.String),
+        string s => Quote(s),
         double d => double.IsNaN(d) ? ".nan" : double.IsPositiveInfinity(d) ? ".inf" : double.IsNegativeInfinity(d) ? "-.inf" : d.ToString("R", CultureInfo.InvariantCulture),
         float f => float.IsNaN(f) ? ".nan" : float.IsPositiveInfinity(f) ? ".inf" : float.IsNegativeInfinity(f) ? "-.inf" : f.ToString("R", CultureInfo.InvariantCulture),
         IFormattable number => number.ToString(null, CultureInfo.InvariantCulture),
         _ => throw new NotSupportedException($"Unsupported hyperparameter type {value.GetType()}."),
     };
 
+    // A YAML double-quoted scalar: backslash escapes for quotes, backslashes and control characters.
+    private static string Quote(string value)
+    {
+        var text = new StringBuilder("\"");
+        foreach (var c in value)
+        {
+            text.Append(c switch
+            {
+                '"' => "\\\"",
+                '\\' => "\\\\",
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                < ' ' => $"\\x{(int)c:x2}",
+                _ => c.ToString(),
+            });
+        }
+        return text.Append('"').ToString();
+    }
+
     /// <summary>An enum by name.</summary>
     public static string FormatEnum<TEnum>(TEnum? value) where TEnum : struct, Enum => value?.ToString() ?? "null";
+
+    /// <summary>A YAML flow mapping of already formatted members, <c>{A: 1, B: "x"}</c>.</summary>
+    public static string FormatObject(params (string Name, string Value)[] members)
+        => "{" + string.Join(", ", members.Select(m => m.Name + ": " + m.Value)) + "}";
 
     /// <summary>A YAML flow sequence, <c>[1, 2, 3]</c>.</summary>
     public static string FormatArray<T>(IEnumerable<T>? values) => values is null ? "null" : "[" + string.Join(", ", values.Select(Format)) + "]";
@@ -230,7 +289,3 @@ public static class HyperparameterYaml
         => values is null ? "null" : "[" + string.Join(", ", values.Select(v => v.ToString())) + "]";
 }
 
-[System.Text.Json.Serialization.JsonSerializable(typeof(string))]
-internal sealed partial class HyperparameterYamlContext : System.Text.Json.Serialization.JsonSerializerContext
-{
-}

@@ -6,6 +6,11 @@ namespace LitGen.Runtime.Tests.Core;
 
 public enum Schedule { Constant, Cosine, Linear }
 
+/// <summary>A nested hyperparameter object (a positional record), itself holding one.</summary>
+public sealed record OptimizerSettings(double Lr, int[] Milestones, Schedule Mode, Warmup? Warmup);
+
+public sealed record Warmup(string Kind, int Steps);
+
 /// <summary>Every supported hyperparameter shape.</summary>
 [LightningModule]
 public partial class EveryShapeModule : LightningModule<Tensor>
@@ -24,11 +29,13 @@ public partial class EveryShapeModule : LightningModule<Tensor>
     [Hyperparameter] public IReadOnlyList<string> Tags { get; }
     [Hyperparameter] public List<Schedule> Phases { get; }
     [Hyperparameter] public byte Small;
+    [Hyperparameter] public OptimizerSettings? Optim { get; }
 
     public EveryShapeModule(string name, int[] layers, IReadOnlyList<string> tags, List<Schedule> phases, double rate = 1e-3, float scale = 0.5f,
         long seed = long.MaxValue, decimal budget = 12.5m, bool flag = true, string? comment = null, int? maybeSize = null,
-        Schedule schedule = Schedule.Cosine, Schedule? maybeSchedule = null, byte small = 7)
+        Schedule schedule = Schedule.Cosine, Schedule? maybeSchedule = null, byte small = 7, OptimizerSettings? optim = null)
     {
+        Optim = optim;
         (Name, Layers, Tags, Phases, Rate, Scale, Seed, Budget, Flag, Comment, MaybeSize, Schedule, MaybeSchedule, Small) =
             (name, layers, tags, phases, rate, scale, seed, budget, flag, comment, maybeSize, schedule, maybeSchedule, small);
     }
@@ -52,6 +59,7 @@ public class HyperparameterTests
         Schedule = Schedule.Linear,
         MaybeSchedule = Schedule.Cosine,
         Small = 255,
+        Optim = new OptimizerSettings(0.1, [3, 6], Schedule.Linear, new Warmup("linear \"fast\"", 100)),
     };
 
     [Fact]
@@ -66,7 +74,9 @@ public class HyperparameterTests
         Assert.Equal(original.Phases, copy.Phases);
         Assert.Equal(BitConverter.DoubleToInt64Bits(original.Rate), BitConverter.DoubleToInt64Bits(copy.Rate));
         Assert.Equal(original.Scale, copy.Scale);
-        Assert.Equal(original with { Layers = copy.Layers, Tags = copy.Tags, Phases = copy.Phases }, copy);
+        Assert.Equal(original.Optim!.Milestones, copy.Optim!.Milestones);
+        Assert.Equal(original.Optim with { Milestones = copy.Optim.Milestones }, copy.Optim);
+        Assert.Equal(original with { Layers = copy.Layers, Tags = copy.Tags, Phases = copy.Phases, Optim = copy.Optim }, copy);
     }
 
     [Theory]
@@ -88,6 +98,10 @@ public class HyperparameterTests
         Assert.Equal(1e-3, parsed.Rate);
         Assert.Equal(Schedule.Cosine, parsed.Schedule);
         Assert.Equal(7, parsed.Small);
+        Assert.Null(parsed.Optim);
+        var nested = EveryShapeModule.HyperParameters.FromJson("""{ "Name": "n", "Layers": [], "Tags": [], "Phases": [], "Optim": { "Lr": 2, "Milestones": [], "Mode": "Constant", "Warmup": null } }""");
+        Assert.Equal(new OptimizerSettings(2, nested.Optim!.Milestones, Schedule.Constant, null), nested.Optim);
+        Assert.Throws<FormatException>(() => EveryShapeModule.HyperParameters.FromJson("""{ "Name": "n", "Layers": [], "Tags": [], "Phases": [], "Optim": { "Milestones": [] } }"""));
         Assert.Equal(long.MaxValue, parsed.Seed);
 
         var error = Assert.Throws<FormatException>(() => EveryShapeModule.HyperParameters.FromJson("""{ "Layers": [1], "Tags": [], "Phases": [] }"""));
@@ -101,7 +115,7 @@ public class HyperparameterTests
     {
         var json = Sample().ToJson();
         using var document = JsonDocument.Parse(json);
-        Assert.Equal(["Rate", "Scale", "Seed", "Budget", "Flag", "Name", "Comment", "MaybeSize", "Schedule", "MaybeSchedule", "Layers", "Tags", "Phases", "Small"],
+        Assert.Equal(["Rate", "Scale", "Seed", "Budget", "Flag", "Name", "Comment", "MaybeSize", "Schedule", "MaybeSchedule", "Layers", "Tags", "Phases", "Small", "Optim"],
             document.RootElement.EnumerateObject().Select(p => p.Name));
         var yaml = Sample().ToYaml();
         Assert.Contains("Layers: [784, 256, 10]\n", yaml);
@@ -109,6 +123,7 @@ public class HyperparameterTests
         Assert.Contains("Phases: [Linear, Constant]\n", yaml);
         Assert.Contains("Comment: null\n", yaml);
         Assert.Contains("Rate: 0.30000000000000004\n", yaml);
+        Assert.Contains("Optim: {Lr: 0.1, Milestones: [3, 6], Mode: Linear, Warmup: {Kind: \"linear \\\"fast\\\"\", Steps: 100}}\n", yaml);
     }
 
     [Fact]
