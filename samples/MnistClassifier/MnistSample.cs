@@ -1,0 +1,49 @@
+using LitGen;
+using LitGen.Callbacks;
+using LitGen.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MnistClassifier;
+
+/// <summary>Trains, tests and reloads <see cref="LitClassifier"/>; what the main job prints.</summary>
+public static class MnistSample
+{
+    public sealed record Result(double TestAccuracy, double TestLoss, string LogDir, string BestCheckpoint, LitClassifier.HyperParameters Reloaded);
+
+    public static Result Run(SampleOptions options)
+    {
+        torch.set_num_threads(Environment.ProcessorCount);
+        torch.manual_seed(42);
+
+        var (trainImages, trainLabels) = MnistIdx.Load(options.DataDir, "train");
+        var (testImages, testLabels) = MnistIdx.Load(options.DataDir, "t10k");
+        // A fixed validation split: the last 1/8 of the training files.
+        long validationCount = trainImages.shape[0] / 8, fitCount = trainImages.shape[0] - validationCount;
+        var train = new DataLoader<(Tensor X, Tensor Y)>(
+            new TensorDataset(trainImages[..(int)fitCount], trainLabels[..(int)fitCount]), batchSize: 64, shuffle: true, seed: 42);
+        var validation = new DataLoader<(Tensor X, Tensor Y)>(
+            new TensorDataset(trainImages[(int)fitCount..], trainLabels[(int)fitCount..]), batchSize: 256);
+        var test = new DataLoader<(Tensor X, Tensor Y)>(new TensorDataset(testImages, testLabels), batchSize: 256);
+        Console.WriteLine($"MNIST from {options.DataDir}: {fitCount} train, {validationCount} validation, {testImages.shape[0]} test images.");
+
+        var model = new LitClassifier();
+        var trainer = new Trainer(new TrainerOptions
+        {
+            MaxEpochs = options.Epochs,
+            DefaultRootDir = options.RootDir,
+            LogEveryNSteps = 20,
+            Callbacks =
+            [
+                new ModelCheckpoint { Monitor = "val_acc", Mode = MonitorMode.Max, SaveTopK = 1, Filename = "{epoch}-{val_acc:.4f}" },
+                new EarlyStopping { Monitor = "val_loss", Patience = 3 },
+            ],
+        });
+        trainer.Fit(model, train, validation);
+
+        var results = trainer.Test(model, test, ckptPath: "best");
+        var best = trainer.CheckpointCallback!.BestModelPath!;
+        var restored = LitClassifier.LoadFromCheckpoint(best, hp => hp with { LearningRate = 1e-4 });
+        return new Result(results[0]["test_acc"], results[0]["test_loss"], trainer.LogDir, best, restored.Hparams);
+    }
+}

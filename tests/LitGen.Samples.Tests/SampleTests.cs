@@ -1,0 +1,56 @@
+using GanManualOptimization;
+using MnistClassifier;
+using RegressionPlateau;
+
+// The samples seed libtorch's process-wide generator: they must not run at the same time.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace LitGen.Samples.Tests;
+
+/// <summary>Every sample runs end to end, on its bundled or synthetic data, with fewer epochs than its default.</summary>
+public sealed class SampleTests : IDisposable
+{
+    private readonly string root = Directory.CreateTempSubdirectory("litgen-samples-").FullName;
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    [Fact]
+    public void Mnist_main_job_trains_tests_checkpoints_and_reloads()
+    {
+        var options = SampleOptions.Parse(["--epochs", "1", "--root", root]);
+        var result = MnistSample.Run(options);
+
+        Assert.True(result.TestAccuracy > 0.9, $"test accuracy {result.TestAccuracy}");
+        Assert.True(File.Exists(Path.Combine(result.LogDir, "metrics.csv")));
+        Assert.True(File.Exists(Path.Combine(result.LogDir, "hparams.yaml")));
+        Assert.NotEmpty(Directory.GetFiles(result.LogDir, "events.out.tfevents.*"));
+        Assert.Matches(@"epoch=0-val_acc=0\.\d{4}\.ckpt$", result.BestCheckpoint);
+        Assert.Equal(1e-4, result.Reloaded.LearningRate);
+    }
+
+    [Fact]
+    public void Mnist_options_are_validated()
+    {
+        Assert.Throws<ArgumentException>(() => SampleOptions.Parse(["--epochs", "zero"]));
+        Assert.Throws<ArgumentException>(() => SampleOptions.Parse(["--bogus"]));
+        Assert.Throws<FileNotFoundException>(() => MnistSample.Run(SampleOptions.Parse(["--data", root, "--root", root])));
+    }
+
+    [Fact]
+    public void Gan_sample_learns_the_ring()
+    {
+        var result = GanSample.Run(epochs: 30, root);
+        Assert.Equal(2 * 32 * 30, result.Steps);
+        Assert.InRange(result.MeanRadius, 1.6, 2.4);
+    }
+
+    [Fact]
+    public void Regression_sample_reduces_the_learning_rate_on_plateaus_and_stops_early()
+    {
+        var result = RegressionSample.Run(maxEpochs: 200, root);
+        Assert.True(result.ValLoss < 0.01, $"val_loss {result.ValLoss}");
+        Assert.True(result.FinalLearningRate < 0.02, $"learning rate {result.FinalLearningRate}");
+        Assert.True(result.Epochs < 200);
+        Assert.Contains("did not improve", result.StoppingReason);
+    }
+}
