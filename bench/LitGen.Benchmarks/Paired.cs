@@ -14,13 +14,32 @@ public static class Paired
 {
     public static void Run(string[] args)
     {
+        if (args.Contains("--compiler-only"))
+        {
+            RunCompiler();
+            return;
+        }
         int rounds = args.Length >= 2 && args[0] == "--rounds" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 30;
         torch.set_num_threads(2);
         var bench = new TrainerBenchmarks();
         bench.Setup();
-        Report("MLP 784-256-10", rounds, () => bench.MlpHandLoop(), () => bench.MlpTrainerFit());
-        Report("CNN", Math.Max(5, rounds / 3), () => bench.CnnHandLoop(), () => bench.CnnTrainerFit());
+        int steps = TrainerBenchmarks.Steps;
+        Report($"MLP 784-256-10, {steps} steps per round", rounds, ("hand loop", () => bench.MlpHandLoop()), ("Trainer.Fit", () => bench.MlpTrainerFit()), steps, "µs/step");
+        Report($"CNN, {steps} steps per round", Math.Max(5, rounds / 3), ("hand loop", () => bench.CnnHandLoop()), ("Trainer.Fit", () => bench.CnnTrainerFit()), steps, "µs/step");
         ReportAllocations();
+        RunCompiler();
+    }
+
+    private static void RunCompiler()
+    {
+        var compiler = new GeneratorBenchmarks();
+        compiler.Setup();
+        Report($"compile {GeneratorBenchmarks.Modules} modules from scratch", 10,
+            ("no analyzers", () => GeneratorBenchmarks.CompileWithoutAnalyzers(compiler.Generated)),
+            ("LitGen analyzers", () => GeneratorBenchmarks.CompileWithAnalyzers(compiler.Generated)), 1, "ms");
+        Report($"compile {GeneratorBenchmarks.Modules} modules through the analyzer driver", 10,
+            ("no-op analyzer", () => GeneratorBenchmarks.CompileWithNoOpAnalyzer(compiler.Generated)),
+            ("LitGen analyzers", () => GeneratorBenchmarks.CompileWithAnalyzers(compiler.Generated)), 1, "ms");
     }
 
     /// <summary>
@@ -49,35 +68,36 @@ public static class Paired
         double fit = PerStep(batches =>
         {
             using var model = new MlpModule();
-            var trainer = new Trainer(new TrainerOptions { MaxEpochs = 1, Logger = false, EnableCheckpointing = false, EnableProgressBar = false });
+            var trainer = new Trainer(new TrainerOptions { MaxEpochs = 1, Logger = false, EnableCheckpointing = false, EnableProgressBar = false, EnableModelSummary = false });
             trainer.Fit(model, batches);
             return trainer.GlobalStep;
         });
         Console.WriteLine($"managed allocation per step (steady state): hand loop {hand:0} B, Trainer.Fit {fit:0} B, trainer's share {fit - hand:0} B");
     }
 
-    private static void Report(string name, int rounds, Action hand, Action fit)
+    /// <summary>Alternates <paramref name="baseline"/> and <paramref name="candidate"/> and prints medians per unit (µs per step, or ms per run).</summary>
+    private static void Report(string name, int rounds, (string Label, Action Run) baseline, (string Label, Action Run) candidate, int unitsPerRound, string unit)
     {
-        for (int i = 0; i < 3; i++) { hand(); fit(); }
-        var handTimes = new List<double>();
-        var fitTimes = new List<double>();
+        for (int i = 0; i < 3; i++) { baseline.Run(); candidate.Run(); }
+        var baseTimes = new List<double>();
+        var candidateTimes = new List<double>();
         var ratios = new List<double>();
         for (int i = 0; i < rounds; i++)
         {
             // Alternate which runs first, so neither always follows the other.
-            double h, f;
-            if (i % 2 == 0) { h = Time(hand); f = Time(fit); }
-            else { f = Time(fit); h = Time(hand); }
-            handTimes.Add(h);
-            fitTimes.Add(f);
-            ratios.Add(f / h);
+            double b, c;
+            if (i % 2 == 0) { b = Time(baseline.Run); c = Time(candidate.Run); }
+            else { c = Time(candidate.Run); b = Time(baseline.Run); }
+            baseTimes.Add(b);
+            candidateTimes.Add(c);
+            ratios.Add(c / b);
         }
-        double steps = TrainerBenchmarks.Steps;
-        Console.WriteLine($"{name}: {rounds} rounds of {steps} steps");
-        Console.WriteLine($"  hand loop   median {Median(handTimes) / steps * 1000:0.0} µs/step (p10 {Percentile(handTimes, 0.1) / steps * 1000:0.0}, p90 {Percentile(handTimes, 0.9) / steps * 1000:0.0})");
-        Console.WriteLine($"  Trainer.Fit median {Median(fitTimes) / steps * 1000:0.0} µs/step (p10 {Percentile(fitTimes, 0.1) / steps * 1000:0.0}, p90 {Percentile(fitTimes, 0.9) / steps * 1000:0.0})");
-        Console.WriteLine($"  ratio of medians {Median(fitTimes) / Median(handTimes):0.000}; median of per-round ratios {Median(ratios):0.000} (p10 {Percentile(ratios, 0.1):0.000}, p90 {Percentile(ratios, 0.9):0.000})");
-        Console.WriteLine($"  overhead {(Median(fitTimes) - Median(handTimes)) / steps * 1000:0.0} µs/step");
+        double scale = unit == "µs/step" ? 1000.0 / unitsPerRound : 1.0 / unitsPerRound;
+        string F(List<double> values, double p) => (Percentile(values, p) * scale).ToString("0.0", CultureInfo.InvariantCulture);
+        Console.WriteLine($"{name}: {rounds} rounds");
+        Console.WriteLine($"  {baseline.Label,-14} median {F(baseTimes, 0.5)} {unit} (p10 {F(baseTimes, 0.1)}, p90 {F(baseTimes, 0.9)})");
+        Console.WriteLine($"  {candidate.Label,-14} median {F(candidateTimes, 0.5)} {unit} (p10 {F(candidateTimes, 0.1)}, p90 {F(candidateTimes, 0.9)})");
+        Console.WriteLine($"  ratio of medians {Median(candidateTimes) / Median(baseTimes):0.000}; median of per-round ratios {Median(ratios):0.000} (p10 {Percentile(ratios, 0.1):0.000}, p90 {Percentile(ratios, 0.9):0.000})");
     }
 
     private static double Time(Action action)

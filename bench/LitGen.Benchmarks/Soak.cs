@@ -26,6 +26,7 @@ public static class Soak
             Logger = false,
             EnableCheckpointing = false,
             EnableProgressBar = false,
+            EnableModelSummary = false,
             Callbacks = [probe],
         });
         long liveBefore = DisposeScopeManager.Statistics.ThreadTotalLiveCount;

@@ -31,6 +31,7 @@ public class TrainerBenchmarks
         Logger = false,
         EnableCheckpointing = false,
         EnableProgressBar = false,
+        EnableModelSummary = false,
         NumSanityValSteps = 0,
         DefaultRootDir = root,
     });

@@ -29,15 +29,15 @@ public sealed class ExplicitDeviceMoveAnalyzer : DiagnosticAnalyzer
         {
             if (LitGenSymbols.From(start.Compilation) is not { } symbols) return;
             var device = start.Compilation.GetTypeByMetadataName("TorchSharp.torch+Device");
-            start.RegisterOperationAction(c => AnalyzeInvocation(c, symbols), OperationKind.Invocation);
-            start.RegisterOperationAction(c => AnalyzeCreation(c, symbols, device), OperationKind.ObjectCreation);
+            SyntaxFilters.RegisterInvocations<IInvocationOperation>(start, symbols, MoveMethods, (c, invocation) => AnalyzeInvocation(c, invocation, symbols));
+            SyntaxFilters.RegisterCreations<IObjectCreationOperation>(start, symbols, "Device", (c, creation) => AnalyzeCreation(c, creation, symbols, device));
         });
     }
 
-    private static void AnalyzeInvocation(OperationAnalysisContext context, LitGenSymbols symbols)
+    private static readonly System.Collections.Generic.HashSet<string> MoveMethods = ["cuda", "cpu", "to", "device"];
+
+    private static void AnalyzeInvocation(SyntaxNodeAnalysisContext context, IInvocationOperation invocation, LitGenSymbols symbols)
     {
-        if (!symbols.IsModule(context.ContainingSymbol.ContainingType)) return;
-        var invocation = (IInvocationOperation)context.Operation;
         var method = invocation.TargetMethod;
         if (!SymbolEqualityComparer.Default.Equals(method.ContainingAssembly, symbols.Torch?.ContainingAssembly)) return;
         var receiverType = method.IsExtensionMethod ? method.Parameters.FirstOrDefault()?.Type : invocation.Instance?.Type ?? method.ContainingType;
@@ -55,11 +55,10 @@ public sealed class ExplicitDeviceMoveAnalyzer : DiagnosticAnalyzer
             ImmutableDictionary<string, string?>.Empty.Add(KindProperty, kind), invocation.Syntax.ToString()));
     }
 
-    private static void AnalyzeCreation(OperationAnalysisContext context, LitGenSymbols symbols, INamedTypeSymbol? device)
+    private static void AnalyzeCreation(SyntaxNodeAnalysisContext context, IObjectCreationOperation creation, LitGenSymbols symbols, INamedTypeSymbol? device)
     {
-        var creation = (IObjectCreationOperation)context.Operation;
         if (device is null || !SymbolEqualityComparer.Default.Equals(creation.Type, device)) return;
-        if (!symbols.IsModule(context.ContainingSymbol.ContainingType) || !creation.Arguments.Any(a => NamesCuda(a.Value, symbols))) return;
+        if (!creation.Arguments.Any(a => NamesCuda(a.Value, symbols))) return;
         context.ReportDiagnostic(Diagnostic.Create(Descriptors.ExplicitDeviceMove, creation.Syntax.GetLocation(),
             ImmutableDictionary<string, string?>.Empty.Add(KindProperty, "Device"), creation.Syntax.ToString()));
     }

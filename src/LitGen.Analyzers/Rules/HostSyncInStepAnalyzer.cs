@@ -24,16 +24,15 @@ public sealed class HostSyncInStepAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             if (LitGenSymbols.From(start.Compilation) is not { } symbols) return;
-            start.RegisterOperationAction(c =>
+            SyntaxFilters.RegisterInvocations<IInvocationOperation>(start, symbols, SyncMethods, (c, invocation) =>
             {
-                var invocation = (IInvocationOperation)c.Operation;
                 var method = invocation.TargetMethod;
                 var receiver = method.IsExtensionMethod ? method.Parameters.FirstOrDefault()?.Type : invocation.Instance?.Type;
                 if (!SyncMethods.Contains(method.Name)
                     || !LitGenSymbols.IsOrDerives(receiver, symbols.Tensor)
-                    || StepMethods.Containing(c.ContainingSymbol, symbols) is not { } step) return;
+                    || StepMethods.Containing(c.ContainingSymbol!, symbols) is not { } step) return;
                 c.ReportDiagnostic(Diagnostic.Create(Descriptors.HostSyncInStep, invocation.Syntax.GetLocation(), invocation.Syntax.ToString(), step.Name));
-            }, OperationKind.Invocation);
+            });
         });
     }
 }

@@ -33,13 +33,14 @@ public sealed class LogOutsideHookAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             if (LitGenSymbols.From(start.Compilation) is not { } symbols) return;
-            start.RegisterOperationAction(c => Analyze(c, symbols), OperationKind.Invocation);
+            SyntaxFilters.RegisterInvocations<IInvocationOperation>(start, symbols, LogMethods, (c, invocation) => Analyze(c, invocation, symbols));
         });
     }
 
-    private static void Analyze(OperationAnalysisContext context, LitGenSymbols symbols)
+    private static readonly HashSet<string> LogMethods = ["Log", "LogDict"];
+
+    private static void Analyze(SyntaxNodeAnalysisContext context, IInvocationOperation invocation, LitGenSymbols symbols)
     {
-        var invocation = (IInvocationOperation)context.Operation;
         if (invocation.TargetMethod.Name is not ("Log" or "LogDict")
             || !SymbolEqualityComparer.Default.Equals(invocation.TargetMethod.ContainingType, symbols.LightningModule)) return;
         var where = context.ContainingSymbol switch

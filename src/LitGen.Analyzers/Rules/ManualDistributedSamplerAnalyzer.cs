@@ -20,19 +20,17 @@ public sealed class ManualDistributedSamplerAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             if (LitGenSymbols.From(start.Compilation) is not { } symbols) return;
-            start.RegisterOperationAction(c =>
+            SyntaxFilters.RegisterCreations<IObjectCreationOperation>(start, symbols, "DistributedSampler", (c, creation) =>
             {
-                var creation = (IObjectCreationOperation)c.Operation;
-                if (creation.Type?.Name != "DistributedSampler") return;
                 // TorchSharp has no DistributedSampler, so the type is matched by name; only dataloader arguments and module code are flagged.
                 var parent = creation.Parent;
                 while (parent is IConversionOperation) parent = parent.Parent;
                 bool passedToLoader = parent is IArgumentOperation { Parent: IObjectCreationOperation or IInvocationOperation } argument
                     && (argument.Parent is IObjectCreationOperation { Type.Name: var loader } && loader.Contains("DataLoader")
                         || argument.Parent is IInvocationOperation { TargetMethod.Name: var method } && method.Contains("DataLoader"));
-                if (!passedToLoader && !symbols.IsModule(c.ContainingSymbol.ContainingType)) return;
+                if (!passedToLoader && !symbols.IsModule(c.ContainingSymbol?.ContainingType)) return;
                 c.ReportDiagnostic(Diagnostic.Create(Descriptors.ManualDistributedSampler, creation.Syntax.GetLocation(), creation.Syntax.ToString()));
-            }, OperationKind.ObjectCreation);
+            }, modulesOnly: false);
         });
     }
 }

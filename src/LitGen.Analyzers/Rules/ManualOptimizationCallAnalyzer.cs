@@ -26,13 +26,14 @@ public sealed class ManualOptimizationCallAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             if (LitGenSymbols.From(start.Compilation) is not { } symbols) return;
-            start.RegisterOperationAction(c => Analyze(c, symbols), OperationKind.Invocation);
+            SyntaxFilters.RegisterInvocations<IInvocationOperation>(start, symbols, OptimizationMethods, (c, invocation) => Analyze(c, invocation, symbols));
         });
     }
 
-    private static void Analyze(OperationAnalysisContext context, LitGenSymbols symbols)
+    private static readonly System.Collections.Generic.HashSet<string> OptimizationMethods = ["backward", "step", "zero_grad"];
+
+    private static void Analyze(SyntaxNodeAnalysisContext context, IInvocationOperation invocation, LitGenSymbols symbols)
     {
-        var invocation = (IInvocationOperation)context.Operation;
         var method = invocation.TargetMethod;
         bool optimizationCall = method.Name switch
         {
@@ -41,8 +42,8 @@ public sealed class ManualOptimizationCallAnalyzer : DiagnosticAnalyzer
             _ => false,
         };
         if (!optimizationCall) return;
-        var type = context.ContainingSymbol.ContainingType;
-        if (!symbols.IsModule(type) || DisablesAutomaticOptimization(type, context.CancellationToken)) return;
+        var type = context.ContainingSymbol!.ContainingType;
+        if (DisablesAutomaticOptimization(type, context.CancellationToken)) return;
         context.ReportDiagnostic(Diagnostic.Create(Descriptors.ManualOptimizationCall, invocation.Syntax.GetLocation(), invocation.Syntax.ToString(), type.Name));
     }
 

@@ -30,28 +30,28 @@ public sealed class StepTensorEscapeAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             if (LitGenSymbols.From(start.Compilation) is not { } symbols) return;
-            start.RegisterOperationAction(c => AnalyzeAssignment(c, symbols), OperationKind.SimpleAssignment);
-            start.RegisterOperationAction(c => AnalyzeAdd(c, symbols), OperationKind.Invocation);
+            SyntaxFilters.RegisterAssignments(start, symbols, targets: null, (c, assignment) => AnalyzeAssignment(c, assignment, symbols));
+            SyntaxFilters.RegisterInvocations<IInvocationOperation>(start, symbols, AddMethods, (c, invocation) => AnalyzeAdd(c, invocation, symbols));
         });
     }
 
-    private static void AnalyzeAssignment(OperationAnalysisContext context, LitGenSymbols symbols)
+    private static readonly HashSet<string> AddMethods = ["Add", "Push", "Enqueue"];
+
+    private static void AnalyzeAssignment(SyntaxNodeAnalysisContext context, ISimpleAssignmentOperation assignment, LitGenSymbols symbols)
     {
-        var assignment = (ISimpleAssignmentOperation)context.Operation;
         if (assignment.Target is not IFieldReferenceOperation { Field.IsStatic: false } field
             || !LitGenSymbols.IsOrDerives(assignment.Value.Type, symbols.Tensor)
-            || StepMethods.Containing(context.ContainingSymbol, symbols) is not { } step
+            || StepMethods.Containing(context.ContainingSymbol!, symbols) is not { } step
             || LeavesScope(assignment.Value)) return;
         context.ReportDiagnostic(Diagnostic.Create(Descriptors.StepTensorEscapesScope, assignment.Value.Syntax.GetLocation(),
             assignment.Value.Syntax.ToString(), step.Name, field.Field.Name));
     }
 
-    private static void AnalyzeAdd(OperationAnalysisContext context, LitGenSymbols symbols)
+    private static void AnalyzeAdd(SyntaxNodeAnalysisContext context, IInvocationOperation invocation, LitGenSymbols symbols)
     {
-        var invocation = (IInvocationOperation)context.Operation;
-        if (invocation.TargetMethod.Name is not ("Add" or "Push" or "Enqueue") || invocation.Arguments.Length != 1
+        if (invocation.Arguments.Length != 1
             || invocation.Instance is not IFieldReferenceOperation { Field.IsStatic: false } field
-            || StepMethods.Containing(context.ContainingSymbol, symbols) is not { } step) return;
+            || StepMethods.Containing(context.ContainingSymbol!, symbols) is not { } step) return;
         var value = invocation.Arguments[0].Value;
         if (value is IConversionOperation conversion) value = conversion.Operand;
         if (!LitGenSymbols.IsOrDerives(value.Type, symbols.Tensor)) return;

@@ -34,22 +34,23 @@ public sealed class UnknownMonitorKeyAnalyzer : DiagnosticAnalyzer
             if (LitGenSymbols.From(start.Compilation) is not { } symbols) return;
             // Logged names per module type, computed once per compilation.
             var logged = new ConcurrentDictionary<INamedTypeSymbol, LoggedNames>(SymbolEqualityComparer.Default);
-            start.RegisterOperationAction(c => Analyze(c, symbols, logged), OperationKind.SimpleAssignment);
+            SyntaxFilters.RegisterAssignments(start, symbols, MonitorProperty, (c, assignment) => Analyze(c, assignment, symbols, logged));
         });
     }
 
     private sealed record LoggedNames(HashSet<string> Names, bool HasDynamicNames);
 
-    private static void Analyze(OperationAnalysisContext context, LitGenSymbols symbols, ConcurrentDictionary<INamedTypeSymbol, LoggedNames> cache)
+    private static readonly HashSet<string> MonitorProperty = ["Monitor"];
+
+    private static void Analyze(SyntaxNodeAnalysisContext context, ISimpleAssignmentOperation assignment, LitGenSymbols symbols,
+        ConcurrentDictionary<INamedTypeSymbol, LoggedNames> cache)
     {
-        var assignment = (ISimpleAssignmentOperation)context.Operation;
         if (assignment.Target is not IPropertyReferenceOperation { Property.Name: "Monitor" } target
             || assignment.Value.ConstantValue is not { HasValue: true, Value: string monitor }) return;
         var owner = target.Property.ContainingType;
         if (!SymbolEqualityComparer.Default.Equals(owner, symbols.ModelCheckpoint) && !SymbolEqualityComparer.Default.Equals(owner, symbols.EarlyStopping)
             && !SymbolEqualityComparer.Default.Equals(owner, symbols.LrSchedulerConfig)) return;
-        var module = context.ContainingSymbol.ContainingType;
-        if (!symbols.IsModule(module)) return;
+        var module = context.ContainingSymbol!.ContainingType;
 
         var logged = cache.GetOrAdd(module, m => CollectLoggedNames(m, symbols, context.CancellationToken));
         if (logged.HasDynamicNames || logged.Names.Contains(monitor)) return;
