@@ -11,18 +11,12 @@ namespace LitGen.Analyzers.Tests;
 /// <summary>Positive cases (exact spans), near misses, and fixes compared exactly and compiled with the generator.</summary>
 public class RuleTests
 {
-    private const string Usings = "using System.Collections.Generic;\nusing LitGen;\nusing LitGen.Callbacks;\nusing TorchSharp;\nusing static TorchSharp.torch;\nusing static TorchSharp.torch.nn;\n";
+    private const string Usings = RuleSources.Usings;
 
-    private static string Module(string members, string name = "M") =>
-        Usings + $"[LightningModule]\npublic partial class {name} : LightningModule<(Tensor X, Tensor Y)>\n{{\n    private readonly Module<Tensor, Tensor> net = Linear(1, 1);\n{members}\n}}\n";
+    private static string Module(string members) => RuleSources.Module(members);
 
-    private static async Task AssertFix(DiagnosticAnalyzer analyzer, CodeFixProvider fix, string before, string after)
-    {
-        var (text, compilation) = await AnalyzerHarness.ApplyFixAsync(analyzer, fix, before);
-        Assert.Equal(after.ReplaceLineEndings("\n"), text.ReplaceLineEndings("\n"));
-        CSharpGeneratorDriver.Create(new LightningModuleGenerator()).RunGeneratorsAndUpdateCompilation(compilation, out var generated, out _);
-        Assert.Empty(generated.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
-    }
+    private static Task AssertFix(DiagnosticAnalyzer analyzer, CodeFixProvider fix, string before, string after)
+        => RuleSources.AssertFixCompiles(analyzer, fix, before, after);
 
     // LIT0001
 
