@@ -18,7 +18,9 @@ internal static class ModuleEmitter
         if (model.Namespace.Length > 0) writer.Line($"namespace {model.Namespace};").Line();
         foreach (var containing in model.ContainingTypes) writer.Open(containing);
 
-        writer.Open($"partial class {model.ClassName}");
+        writer.Open(model.IsAbstract
+            ? $"partial class {model.ClassName}"
+            : $"partial class {model.ClassName} : global::LitGen.Cli.ILitCliModule<{model.FullyQualifiedName}>");
         string hide = model.BaseIsGeneratedModule ? "new " : "";
         EmitHyperParametersRecord(writer, model, hide);
         writer.Line();
@@ -31,6 +33,8 @@ internal static class ModuleEmitter
         {
             writer.Line();
             EmitLoadFromCheckpoint(writer, model, hide);
+            writer.Line();
+            EmitCli(writer, model);
         }
         writer.Close();
 
@@ -106,7 +110,7 @@ internal static class ModuleEmitter
                 return $"{parts[0]}: {ReadExpression(hp.Members.First(m => m.Name == parts[1]), r, depth + 1)}";
             }));
             var method = hp.IsNullable && hp.DefaultLiteral is null ? "ReadNullableObject" : "ReadObject";
-            return $"{reader}.{method}<{hp.ElementType}>(\"{hp.Name}\"{fallback}, static {r} => new {hp.ElementType}({arguments}))";
+            return $"{reader}.{method}<{hp.ElementType}>(\"{hp.Name}\"{fallback}, static {r} => new {hp.ElementType}({arguments})){(hp.DefaultLiteral == "null!" ? "!" : "")}";
         }
         var read = hp.Collection switch
         {
@@ -115,7 +119,7 @@ internal static class ModuleEmitter
             CollectionKind.Array => hp.Kind == ValueKind.Enum ? $"ReadEnumArray<{hp.EnumType}>" : $"ReadArray<{hp.ElementType}>",
             _ => hp.Kind == ValueKind.Enum ? $"ReadEnumList<{hp.EnumType}>" : $"ReadList<{hp.ElementType}>",
         };
-        return $"{reader}.{read}(\"{hp.Name}\"{fallback})";
+        return $"{reader}.{read}(\"{hp.Name}\"{fallback}){(hp.DefaultLiteral == "null!" ? "!" : "")}";
     }
 
     /// <summary>The runtime helper for a hyperparameter: <c>Write</c>, <c>WriteEnum&lt;E&gt;</c>, <c>WriteArray</c>, <c>WriteEnumArray&lt;E&gt;</c> (or <c>Format…</c>).</summary>
@@ -149,6 +153,51 @@ internal static class ModuleEmitter
             writer.Line($"if (this.{component.MemberName} is not null) this.{register}(\"{component.MemberName}\", this.{component.MemberName});");
         }
         writer.Close();
+    }
+
+    /// <summary>The constructor call from hyperparameters, and what LitCli needs to expose them as options.</summary>
+    private static void EmitCli(SourceWriter writer, ModuleModel model)
+    {
+        var arguments = model.ConstructorArguments
+            .Where(a => a.HyperparameterName is not null)
+            .Select(a => $"{a.ParameterName}: hparams.{a.HyperparameterName}");
+        writer.Line(GeneratedCode)
+            .Line($"private static {model.FullyQualifiedName} CreateFromHyperparameters(HyperParameters hparams) => new {model.FullyQualifiedName}({string.Join(", ", arguments)});")
+            .Line();
+        var cli = $"global::LitGen.Cli.ILitCliModule<{model.FullyQualifiedName}>";
+        writer.Line(GeneratedCode)
+            .Line($"static {model.FullyQualifiedName} {cli}.CreateFromHyperparametersJson(string json) => CreateFromHyperparameters(HyperParameters.FromJson(json));")
+            .Line()
+            .Line(GeneratedCode)
+            .Line($"static global::System.Collections.Generic.IReadOnlyList<global::LitGen.Cli.HyperparameterInfo> {cli}.HyperparameterInfos {{ get; }} =")
+            .Line("[");
+        foreach (var hp in model.Hyperparameters)
+        {
+            var type = Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(hp.Type.Replace("global::", ""), quote: true);
+            var defaultText = hp.DefaultLiteral is null ? "null" : Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(DisplayDefault(hp), quote: true);
+            var description = hp.Documentation is null ? "null" : Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(hp.Documentation, quote: true);
+            writer.Line($"    new(\"{hp.Name}\", {type}, global::LitGen.Cli.HyperparameterKind.{CliKind(hp)}, {defaultText}, {description}),");
+        }
+        writer.Line("];");
+    }
+
+    private static string CliKind(HyperparameterModel hp) => hp switch
+    {
+        { Collection: not CollectionKind.None } => "List",
+        { Kind: ValueKind.Object } => "Object",
+        { Kind: ValueKind.Enum } => "Enum",
+        { Type: "bool" or "bool?" } => "Boolean",
+        { Type: "string" or "string?" } => "String",
+        _ => "Number",
+    };
+
+    /// <summary>The default as a user would type it: no numeric suffix, enum members by name.</summary>
+    private static string DisplayDefault(HyperparameterModel hp)
+    {
+        var literal = hp.DefaultLiteral!.TrimEnd('!');
+        if (hp.Kind == ValueKind.Enum && literal.LastIndexOf('.') is int dot and > 0) return literal.Substring(dot + 1);
+        if (CliKind(hp) == "Number") return literal.TrimEnd('d', 'f', 'm', 'L', 'U', 'u', 'l', 'D', 'F', 'M');
+        return literal;
     }
 
     private static void EmitHooks(SourceWriter writer, ModuleModel model)
@@ -210,10 +259,7 @@ internal static class ModuleEmitter
             .Line($"checkpoint.EnsureModuleType(typeof({model.FullyQualifiedName}));")
             .Line("var hparams = checkpoint.ReadHyperparameters(HyperParameters.FromJson);")
             .Line("if (overrides is not null) hparams = overrides(hparams);");
-        var arguments = model.ConstructorArguments
-            .Where(a => a.HyperparameterName is not null)
-            .Select(a => $"{a.ParameterName}: hparams.{a.HyperparameterName}");
-        writer.Line($"var module = new {model.FullyQualifiedName}({string.Join(", ", arguments)});")
+        writer.Line("var module = CreateFromHyperparameters(hparams);")
             .Line("module.LoadCheckpointState(checkpoint, mapLocation, strict);")
             .Line("return module;")
             .Close();

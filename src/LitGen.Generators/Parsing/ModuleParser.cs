@@ -197,6 +197,8 @@ internal static class ModuleParser
     private static HyperparameterModel? Describe(string name, ITypeSymbol type, IParameterSymbol? parameter, string? documentation, int depth)
     {
         var defaultLiteral = parameter is { HasExplicitDefaultValue: true } ? Literal(parameter.ExplicitDefaultValue, type) : null;
+        // A constructor default of null for a member declared non-nullable: the constructor replaces it, so keep the null as such.
+        if (defaultLiteral == "null" && !IsNullable(type) && type.IsReferenceType) defaultLiteral = "null!";
         if (IsSupportedValueOrList(type, out var kind, out var collection, out var elementType, out var enumType))
             return new HyperparameterModel(name, type.ToDisplayString(TypeFormat), kind, collection, elementType.ToDisplayString(TypeFormat),
                 enumType, IsNullable(type), defaultLiteral, documentation);
@@ -305,6 +307,17 @@ internal static class ModuleParser
     private static string? Summary(ISymbol member, CancellationToken cancellationToken)
     {
         var xml = member.GetDocumentationCommentXml(cancellationToken: cancellationToken);
+        if (string.IsNullOrWhiteSpace(xml))
+        {
+            // Projects without GenerateDocumentationFile do not parse doc comments; read the /// lines themselves.
+            var trivia = member.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken) switch
+            {
+                VariableDeclaratorSyntax variable => variable.Parent?.Parent?.GetLeadingTrivia().ToString(),
+                { } node => node.GetLeadingTrivia().ToString(),
+                null => null,
+            };
+            xml = string.Join("\n", (trivia ?? "").Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("///", StringComparison.Ordinal)).Select(l => l.Substring(3)));
+        }
         if (string.IsNullOrWhiteSpace(xml)) return null;
         var start = xml!.IndexOf("<summary>", StringComparison.Ordinal);
         var end = xml.IndexOf("</summary>", StringComparison.Ordinal);

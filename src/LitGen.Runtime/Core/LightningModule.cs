@@ -50,6 +50,9 @@ public abstract partial class LightningModule : nn.Module
     [EditorBrowsable(EditorBrowsableState.Never)]
     protected internal abstract ModuleHooks OverriddenHooks { get; }
 
+    /// <summary>Hands the module, typed by its batch, to code that only knows it as a <see cref="LightningModule"/>.</summary>
+    internal abstract TResult AcceptBatchTypeVisitor<TResult>(Cli.IBatchTypeVisitor<TResult> visitor);
+
     /// <summary>Registers the module's submodules and parameters with TorchSharp; generated from its fields.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     protected internal abstract void RegisterGeneratedComponents();

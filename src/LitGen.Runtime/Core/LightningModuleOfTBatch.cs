@@ -15,6 +15,8 @@ public abstract class LightningModule<TBatch> : LightningModule
     [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
     protected internal abstract TResult AcceptLoopVisitor<TResult>(ILoopVisitor<TBatch, TResult> visitor);
 
+    internal sealed override TResult AcceptBatchTypeVisitor<TResult>(Cli.IBatchTypeVisitor<TResult> visitor) => visitor.Visit(this);
+
     /// <summary>Computes the training loss of one batch; return null to skip the batch.</summary>
     public virtual Tensor? TrainingStep(TBatch batch, int batchIdx) => null;
 

@@ -4,7 +4,7 @@
 
 namespace Demo;
 
-partial class LitClassifier
+partial class LitClassifier : global::LitGen.Cli.ILitCliModule<global::Demo.LitClassifier>
 {
     /// <summary>The hyperparameters of <see cref="LitClassifier"/>, saved in checkpoints and <c>hparams.yaml</c>.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
@@ -133,8 +133,24 @@ partial class LitClassifier
         checkpoint.EnsureModuleType(typeof(global::Demo.LitClassifier));
         var hparams = checkpoint.ReadHyperparameters(HyperParameters.FromJson);
         if (overrides is not null) hparams = overrides(hparams);
-        var module = new global::Demo.LitClassifier(seed: hparams.Seed, hiddenDim: hparams.HiddenDim, learningRate: hparams.LearningRate, activation: hparams.Activation, tag: hparams.Tag);
+        var module = CreateFromHyperparameters(hparams);
         module.LoadCheckpointState(checkpoint, mapLocation, strict);
         return module;
     }
+
+    [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
+    private static global::Demo.LitClassifier CreateFromHyperparameters(HyperParameters hparams) => new global::Demo.LitClassifier(seed: hparams.Seed, hiddenDim: hparams.HiddenDim, learningRate: hparams.LearningRate, activation: hparams.Activation, tag: hparams.Tag);
+
+    [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
+    static global::Demo.LitClassifier global::LitGen.Cli.ILitCliModule<global::Demo.LitClassifier>.CreateFromHyperparametersJson(string json) => CreateFromHyperparameters(HyperParameters.FromJson(json));
+
+    [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
+    static global::System.Collections.Generic.IReadOnlyList<global::LitGen.Cli.HyperparameterInfo> global::LitGen.Cli.ILitCliModule<global::Demo.LitClassifier>.HyperparameterInfos { get; } =
+    [
+        new("HiddenDim", "int", global::LitGen.Cli.HyperparameterKind.Number, "128", "Width of the hidden layer."),
+        new("LearningRate", "double", global::LitGen.Cli.HyperparameterKind.Number, "0.001", null),
+        new("Activation", "Demo.Activation", global::LitGen.Cli.HyperparameterKind.Enum, "Tanh", null),
+        new("Tag", "string?", global::LitGen.Cli.HyperparameterKind.String, "null", null),
+        new("Seed", "long", global::LitGen.Cli.HyperparameterKind.Number, null, null),
+    ];
 }

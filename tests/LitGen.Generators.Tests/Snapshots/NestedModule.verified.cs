@@ -4,7 +4,7 @@
 
 partial class Outer
 {
-    partial class Inner
+    partial class Inner : global::LitGen.Cli.ILitCliModule<global::Outer.Inner>
     {
         /// <summary>The hyperparameters of <see cref="Inner"/>, saved in checkpoints and <c>hparams.yaml</c>.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
@@ -105,9 +105,21 @@ partial class Outer
             checkpoint.EnsureModuleType(typeof(global::Outer.Inner));
             var hparams = checkpoint.ReadHyperparameters(HyperParameters.FromJson);
             if (overrides is not null) hparams = overrides(hparams);
-            var module = new global::Outer.Inner(rate: hparams.Rate);
+            var module = CreateFromHyperparameters(hparams);
             module.LoadCheckpointState(checkpoint, mapLocation, strict);
             return module;
         }
+
+        [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
+        private static global::Outer.Inner CreateFromHyperparameters(HyperParameters hparams) => new global::Outer.Inner(rate: hparams.Rate);
+
+        [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
+        static global::Outer.Inner global::LitGen.Cli.ILitCliModule<global::Outer.Inner>.CreateFromHyperparametersJson(string json) => CreateFromHyperparameters(HyperParameters.FromJson(json));
+
+        [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
+        static global::System.Collections.Generic.IReadOnlyList<global::LitGen.Cli.HyperparameterInfo> global::LitGen.Cli.ILitCliModule<global::Outer.Inner>.HyperparameterInfos { get; } =
+        [
+            new("Rate", "float", global::LitGen.Cli.HyperparameterKind.Number, "0.5", null),
+        ];
     }
 }

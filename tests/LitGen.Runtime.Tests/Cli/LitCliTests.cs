@@ -1,0 +1,133 @@
+using System.Text.Json.Nodes;
+using LitGen.Cli;
+using LitGen.Runtime.Tests.Support;
+using static TorchSharp.torch;
+
+namespace LitGen.Runtime.Tests.Cli;
+
+public enum Activation { Tanh, Relu }
+
+/// <summary>A module whose data comes from its dataloader hooks, as LitCli needs.</summary>
+[LightningModule]
+public partial class CliModule : LightningModule<(Tensor X, Tensor Y)>
+{
+    /// <summary>Width of the hidden layer.</summary>
+    [Hyperparameter] public int Hidden { get; }
+    [Hyperparameter] public double LearningRate { get; }
+    [Hyperparameter] public Activation Activation { get; }
+    [Hyperparameter] public int[] Extra { get; }
+
+    private readonly TorchSharp.Modules.Linear input;
+    private readonly TorchSharp.Modules.Linear output;
+
+    public CliModule(int hidden = 8, double learningRate = 0.05, Activation activation = Activation.Tanh, int[]? extra = null)
+    {
+        (Hidden, LearningRate, Activation, Extra) = (hidden, learningRate, activation, extra ?? []);
+        input = nn.Linear(1, hidden);
+        output = nn.Linear(hidden, 1);
+    }
+
+    private Tensor Forward(Tensor x) => output.forward(Activation == Activation.Tanh ? tanh(input.forward(x)) : nn.functional.relu(input.forward(x)));
+
+    public override Tensor? TrainingStep((Tensor X, Tensor Y) batch, int batchIdx) => nn.functional.mse_loss(Forward(batch.X), batch.Y);
+
+    public override Tensor? TestStep((Tensor X, Tensor Y) batch, int batchIdx)
+    {
+        Log("test_loss", nn.functional.mse_loss(Forward(batch.X), batch.Y));
+        return null;
+    }
+
+    public override IEnumerable<(Tensor X, Tensor Y)>? TrainDataloader() => TestData.Line();
+    public override IEnumerable<(Tensor X, Tensor Y)>? TestDataloader() => TestData.Line(batches: 2);
+    public override OptimizerConfig ConfigureOptimizers() => TorchSharp.torch.optim.Adam(parameters(), LearningRate);
+}
+
+public class LitCliTests
+{
+    private static (int Code, string Output, string Error) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = LitCli.Run<CliModule>(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private static readonly string[] Quiet = ["--enable-progress-bar", "false", "--enable-model-summary", "false"];
+
+    [Fact]
+    public void Help_lists_hyperparameters_and_trainer_settings_with_defaults_and_docs()
+    {
+        var (code, output, _) = Run("fit", "--help");
+        Assert.Equal(0, code);
+        Assert.Contains("--hidden", output);
+        Assert.Contains("Width of the hidden layer.", output);
+        Assert.Contains("[default: 8]", output);
+        Assert.Contains("[default: 0.05]", output);
+        Assert.Contains("--learning-rate", output);
+        Assert.Contains("[default: Tanh]", output);
+        Assert.Contains("--max-epochs", output);
+        Assert.Contains("--config", output);
+    }
+
+    [Fact]
+    public void Fit_writes_the_resolved_config_which_round_trips()
+    {
+        using var dir = new TempDir();
+        var (code, output, error) = Run(["fit", "--hidden", "4", "--activation", "Relu", "--extra", "1,2", "--max-epochs", "2", "--default-root-dir", dir.Path, .. Quiet]);
+        Assert.True(code == 0, error);
+        Assert.Contains("fit: 2 epochs, 8 steps", output);
+
+        var configPath = Path.Combine(dir.Path, "lightning_logs", "version_0", "config.json");
+        var config = JsonNode.Parse(File.ReadAllText(configPath))!;
+        Assert.Equal(4, (int)config["model"]!["Hidden"]!);
+        Assert.Equal("Relu", (string)config["model"]!["Activation"]!);
+        Assert.Equal("2", (string)config["trainer"]!["max-epochs"]!);
+
+        using var second = new TempDir();
+        (code, output, error) = Run("fit", "--config", configPath, "--default-root-dir", second.Path);
+        Assert.True(code == 0, error);
+        var again = JsonNode.Parse(File.ReadAllText(Path.Combine(second.Path, "lightning_logs", "version_0", "config.json")))!;
+        Assert.Equal(config["model"]!.ToJsonString(), again["model"]!.ToJsonString());
+        again["trainer"]!["default-root-dir"] = dir.Path;
+        Assert.Equal(config["trainer"]!.ToJsonString(), again["trainer"]!.ToJsonString());
+
+        var checkpoint = Directory.GetFiles(Path.Combine(second.Path, "lightning_logs", "version_0", "checkpoints")).Single();
+        var restored = CliModule.LoadFromCheckpoint(checkpoint);
+        Assert.Equal((4, Activation.Relu), (restored.Hidden, restored.Activation));
+        Assert.Equal([1, 2], restored.Extra);
+
+        (code, output, error) = Run(["test", "--ckpt-path", checkpoint, "--hidden", "4", "--default-root-dir", second.Path, .. Quiet]);
+        Assert.True(code == 0, error);
+        Assert.Contains("test_loss=", output);
+    }
+
+    [Theory]
+    [InlineData("--hidden", "abc", "--hidden")]
+    [InlineData("--hidden", "1.5", "--hidden")]
+    [InlineData("--activation", "Sigmoid", "--activation")]
+    [InlineData("--max-epochs", "ten", "--max-epochs")]
+    [InlineData("--limit-train-batches", "1.5", "--limit-train-batches")]
+    [InlineData("--precision", "16-mixed", "16-mixed")]
+    public void Bad_values_are_rejected_with_the_option_name(string option, string value, string expected)
+    {
+        using var dir = new TempDir();
+        var (code, _, error) = Run(["fit", option, value, "--max-epochs", "1", "--default-root-dir", dir.Path, .. Quiet]);
+        Assert.NotEqual(0, code);
+        Assert.Contains(expected, error);
+    }
+
+    [Fact]
+    public void Unknown_options_and_broken_config_files_are_rejected()
+    {
+        using var dir = new TempDir();
+        Assert.NotEqual(0, Run("fit", "--no-such-option", "1").Code);
+        var config = Path.Combine(dir.Path, "bad.json");
+        File.WriteAllText(config, "{ not json");
+        var (code, _, error) = Run("fit", "--config", config);
+        Assert.NotEqual(0, code);
+        Assert.Contains("--config", error);
+        File.WriteAllText(config, """{ "trainer": { "max-epoch": 3 } }""");
+        Assert.Contains("unknown trainer setting 'max-epoch'", Run("fit", "--config", config).Error);
+    }
+
+}
