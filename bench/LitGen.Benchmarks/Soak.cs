@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using LitGen;
-using LitGen.Callbacks;
 using TorchSharp;
 using static TorchSharp.torch;
 

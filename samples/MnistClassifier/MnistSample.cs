@@ -1,6 +1,4 @@
 using LitGen;
-using LitGen.Callbacks;
-using LitGen.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 

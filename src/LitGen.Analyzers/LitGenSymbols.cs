@@ -13,8 +13,8 @@ internal sealed class LitGenSymbols
         TorchModule = compilation.GetTypeByMetadataName("TorchSharp.torch+nn+Module");
         DeviceType = compilation.GetTypeByMetadataName("TorchSharp.DeviceType");
         Torch = compilation.GetTypeByMetadataName("TorchSharp.torch");
-        ModelCheckpoint = compilation.GetTypeByMetadataName("LitGen.Callbacks.ModelCheckpoint");
-        EarlyStopping = compilation.GetTypeByMetadataName("LitGen.Callbacks.EarlyStopping");
+        ModelCheckpoint = compilation.GetTypeByMetadataName("LitGen.ModelCheckpoint");
+        EarlyStopping = compilation.GetTypeByMetadataName("LitGen.EarlyStopping");
         LrSchedulerConfig = compilation.GetTypeByMetadataName("LitGen.LrSchedulerConfig");
     }
 

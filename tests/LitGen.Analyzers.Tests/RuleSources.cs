@@ -9,7 +9,7 @@ namespace LitGen.Analyzers.Tests;
 /// <summary>Test sources for the rules: a module around the members under test, and fix checks that compile the result.</summary>
 internal static class RuleSources
 {
-    public const string Usings = "using System.Collections.Generic;\nusing LitGen;\nusing LitGen.Callbacks;\nusing TorchSharp;\nusing static TorchSharp.torch;\nusing static TorchSharp.torch.nn;\n";
+    public const string Usings = "using System.Collections.Generic;\nusing LitGen;\nusing TorchSharp;\nusing static TorchSharp.torch;\nusing static TorchSharp.torch.nn;\n";
 
     public static string Module(string members) =>
         Usings + $"[LightningModule]\npublic partial class M : LightningModule<(Tensor X, Tensor Y)>\n{{\n    private readonly Module<Tensor, Tensor> net = Linear(1, 1);\n{members}\n}}\n";

@@ -20,7 +20,7 @@ internal static class ModuleEmitter
 
         writer.Open(model.IsAbstract
             ? $"partial class {model.ClassName}"
-            : $"partial class {model.ClassName} : global::LitGen.Cli.ILitCliModule<{model.FullyQualifiedName}>");
+            : $"partial class {model.ClassName} : global::LitGen.ILitCliModule<{model.FullyQualifiedName}>");
         string hide = model.BaseIsGeneratedModule ? "new " : "";
         EmitHyperParametersRecord(writer, model, hide);
         writer.Line();
@@ -164,19 +164,19 @@ internal static class ModuleEmitter
         writer.Line(GeneratedCode)
             .Line($"private static {model.FullyQualifiedName} CreateFromHyperparameters(HyperParameters hparams) => new {model.FullyQualifiedName}({string.Join(", ", arguments)});")
             .Line();
-        var cli = $"global::LitGen.Cli.ILitCliModule<{model.FullyQualifiedName}>";
+        var cli = $"global::LitGen.ILitCliModule<{model.FullyQualifiedName}>";
         writer.Line(GeneratedCode)
             .Line($"static {model.FullyQualifiedName} {cli}.CreateFromHyperparametersJson(string json) => CreateFromHyperparameters(HyperParameters.FromJson(json));")
             .Line()
             .Line(GeneratedCode)
-            .Line($"static global::System.Collections.Generic.IReadOnlyList<global::LitGen.Cli.HyperparameterInfo> {cli}.HyperparameterInfos {{ get; }} =")
+            .Line($"static global::System.Collections.Generic.IReadOnlyList<global::LitGen.HyperparameterInfo> {cli}.HyperparameterInfos {{ get; }} =")
             .Line("[");
         foreach (var hp in model.Hyperparameters)
         {
             var type = Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(hp.Type.Replace("global::", ""), quote: true);
             var defaultText = hp.DefaultLiteral is null ? "null" : Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(DisplayDefault(hp), quote: true);
             var description = hp.Documentation is null ? "null" : Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(hp.Documentation, quote: true);
-            writer.Line($"    new(\"{hp.Name}\", {type}, global::LitGen.Cli.HyperparameterKind.{CliKind(hp)}, {defaultText}, {description}),");
+            writer.Line($"    new(\"{hp.Name}\", {type}, global::LitGen.HyperparameterKind.{CliKind(hp)}, {defaultText}, {description}),");
         }
         writer.Line("];");
     }
@@ -213,7 +213,7 @@ internal static class ModuleEmitter
         var batch = model.BatchType;
         bool Overrides(string hook) => model.OverriddenHooks.Contains(hook);
         writer.Line(GeneratedCode)
-            .Line($"protected override TResult AcceptLoopVisitor<TResult>(global::LitGen.Training.ILoopVisitor<{batch}, TResult> visitor) => visitor.Visit(new LoopDriver(this));")
+            .Line($"protected override TResult AcceptLoopVisitor<TResult>(global::LitGen.ILoopVisitor<{batch}, TResult> visitor) => visitor.Visit(new LoopDriver(this));")
             .Line()
             .Line("/// <summary>")
             .Line($"/// The trainer's per-batch calls for <see cref=\"{model.ClassName}\"/>: overridden hooks are called directly,")
@@ -221,7 +221,7 @@ internal static class ModuleEmitter
             .Line("/// </summary>")
             .Line(GeneratedCode)
             .Line("[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]")
-            .Open($"public readonly struct LoopDriver : global::LitGen.Training.ILoopDriver<{batch}>")
+            .Open($"public readonly struct LoopDriver : global::LitGen.ILoopDriver<{batch}>")
             .Line($"private readonly {model.FullyQualifiedName} module;")
             .Line()
             .Line($"public LoopDriver({model.FullyQualifiedName} module) => this.module = module;")
@@ -231,7 +231,7 @@ internal static class ModuleEmitter
         if (Overrides("OnBeforeBatchTransfer")) writer.Line("batch = module.OnBeforeBatchTransfer(batch, dataloaderIdx);");
         writer.Line(Overrides("TransferBatchToDevice")
             ? "batch = module.TransferBatchToDevice(batch, device, dataloaderIdx);"
-            : "batch = global::LitGen.Training.BatchTransfer.ToDevice(batch, device);");
+            : "batch = global::LitGen.BatchTransfer.ToDevice(batch, device);");
         if (Overrides("OnAfterBatchTransfer")) writer.Line("batch = module.OnAfterBatchTransfer(batch, dataloaderIdx);");
         writer.Line("return batch;").Close();
 
@@ -255,7 +255,7 @@ internal static class ModuleEmitter
             .Line("/// <param name=\"strict\">Require the checkpoint's weights to match the module's exactly.</param>")
             .Line(GeneratedCode)
             .Open($"public static {hide}{model.FullyQualifiedName} LoadFromCheckpoint(string path, global::System.Func<HyperParameters, HyperParameters>? overrides = null, global::TorchSharp.torch.Device? mapLocation = null, bool strict = true)")
-            .Line("using var checkpoint = global::LitGen.Checkpoints.Checkpoint.Load(path);")
+            .Line("using var checkpoint = global::LitGen.Checkpoint.Load(path);")
             .Line($"checkpoint.EnsureModuleType(typeof({model.FullyQualifiedName}));")
             .Line("var hparams = checkpoint.ReadHyperparameters(HyperParameters.FromJson);")
             .Line("if (overrides is not null) hparams = overrides(hparams);");

@@ -1,10 +1,9 @@
 using System;
 using System.Text.Json.Nodes;
-using LitGen.Checkpoints;
 using static TorchSharp.torch;
 using static TorchSharp.torch.optim;
 
-namespace LitGen.Callbacks;
+namespace LitGen;
 
 /// <summary>
 /// Code that runs at the trainer's hook points, before the module's hook of the same name (Lightning's

@@ -2,9 +2,8 @@ using System;
 using System.Globalization;
 using System.Linq;
 using System.Text.Json.Nodes;
-using LitGen.Checkpoints;
 
-namespace LitGen.Callbacks;
+namespace LitGen;
 
 /// <summary>
 /// Stops training when a monitored metric stops improving (Lightning's <c>EarlyStopping</c>): after

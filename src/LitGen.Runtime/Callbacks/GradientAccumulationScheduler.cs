@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 
-namespace LitGen.Callbacks;
+namespace LitGen;
 
 /// <summary>
 /// Changes gradient accumulation by epoch (Lightning's <c>GradientAccumulationScheduler</c>): from each epoch in

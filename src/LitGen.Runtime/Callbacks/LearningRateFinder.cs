@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 
-namespace LitGen.Callbacks;
+namespace LitGen;
 
 /// <summary>How <see cref="LearningRateFinder"/> spaces the learning rates it tries.</summary>
 public enum LrFinderMode

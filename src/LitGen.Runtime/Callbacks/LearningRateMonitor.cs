@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 
-namespace LitGen.Callbacks;
+namespace LitGen;
 
 /// <summary>
 /// Logs every optimizer's learning rate (Lightning's <c>LearningRateMonitor</c>) as <c>lr-{Optimizer}</c>

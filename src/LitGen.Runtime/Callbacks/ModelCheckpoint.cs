@@ -5,9 +5,8 @@ using System.IO;
 using System.Linq;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using LitGen.Checkpoints;
 
-namespace LitGen.Callbacks;
+namespace LitGen;
 
 /// <summary>
 /// Saves checkpoints at the end of training epochs (Lightning's <c>ModelCheckpoint</c>): the latest one, or the

@@ -5,7 +5,7 @@ using System.Linq;
 using System.Text;
 using TorchSharp;
 
-namespace LitGen.Callbacks;
+namespace LitGen;
 
 /// <summary>
 /// Prints the module's layers with their parameter counts when fitting starts (Lightning's <c>ModelSummary</c>):

@@ -1,7 +1,7 @@
 using System;
 using System.IO;
 
-namespace LitGen.Callbacks;
+namespace LitGen;
 
 /// <summary>
 /// Saves a checkpoint when a run fails with an exception (Lightning's <c>OnExceptionCheckpoint</c>), so a crash

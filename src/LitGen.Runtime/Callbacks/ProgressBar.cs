@@ -5,7 +5,7 @@ using System.Linq;
 using System.Text;
 using static TorchSharp.torch;
 
-namespace LitGen.Callbacks;
+namespace LitGen;
 
 /// <summary>
 /// Shows training progress: a live line (batch, rate, ETA and <c>progBar</c> metrics) on a terminal, plain

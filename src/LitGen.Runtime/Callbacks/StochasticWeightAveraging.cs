@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 using static TorchSharp.torch.optim;
 using static TorchSharp.torch.optim.lr_scheduler;
 
-namespace LitGen.Callbacks;
+namespace LitGen;
 
 /// <summary>How <see cref="StochasticWeightAveraging"/> anneals the learning rate to its SWA value.</summary>
 public enum SwaAnnealing

@@ -2,7 +2,7 @@ using System;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 
-namespace LitGen.Callbacks;
+namespace LitGen;
 
 /// <summary>
 /// Tracks the time spent training and stops when <see cref="Duration"/> is reached (Lightning's <c>Timer</c>;

@@ -6,7 +6,7 @@ using System.Linq;
 using System.Text.Json.Nodes;
 using static TorchSharp.torch;
 
-namespace LitGen.Checkpoints;
+namespace LitGen;
 
 /// <summary>
 /// The content of one <c>.ckpt</c> file: a safetensors file whose tensors are the module's state dict (plus

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Text.Json.Nodes;
 
-namespace LitGen.Checkpoints;
+namespace LitGen;
 
 /// <summary>The string metadata of a checkpoint file: format markers, counters and JSON documents.</summary>
 internal static class CheckpointMetadata

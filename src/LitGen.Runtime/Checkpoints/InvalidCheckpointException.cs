@@ -1,6 +1,6 @@
 using System;
 
-namespace LitGen.Checkpoints;
+namespace LitGen;
 
 /// <summary>A checkpoint file is truncated, corrupt, foreign or for another module; the message names the file and why.</summary>
 public sealed class InvalidCheckpointException : Exception

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 
-namespace LitGen.Checkpoints;
+namespace LitGen;
 
 /// <summary>
 /// Doubles in checkpoint JSON: finite values as numbers (System.Text.Json writes the shortest round-tripping form),

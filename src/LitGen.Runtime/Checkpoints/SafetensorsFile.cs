@@ -8,7 +8,7 @@ using System.Text;
 using System.Text.Json;
 using static TorchSharp.torch;
 
-namespace LitGen.Checkpoints;
+namespace LitGen;
 
 /// <summary>
 /// Reads and writes the safetensors format (8-byte little-endian header length, a JSON header with

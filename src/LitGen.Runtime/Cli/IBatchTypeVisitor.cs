@@ -1,4 +1,4 @@
-namespace LitGen.Cli;
+namespace LitGen;
 
 /// <summary>Runs code that needs a module's batch type, given the module as a plain <see cref="LightningModule"/>.</summary>
 internal interface IBatchTypeVisitor<TResult>

@@ -1,7 +1,7 @@
 using System.Collections.Generic;
 using System.ComponentModel;
 
-namespace LitGen.Cli;
+namespace LitGen;
 
 /// <summary>What <see cref="LitCli"/> needs from a module; implemented by generated code for every non-abstract <c>[LightningModule]</c>.</summary>
 public interface ILitCliModule<TSelf> where TSelf : LightningModule

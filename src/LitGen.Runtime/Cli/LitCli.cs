@@ -8,7 +8,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace LitGen.Cli;
+namespace LitGen;
 
 /// <summary>
 /// Lightning's <c>LightningCLI</c> for a <c>[LightningModule]</c>: <c>fit</c>, <c>validate</c>, <c>test</c> and
@@ -213,7 +213,7 @@ public static class LitCli
                         return $"predict: {predictions.Count} batches";
                 }
             }
-            catch (Exception e) when (e is MisconfigurationException or Checkpoints.InvalidCheckpointException or FileNotFoundException or FormatException)
+            catch (Exception e) when (e is MisconfigurationException or InvalidCheckpointException or FileNotFoundException or FormatException)
             {
                 throw new CliException(e.Message);
             }

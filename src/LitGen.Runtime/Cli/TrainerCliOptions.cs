@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 
-namespace LitGen.Cli;
+namespace LitGen;
 
 /// <summary>The <see cref="TrainerOptions"/> the command line sets, each with its parser (reflection-free).</summary>
 internal static class TrainerCliOptions

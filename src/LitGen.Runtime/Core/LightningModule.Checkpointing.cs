@@ -1,7 +1,6 @@
 using System.ComponentModel;
 using TorchSharp;
 using System.Linq;
-using LitGen.Checkpoints;
 using static TorchSharp.torch;
 
 namespace LitGen;

@@ -1,6 +1,4 @@
 using System.Collections.Generic;
-using LitGen.Callbacks;
-using LitGen.Checkpoints;
 using static TorchSharp.torch;
 using static TorchSharp.torch.optim;
 

@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using LitGen.Training;
 using static TorchSharp.torch;
 
 namespace LitGen;

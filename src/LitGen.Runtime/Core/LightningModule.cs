@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.ComponentModel;
-using LitGen.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -51,7 +50,7 @@ public abstract partial class LightningModule : nn.Module
     protected internal abstract ModuleHooks OverriddenHooks { get; }
 
     /// <summary>Hands the module, typed by its batch, to code that only knows it as a <see cref="LightningModule"/>.</summary>
-    internal abstract TResult AcceptBatchTypeVisitor<TResult>(Cli.IBatchTypeVisitor<TResult> visitor);
+    internal abstract TResult AcceptBatchTypeVisitor<TResult>(IBatchTypeVisitor<TResult> visitor);
 
     /// <summary>Registers the module's submodules and parameters with TorchSharp; generated from its fields.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]

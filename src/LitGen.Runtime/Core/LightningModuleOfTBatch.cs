@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using LitGen.Training;
 using static TorchSharp.torch;
 
 namespace LitGen;
@@ -15,7 +14,7 @@ public abstract class LightningModule<TBatch> : LightningModule
     [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
     protected internal abstract TResult AcceptLoopVisitor<TResult>(ILoopVisitor<TBatch, TResult> visitor);
 
-    internal sealed override TResult AcceptBatchTypeVisitor<TResult>(Cli.IBatchTypeVisitor<TResult> visitor) => visitor.Visit(this);
+    internal sealed override TResult AcceptBatchTypeVisitor<TResult>(IBatchTypeVisitor<TResult> visitor) => visitor.Visit(this);
 
     /// <summary>Computes the training loss of one batch; return null to skip the batch.</summary>
     public virtual Tensor? TrainingStep(TBatch batch, int batchIdx) => null;

@@ -4,7 +4,7 @@ using System.Collections.Generic;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace LitGen.Data;
+namespace LitGen;
 
 /// <summary>
 /// Batches a <see cref="TensorDataset"/>: each batch is built from the rows of a batch of indices, as

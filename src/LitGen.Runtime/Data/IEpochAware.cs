@@ -1,4 +1,4 @@
-namespace LitGen.Data;
+namespace LitGen;
 
 /// <summary>
 /// A dataloader whose order depends on the epoch (Lightning's <c>sampler.set_epoch</c>). The trainer sets the epoch

@@ -1,6 +1,6 @@
 using System.Collections.Generic;
 
-namespace LitGen.Data;
+namespace LitGen;
 
 /// <summary>
 /// Everything about a dataset in one class (Lightning's <c>LightningDataModule</c>): preparation, setup per stage and

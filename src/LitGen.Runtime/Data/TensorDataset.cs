@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using static TorchSharp.torch;
 
-namespace LitGen.Data;
+namespace LitGen;
 
 /// <summary>Samples held in tensors that share their first dimension (e.g. features and labels).</summary>
 public sealed class TensorDataset

@@ -4,7 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Text;
 
-namespace LitGen.Loggers;
+namespace LitGen;
 
 /// <summary>
 /// Writes <c>metrics.csv</c> (columns <c>epoch</c>, <c>step</c>, then every metric in first-seen order; one row per

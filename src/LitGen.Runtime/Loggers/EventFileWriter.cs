@@ -6,7 +6,7 @@ using System.IO;
 using System.Text;
 using System.Threading;
 
-namespace LitGen.Loggers;
+namespace LitGen;
 
 /// <summary>
 /// Appends TensorFlow <c>Event</c> protobufs to an <c>events.out.tfevents.*</c> file in TFRecord framing

@@ -4,7 +4,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 
-namespace LitGen.Loggers;
+namespace LitGen;
 
 /// <summary>
 /// Receives hyperparameters and metrics from the trainer (Lightning's <c>Logger</c>). Loggers write under

@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Text.Json;
 
-namespace LitGen.Loggers;
+namespace LitGen;
 
 /// <summary>
 /// Writes a TensorBoard event file (scalars) and <c>hparams.yaml</c> into <c>{saveDir}/{name}/version_{n}/</c>;

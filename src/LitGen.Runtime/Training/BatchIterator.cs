@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using TorchSharp;
 
-namespace LitGen.Training;
+namespace LitGen;
 
 /// <summary>
 /// Enumerates at most <c>limit</c> batches of a dataloader inside the caller's per-batch dispose scopes and knows

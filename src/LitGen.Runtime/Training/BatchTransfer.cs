@@ -6,7 +6,7 @@ using System.Reflection;
 using System.Runtime.CompilerServices;
 using static TorchSharp.torch;
 
-namespace LitGen.Training;
+namespace LitGen;
 
 /// <summary>
 /// Walks a batch (a tensor, or tuples, records, arrays, lists and dictionaries of them) to move or cast its

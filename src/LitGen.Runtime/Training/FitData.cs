@@ -1,7 +1,6 @@
 using System.Collections.Generic;
-using LitGen.Data;
 
-namespace LitGen.Training;
+namespace LitGen;
 
 /// <summary>Where a fit's dataloaders come from: the arguments, a datamodule, or the module's hooks (reloadable).</summary>
 internal sealed class FitData<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch>? dataModule, IEnumerable<TBatch>? train, IEnumerable<TBatch>? val)

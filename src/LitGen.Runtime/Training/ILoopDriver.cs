@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using static TorchSharp.torch;
 
-namespace LitGen.Training;
+namespace LitGen;
 
 /// <summary>
 /// The per-batch calls of the trainer's loops, implemented for each module by a generated <c>LoopDriver</c> struct

@@ -1,4 +1,4 @@
-namespace LitGen.Training;
+namespace LitGen;
 
 /// <summary>Where a <c>Log</c> call comes from; decides Lightning's default <c>onStep</c>/<c>onEpoch</c>.</summary>
 internal enum LogContext

@@ -1,11 +1,10 @@
 using System;
 using System.Collections.Generic;
 using System.Text.Json.Nodes;
-using LitGen.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace LitGen.Training;
+namespace LitGen;
 
 /// <summary>
 /// The values logged during one loop (training, or one evaluation run): Lightning's <c>_ResultCollection</c>.

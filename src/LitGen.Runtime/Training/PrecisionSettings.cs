@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace LitGen.Training;
+namespace LitGen;
 
 /// <summary>Lightning's precision strings, resolved to the dtype parameters and inputs use.</summary>
 internal static class PrecisionSettings

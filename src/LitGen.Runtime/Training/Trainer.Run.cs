@@ -1,10 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using LitGen.Callbacks;
-using LitGen.Checkpoints;
-using LitGen.Data;
-using LitGen.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 

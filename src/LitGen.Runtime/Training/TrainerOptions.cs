@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using LitGen.Callbacks;
 
 namespace LitGen;
 
@@ -71,7 +70,7 @@ public sealed record TrainerOptions
     public GradientClipAlgorithm? GradientClipAlgorithm { get; init; }
 
     /// <summary><c>"32-true"</c> (default), <c>"64-true"</c>, <c>"bf16-true"</c> or <c>"16-true"</c>.</summary>
-    public string Precision { get; init; } = Training.PrecisionSettings.Default;
+    public string Precision { get; init; } = PrecisionSettings.Default;
 
     /// <summary><c>"auto"</c> (CUDA when a CUDA libtorch and a GPU are present, else CPU), <c>"cpu"</c>, <c>"cuda"</c> or <c>"gpu"</c>.</summary>
     public string Accelerator { get; init; } = "auto";

@@ -4,7 +4,7 @@
 
 namespace Demo;
 
-partial class LitClassifier : global::LitGen.Cli.ILitCliModule<global::Demo.LitClassifier>
+partial class LitClassifier : global::LitGen.ILitCliModule<global::Demo.LitClassifier>
 {
     /// <summary>The hyperparameters of <see cref="LitClassifier"/>, saved in checkpoints and <c>hparams.yaml</c>.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
@@ -88,7 +88,7 @@ partial class LitClassifier : global::LitGen.Cli.ILitCliModule<global::Demo.LitC
     protected override global::LitGen.ModuleHooks OverriddenHooks => global::LitGen.ModuleHooks.TrainingStep;
 
     [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
-    protected override TResult AcceptLoopVisitor<TResult>(global::LitGen.Training.ILoopVisitor<(global::TorchSharp.torch.Tensor X, global::TorchSharp.torch.Tensor Y), TResult> visitor) => visitor.Visit(new LoopDriver(this));
+    protected override TResult AcceptLoopVisitor<TResult>(global::LitGen.ILoopVisitor<(global::TorchSharp.torch.Tensor X, global::TorchSharp.torch.Tensor Y), TResult> visitor) => visitor.Visit(new LoopDriver(this));
 
     /// <summary>
     /// The trainer's per-batch calls for <see cref="LitClassifier"/>: overridden hooks are called directly,
@@ -96,7 +96,7 @@ partial class LitClassifier : global::LitGen.Cli.ILitCliModule<global::Demo.LitC
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-    public readonly struct LoopDriver : global::LitGen.Training.ILoopDriver<(global::TorchSharp.torch.Tensor X, global::TorchSharp.torch.Tensor Y)>
+    public readonly struct LoopDriver : global::LitGen.ILoopDriver<(global::TorchSharp.torch.Tensor X, global::TorchSharp.torch.Tensor Y)>
     {
         private readonly global::Demo.LitClassifier module;
 
@@ -104,7 +104,7 @@ partial class LitClassifier : global::LitGen.Cli.ILitCliModule<global::Demo.LitC
 
         public (global::TorchSharp.torch.Tensor X, global::TorchSharp.torch.Tensor Y) TransferBatch((global::TorchSharp.torch.Tensor X, global::TorchSharp.torch.Tensor Y) batch, global::TorchSharp.torch.Device device, int dataloaderIdx)
         {
-            batch = global::LitGen.Training.BatchTransfer.ToDevice(batch, device);
+            batch = global::LitGen.BatchTransfer.ToDevice(batch, device);
             return batch;
         }
         public void OnTrainBatchStart((global::TorchSharp.torch.Tensor X, global::TorchSharp.torch.Tensor Y) batch, int batchIdx) { }
@@ -129,7 +129,7 @@ partial class LitClassifier : global::LitGen.Cli.ILitCliModule<global::Demo.LitC
     [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
     public static global::Demo.LitClassifier LoadFromCheckpoint(string path, global::System.Func<HyperParameters, HyperParameters>? overrides = null, global::TorchSharp.torch.Device? mapLocation = null, bool strict = true)
     {
-        using var checkpoint = global::LitGen.Checkpoints.Checkpoint.Load(path);
+        using var checkpoint = global::LitGen.Checkpoint.Load(path);
         checkpoint.EnsureModuleType(typeof(global::Demo.LitClassifier));
         var hparams = checkpoint.ReadHyperparameters(HyperParameters.FromJson);
         if (overrides is not null) hparams = overrides(hparams);
@@ -142,15 +142,15 @@ partial class LitClassifier : global::LitGen.Cli.ILitCliModule<global::Demo.LitC
     private static global::Demo.LitClassifier CreateFromHyperparameters(HyperParameters hparams) => new global::Demo.LitClassifier(seed: hparams.Seed, hiddenDim: hparams.HiddenDim, learningRate: hparams.LearningRate, activation: hparams.Activation, tag: hparams.Tag);
 
     [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
-    static global::Demo.LitClassifier global::LitGen.Cli.ILitCliModule<global::Demo.LitClassifier>.CreateFromHyperparametersJson(string json) => CreateFromHyperparameters(HyperParameters.FromJson(json));
+    static global::Demo.LitClassifier global::LitGen.ILitCliModule<global::Demo.LitClassifier>.CreateFromHyperparametersJson(string json) => CreateFromHyperparameters(HyperParameters.FromJson(json));
 
     [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
-    static global::System.Collections.Generic.IReadOnlyList<global::LitGen.Cli.HyperparameterInfo> global::LitGen.Cli.ILitCliModule<global::Demo.LitClassifier>.HyperparameterInfos { get; } =
+    static global::System.Collections.Generic.IReadOnlyList<global::LitGen.HyperparameterInfo> global::LitGen.ILitCliModule<global::Demo.LitClassifier>.HyperparameterInfos { get; } =
     [
-        new("HiddenDim", "int", global::LitGen.Cli.HyperparameterKind.Number, "128", "Width of the hidden layer."),
-        new("LearningRate", "double", global::LitGen.Cli.HyperparameterKind.Number, "0.001", null),
-        new("Activation", "Demo.Activation", global::LitGen.Cli.HyperparameterKind.Enum, "Tanh", null),
-        new("Tag", "string?", global::LitGen.Cli.HyperparameterKind.String, "null", null),
-        new("Seed", "long", global::LitGen.Cli.HyperparameterKind.Number, null, null),
+        new("HiddenDim", "int", global::LitGen.HyperparameterKind.Number, "128", "Width of the hidden layer."),
+        new("LearningRate", "double", global::LitGen.HyperparameterKind.Number, "0.001", null),
+        new("Activation", "Demo.Activation", global::LitGen.HyperparameterKind.Enum, "Tanh", null),
+        new("Tag", "string?", global::LitGen.HyperparameterKind.String, "null", null),
+        new("Seed", "long", global::LitGen.HyperparameterKind.Number, null, null),
     ];
 }

@@ -4,7 +4,7 @@
 
 partial class Outer
 {
-    partial class Inner : global::LitGen.Cli.ILitCliModule<global::Outer.Inner>
+    partial class Inner : global::LitGen.ILitCliModule<global::Outer.Inner>
     {
         /// <summary>The hyperparameters of <see cref="Inner"/>, saved in checkpoints and <c>hparams.yaml</c>.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
@@ -60,7 +60,7 @@ partial class Outer
         protected override global::LitGen.ModuleHooks OverriddenHooks => global::LitGen.ModuleHooks.None;
 
         [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
-        protected override TResult AcceptLoopVisitor<TResult>(global::LitGen.Training.ILoopVisitor<global::TorchSharp.torch.Tensor, TResult> visitor) => visitor.Visit(new LoopDriver(this));
+        protected override TResult AcceptLoopVisitor<TResult>(global::LitGen.ILoopVisitor<global::TorchSharp.torch.Tensor, TResult> visitor) => visitor.Visit(new LoopDriver(this));
 
         /// <summary>
         /// The trainer's per-batch calls for <see cref="Inner"/>: overridden hooks are called directly,
@@ -68,7 +68,7 @@ partial class Outer
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
         [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-        public readonly struct LoopDriver : global::LitGen.Training.ILoopDriver<global::TorchSharp.torch.Tensor>
+        public readonly struct LoopDriver : global::LitGen.ILoopDriver<global::TorchSharp.torch.Tensor>
         {
             private readonly global::Outer.Inner module;
 
@@ -76,7 +76,7 @@ partial class Outer
 
             public global::TorchSharp.torch.Tensor TransferBatch(global::TorchSharp.torch.Tensor batch, global::TorchSharp.torch.Device device, int dataloaderIdx)
             {
-                batch = global::LitGen.Training.BatchTransfer.ToDevice(batch, device);
+                batch = global::LitGen.BatchTransfer.ToDevice(batch, device);
                 return batch;
             }
             public void OnTrainBatchStart(global::TorchSharp.torch.Tensor batch, int batchIdx) { }
@@ -101,7 +101,7 @@ partial class Outer
         [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
         public static global::Outer.Inner LoadFromCheckpoint(string path, global::System.Func<HyperParameters, HyperParameters>? overrides = null, global::TorchSharp.torch.Device? mapLocation = null, bool strict = true)
         {
-            using var checkpoint = global::LitGen.Checkpoints.Checkpoint.Load(path);
+            using var checkpoint = global::LitGen.Checkpoint.Load(path);
             checkpoint.EnsureModuleType(typeof(global::Outer.Inner));
             var hparams = checkpoint.ReadHyperparameters(HyperParameters.FromJson);
             if (overrides is not null) hparams = overrides(hparams);
@@ -114,12 +114,12 @@ partial class Outer
         private static global::Outer.Inner CreateFromHyperparameters(HyperParameters hparams) => new global::Outer.Inner(rate: hparams.Rate);
 
         [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
-        static global::Outer.Inner global::LitGen.Cli.ILitCliModule<global::Outer.Inner>.CreateFromHyperparametersJson(string json) => CreateFromHyperparameters(HyperParameters.FromJson(json));
+        static global::Outer.Inner global::LitGen.ILitCliModule<global::Outer.Inner>.CreateFromHyperparametersJson(string json) => CreateFromHyperparameters(HyperParameters.FromJson(json));
 
         [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
-        static global::System.Collections.Generic.IReadOnlyList<global::LitGen.Cli.HyperparameterInfo> global::LitGen.Cli.ILitCliModule<global::Outer.Inner>.HyperparameterInfos { get; } =
+        static global::System.Collections.Generic.IReadOnlyList<global::LitGen.HyperparameterInfo> global::LitGen.ILitCliModule<global::Outer.Inner>.HyperparameterInfos { get; } =
         [
-            new("Rate", "float", global::LitGen.Cli.HyperparameterKind.Number, "0.5", null),
+            new("Rate", "float", global::LitGen.HyperparameterKind.Number, "0.5", null),
         ];
     }
 }

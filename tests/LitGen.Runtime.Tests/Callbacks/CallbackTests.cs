@@ -1,7 +1,5 @@
-using Timer = LitGen.Callbacks.Timer;
+using Timer = LitGen.Timer;
 using System.Globalization;
-using LitGen.Callbacks;
-using LitGen.Checkpoints;
 using LitGen.Runtime.Tests.Support;
 using LitGen.Runtime.Tests.Training;
 using static TorchSharp.torch;

@@ -1,4 +1,3 @@
-using LitGen.Callbacks;
 using LitGen.Runtime.Tests.Support;
 using LitGen.Runtime.Tests.Training;
 using static TorchSharp.torch;

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
-using LitGen.Checkpoints;
 using LitGen.Runtime.Tests.Support;
 using LitGen.Runtime.Tests.Training;
 using static TorchSharp.torch;

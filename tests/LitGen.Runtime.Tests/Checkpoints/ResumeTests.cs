@@ -1,6 +1,3 @@
-using LitGen.Callbacks;
-using LitGen.Checkpoints;
-using LitGen.Data;
 using LitGen.Runtime.Tests.Support;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -50,7 +47,7 @@ public class ResumeTests
     private static DataLoader<(Tensor X, Tensor Y)> Loader(bool shuffle)
     {
         var x = linspace(-1, 1, 40).reshape(-1, 1);
-        return new DataLoader<(Tensor X, Tensor Y)>(new LitGen.Data.TensorDataset(x, sin(x * 3)), batchSize: 8, shuffle: shuffle, seed: 17);
+        return new DataLoader<(Tensor X, Tensor Y)>(new LitGen.TensorDataset(x, sin(x * 3)), batchSize: 8, shuffle: shuffle, seed: 17);
     }
 
     private static ResumeModule NewModule()

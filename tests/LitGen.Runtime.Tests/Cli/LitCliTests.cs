@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using LitGen.Cli;
 using LitGen.Runtime.Tests.Support;
 using static TorchSharp.torch;
 

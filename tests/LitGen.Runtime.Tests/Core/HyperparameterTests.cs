@@ -135,7 +135,7 @@ public class HyperparameterTests
         Assert.Equal(9, module.Hparams.Small);
 
         var path = Path.Combine(dir.Path, "m.ckpt");
-        new LitGen.Checkpoints.Checkpoint
+        new LitGen.Checkpoint
         {
             ModuleType = typeof(EveryShapeModule).FullName!,
             HyperParametersJson = module.Hparams.ToJson(),

@@ -1,4 +1,3 @@
-using LitGen.Training;
 using static TorchSharp.torch;
 
 namespace LitGen.Runtime.Tests.Training;

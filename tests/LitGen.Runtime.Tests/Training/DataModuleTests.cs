@@ -1,4 +1,3 @@
-using LitGen.Data;
 using LitGen.Runtime.Tests.Support;
 using static TorchSharp.torch;
 

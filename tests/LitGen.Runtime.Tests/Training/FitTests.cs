@@ -1,7 +1,4 @@
 using System.Globalization;
-using LitGen.Callbacks;
-using LitGen.Checkpoints;
-using LitGen.Loggers;
 using LitGen.Runtime.Tests.Support;
 using static TorchSharp.torch;
 

@@ -1,6 +1,4 @@
 using System.Text.Json.Nodes;
-using LitGen.Callbacks;
-using LitGen.Checkpoints;
 using LitGen.Runtime.Tests.Support;
 using static TorchSharp.torch;
 using static TorchSharp.torch.optim;

@@ -1,4 +1,3 @@
-using LitGen.Callbacks;
 using LitGen.Runtime.Tests.Support;
 using static TorchSharp.torch;
 
