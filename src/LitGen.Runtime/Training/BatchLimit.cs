@@ -32,9 +32,6 @@ public readonly record struct BatchLimit
     public static implicit operator BatchLimit(double fraction)
         => fraction is >= 0 and <= 1 ? new(null, fraction) : throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "A batch fraction must be between 0.0 and 1.0; use an int for a count.");
 
-    /// <summary>True for the whole epoch.</summary>
-    public bool IsAll => Fraction == 1.0 || (Count is null && Fraction is null);
-
     /// <summary>
     /// The number of batches out of <paramref name="available"/> (null when the dataloader has no length), or null for
     /// "until the dataloader ends". Throws when a fraction is applied to a dataloader of unknown length.
