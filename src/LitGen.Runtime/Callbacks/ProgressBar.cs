@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
 using System.Text;
-using static TorchSharp.torch;
 
 namespace LitGen;
 
@@ -31,14 +30,14 @@ public sealed class ProgressBar : Callback
         lastRefreshTicks = 0;
     }
 
-    /// <inheritdoc />
-    public override void OnTrainBatchEnd(Trainer trainer, LightningModule module, Tensor? outputs, object batch, int batchIdx)
+    // After each batch is completely done; the bar needs no batch, so the trainer boxes none for it.
+    internal override void OnTrainBatchCompleted(Trainer trainer, LightningModule module)
     {
         if (!IsLive) return;
         long now = epochClock.ElapsedTicks;
         if (now - lastRefreshTicks < RefreshInterval.TotalSeconds * Stopwatch.Frequency) return;
         lastRefreshTicks = now;
-        Console.Write("\r" + Describe(trainer, batchIdx + 1) + "\u001b[K");
+        Console.Write("\r" + Describe(trainer, trainer.BatchesDoneInEpoch) + "\u001b[K");
     }
 
     /// <inheritdoc />

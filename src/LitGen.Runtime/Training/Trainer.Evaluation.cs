@@ -81,11 +81,11 @@ public sealed partial class Trainer
                     if (!batches.MoveNext(scope)) break;
                     int batchIdx = batches.Index;
                     var batch = PrepareBatch(driver, batches.Current, 0);
-                    object? boxed = callbacks.Length > 0 ? Box(batch) : null;
-                    foreach (var callback in callbacks) callback.OnPredictBatchStart(this, model, boxed!, batchIdx, 0);
+                    object? boxed = batchCallbacks.Length > 0 ? Box(batch) : null;
+                    foreach (var callback in batchCallbacks) callback.OnPredictBatchStart(this, model, boxed!, batchIdx, 0);
                     driver.OnPredictBatchStart(batch, batchIdx, 0);
                     var prediction = driver.PredictStep(batch, batchIdx);
-                    foreach (var callback in callbacks) callback.OnPredictBatchEnd(this, model, prediction, boxed!, batchIdx, 0);
+                    foreach (var callback in batchCallbacks) callback.OnPredictBatchEnd(this, model, prediction, boxed!, batchIdx, 0);
                     driver.OnPredictBatchEnd(prediction, batch, batchIdx, 0);
                     predictions.Add(scope.MoveToOuter(prediction.detach()));
                 }
@@ -226,23 +226,23 @@ public sealed partial class Trainer
     {
         var batch = PrepareBatch(driver, rawBatch, 0);
         metrics.CurrentBatchSize = BatchTransfer.InferBatchSize(batch);
-        object? boxed = callbacks.Length > 0 ? Box(batch) : null;
+        object? boxed = batchCallbacks.Length > 0 ? Box(batch) : null;
         model.ActiveMetrics = metrics;
         model.LogContext = LogContext.EvaluationStep;
         if (validation)
         {
-            foreach (var callback in callbacks) callback.OnValidationBatchStart(this, model, boxed!, batchIdx, 0);
+            foreach (var callback in batchCallbacks) callback.OnValidationBatchStart(this, model, boxed!, batchIdx, 0);
             driver.OnValidationBatchStart(batch, batchIdx, 0);
             var output = driver.ValidationStep(batch, batchIdx);
-            foreach (var callback in callbacks) callback.OnValidationBatchEnd(this, model, output, boxed!, batchIdx, 0);
+            foreach (var callback in batchCallbacks) callback.OnValidationBatchEnd(this, model, output, boxed!, batchIdx, 0);
             driver.OnValidationBatchEnd(output, batch, batchIdx, 0);
         }
         else
         {
-            foreach (var callback in callbacks) callback.OnTestBatchStart(this, model, boxed!, batchIdx, 0);
+            foreach (var callback in batchCallbacks) callback.OnTestBatchStart(this, model, boxed!, batchIdx, 0);
             driver.OnTestBatchStart(batch, batchIdx, 0);
             var output = driver.TestStep(batch, batchIdx);
-            foreach (var callback in callbacks) callback.OnTestBatchEnd(this, model, output, boxed!, batchIdx, 0);
+            foreach (var callback in batchCallbacks) callback.OnTestBatchEnd(this, model, output, boxed!, batchIdx, 0);
             driver.OnTestBatchEnd(output, batch, batchIdx, 0);
         }
         model.LogContext = LogContext.None;

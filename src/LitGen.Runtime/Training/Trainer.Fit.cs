@@ -126,6 +126,9 @@ public sealed partial class Trainer
 
     private int? accumulateGradBatches;
 
+    /// <summary>Batches of the current epoch that are completely done.</summary>
+    internal int BatchesDoneInEpoch => batchesDoneInEpoch;
+
     /// <summary>Whether the step being trained logs to the loggers (every LogEveryNSteps stepped batches).</summary>
     internal bool StepLogsDue => (batchesThatStepped + 1) % Options.LogEveryNSteps == 0 && !FastDevRunning;
 
@@ -230,18 +233,18 @@ public sealed partial class Trainer
         {
             while (true)
             {
+                bool accumulating;
                 using (var scope = NewDisposeScope())
                 {
                     if (!batches.MoveNext(scope)) break;
                     // Resuming mid-epoch: the batches the checkpoint had already trained on are drawn and dropped.
                     if (batches.Index < skip) continue;
-                    RunTrainingBatch(model, driver, batches.Current, batches.Index, batches.IsLast, metrics);
+                    accumulating = RunTrainingBatch(model, driver, batches.Current, batches.Index, batches.IsLast, metrics);
                 }
 
                 // Lightning's on_advance_end: validation when due, plateau step schedulers, then the stepped-batch count.
                 if (valLoader is not null && ShouldCheckValidation(batches.Index, batches.IsLast, valCheckBatch))
                     RunEvaluation(model, driver, valLoader, EvaluationKind.Validation, ValidationLimit(valLoader), logResults: true);
-                bool accumulating = ShouldAccumulate(model, batches.Index, batches.IsLast);
                 if (!accumulating)
                 {
                     StepSchedulers(Interval.Step, plateau: true, batches.Index);
@@ -308,16 +311,17 @@ public sealed partial class Trainer
     private bool ShouldAccumulate(LightningModule model, int batchIdx, bool isLast)
         => model.AutomaticOptimization && (batchIdx + 1) % AccumulateGradBatches != 0 && !isLast;
 
-    private void RunTrainingBatch<TBatch, TDriver>(LightningModule<TBatch> model, TDriver driver, TBatch rawBatch, int batchIdx, bool isLast, MetricStore metrics)
+    /// <summary>Runs one training batch; returns whether it only accumulated gradients (no optimizer step).</summary>
+    private bool RunTrainingBatch<TBatch, TDriver>(LightningModule<TBatch> model, TDriver driver, TBatch rawBatch, int batchIdx, bool isLast, MetricStore metrics)
         where TDriver : struct, ILoopDriver<TBatch>
     {
         var batch = PrepareBatch(driver, rawBatch, 0);
         metrics.CurrentBatchSize = BatchTransfer.InferBatchSize(batch);
-        object? boxed = callbacks.Length > 0 ? Box(batch) : null;
+        object? boxed = batchCallbacks.Length > 0 ? Box(batch) : null;
         model.ActiveMetrics = metrics;
         model.LogContext = LogContext.TrainingStep;
 
-        foreach (var callback in callbacks) callback.OnTrainBatchStart(this, model, boxed!, batchIdx);
+        foreach (var callback in batchCallbacks) callback.OnTrainBatchStart(this, model, boxed!, batchIdx);
         driver.OnTrainBatchStart(batch, batchIdx);
         var loss = driver.TrainingStep(batch, batchIdx);
         bool accumulating = ShouldAccumulate(model, batchIdx, isLast);
@@ -327,13 +331,14 @@ public sealed partial class Trainer
             if (!accumulating) StepSchedulers(Interval.Step, plateau: false, batchIdx);
             if (isLast) StepSchedulers(Interval.Epoch, plateau: false, batchIdx);
         }
-        foreach (var callback in callbacks) callback.OnTrainBatchEnd(this, model, loss, boxed!, batchIdx);
+        foreach (var callback in batchCallbacks) callback.OnTrainBatchEnd(this, model, loss, boxed!, batchIdx);
         driver.OnTrainBatchEnd(loss, batch, batchIdx);
         model.LogContext = LogContext.None;
 
         if (!accumulating && (batchesThatStepped + 1) % Options.LogEveryNSteps == 0 && metrics.HasStepValues && !FastDevRunning)
             LogToLoggers(metrics.StepValues().Where(v => v.Logger).Select(v => (v.Name, v.Value)), batchesThatStepped);
         metrics.EndStep();
+        return accumulating;
     }
 
     /// <summary>

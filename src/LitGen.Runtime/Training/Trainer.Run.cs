@@ -11,6 +11,18 @@ public sealed partial class Trainer
 {
     private Stage runningStage;
 
+    // The callbacks that override a per-batch hook: the only ones called per batch, and the batch is boxed for them only.
+    private Callback[] batchCallbacks = [];
+
+    private static readonly string[] BatchHooks =
+    [
+        nameof(Callback.OnTrainBatchStart), nameof(Callback.OnTrainBatchEnd), nameof(Callback.OnValidationBatchStart), nameof(Callback.OnValidationBatchEnd),
+        nameof(Callback.OnTestBatchStart), nameof(Callback.OnTestBatchEnd), nameof(Callback.OnPredictBatchStart), nameof(Callback.OnPredictBatchEnd),
+    ];
+
+    private static bool OverridesBatchHook(Callback callback)
+        => BatchHooks.Any(hook => callback.GetType().GetMethod(hook)!.DeclaringType != typeof(Callback));
+
     private T Run<TBatch, T>(LightningModule<TBatch> model, Stage stage, LightningDataModule<TBatch>? dataModule, Func<T> body)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -19,6 +31,7 @@ public sealed partial class Trainer
         model.Trainer = this;
         model.EnsureComponentsRegistered();
         callbacks = ResolveCallbacks(model);
+        batchCallbacks = callbacks.Where(OverridesBatchHook).ToArray();
         if (Options.Seed is long seed) random.manual_seed(seed);
         try
         {

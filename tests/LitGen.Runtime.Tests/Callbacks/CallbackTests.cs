@@ -89,6 +89,33 @@ public class CallbackTests
     }
 
     [Fact]
+    public void ProgressBar_draws_a_live_line_with_progress_rate_and_metrics()
+    {
+        using var dir = new TempDir();
+        var console = Console.Out;
+        var captured = new StringWriter();
+        Console.SetOut(captured);
+        try
+        {
+            var trainer = new Trainer(new TrainerOptions
+            {
+                MaxEpochs = 1, DefaultRootDir = dir.Path, Logger = false, EnableCheckpointing = false, EnableModelSummary = false,
+                Callbacks = [new ProgressBar { Live = true, RefreshInterval = TimeSpan.Zero }],
+            });
+            trainer.Fit(new RegressionModule(), TestData.Line(batches: 4));
+        }
+        finally
+        {
+            Console.SetOut(console);
+        }
+        var text = captured.ToString();
+        Assert.Contains("\rEpoch 0/0: 1/4 [", text);
+        Assert.Contains("\rEpoch 0/0: 4/4 [", text);
+        Assert.Contains("it/s]", text);
+        Assert.Contains("train_loss_step=", text);
+    }
+
+    [Fact]
     public void ModelSummary_lists_layers_and_parameter_counts()
     {
         var text = ModelSummary.Summarize(new RegressionModule(hidden: 8));
