@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using LitGen;
 using TorchSharp;
 using static TorchSharp.torch;
 

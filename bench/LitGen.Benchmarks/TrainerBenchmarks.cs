@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using LitGen;
 using TorchSharp;
 using static TorchSharp.torch;
 

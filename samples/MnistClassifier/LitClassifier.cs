@@ -1,5 +1,4 @@
 using LitGen;
-using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 

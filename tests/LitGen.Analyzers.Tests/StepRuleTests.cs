@@ -1,9 +1,6 @@
 using LitGen.Analyzers.Fixes;
 using LitGen.Analyzers.Rules;
-using LitGen.Generators;
-using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeFixes;
-using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace LitGen.Analyzers.Tests;

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using LitGen.Tests.Shared;
 using Microsoft.CodeAnalysis;
 
 namespace LitGen.Generators.Tests;

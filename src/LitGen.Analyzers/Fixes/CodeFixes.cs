@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
-using System.Threading;
 using System.Threading.Tasks;
 using LitGen.Analyzers.Rules;
 using Microsoft.CodeAnalysis;

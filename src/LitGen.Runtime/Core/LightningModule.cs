@@ -1,7 +1,5 @@
-using System;
 using System.Collections.Generic;
 using System.ComponentModel;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text.Json.Nodes;
-using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.optim;
 

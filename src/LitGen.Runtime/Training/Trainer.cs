@@ -2,9 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using TorchSharp;
 using static TorchSharp.torch;
-using static TorchSharp.torch.optim;
 
 namespace LitGen;
 

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using LitGen.Runtime.Tests.Support;
 using static TorchSharp.torch;
 

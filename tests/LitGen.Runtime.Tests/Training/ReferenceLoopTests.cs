@@ -1,5 +1,4 @@
 using LitGen.Runtime.Tests.Support;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.optim;
