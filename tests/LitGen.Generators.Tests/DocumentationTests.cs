@@ -1,3 +1,4 @@
+using LitGen.Tests.Shared;
 using System.Text.RegularExpressions;
 using Microsoft.CodeAnalysis;
 
@@ -6,7 +7,7 @@ namespace LitGen.Generators.Tests;
 /// <summary>The docs' C# must stay true: marked examples compile with the generator, excerpts of generated code are generated.</summary>
 public partial class DocumentationTests
 {
-    private static readonly string Docs = Path.Combine(RepositoryRoot(), "docs");
+    private static readonly string Docs = Path.Combine(RepositoryPaths.Root(), "docs");
 
     public static TheoryData<string> DocsWithExamples => new(Directory.GetFiles(Docs, "*.md").Where(f => File.ReadAllText(f).Contains("<!-- compile -->")).Select(Path.GetFileName)!);
 
@@ -25,7 +26,7 @@ public partial class DocumentationTests
     public void Excerpts_of_generated_code_match_the_approved_output()
     {
         var text = File.ReadAllText(Path.Combine(Docs, "generated-code.md"));
-        var approved = File.ReadAllLines(Path.Combine(RepositoryRoot(), "tests", "LitGen.Generators.Tests", "Snapshots", "LitClassifier.verified.cs"))
+        var approved = File.ReadAllLines(Path.Combine(RepositoryPaths.Root(), "tests", "LitGen.Generators.Tests", "Snapshots", "LitClassifier.verified.cs"))
             .Select(l => l.Trim()).ToHashSet();
         var excerpts = Blocks(text, "<!-- excerpt: LitClassifier.verified.cs -->").ToList();
         Assert.Equal(5, excerpts.Count);
@@ -57,10 +58,4 @@ public partial class DocumentationTests
     [GeneratedRegex(@"(?<marker><!--[^\n]*-->)\n```csharp\n(?<code>.*?)```", RegexOptions.Singleline)]
     private static partial Regex FencedBlock();
 
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            if (File.Exists(Path.Combine(directory.FullName, "LitGen.sln"))) return directory.FullName;
-        throw new InvalidOperationException("LitGen.sln not found above the test assembly.");
-    }
 }

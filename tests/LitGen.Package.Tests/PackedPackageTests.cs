@@ -1,3 +1,4 @@
+using LitGen.Tests.Shared;
 using System.Diagnostics;
 
 namespace LitGen.Package.Tests;
@@ -45,7 +46,7 @@ public class PackedPackageTests
     [Fact]
     public void A_project_consuming_the_packed_package_builds_with_generator_and_analyzers_and_trains()
     {
-        var repo = FindRepositoryRoot();
+        var repo = RepositoryPaths.Root();
         var configuration = AppContext.BaseDirectory.Contains("/bin/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
         var work = Directory.CreateTempSubdirectory("litgen-package-").FullName;
         try
@@ -94,12 +95,6 @@ public class PackedPackageTests
         }
     }
 
-    private static string FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            if (File.Exists(Path.Combine(directory.FullName, "LitGen.sln"))) return directory.FullName;
-        throw new InvalidOperationException("LitGen.sln not found above the test assembly.");
-    }
 
     private static string Run(string directory, string command, string arguments)
     {

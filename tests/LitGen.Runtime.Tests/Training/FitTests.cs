@@ -83,6 +83,24 @@ public class FitTests
     }
 
     [Fact]
+    public void Several_loggers_each_get_their_own_versioned_folder()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(Path.Combine(dir.Path, "csv", "version_0"));
+        var csv = new CsvLogger(dir.Path, "csv");
+        var board = new TensorBoardLogger(dir.Path, "board");
+        var trainer = new Trainer(new TrainerOptions { MaxEpochs = 1, LogEveryNSteps = 1, DefaultRootDir = dir.Path, EnableProgressBar = false, Logger = [csv, board] });
+        trainer.Fit(new RegressionModule(), TestData.Line());
+
+        Assert.Equal([csv, board], trainer.Loggers);
+        Assert.Equal(1, csv.Version);
+        Assert.True(File.Exists(Path.Combine(dir.Path, "csv", "version_1", "metrics.csv")));
+        Assert.Single(Directory.GetFiles(Path.Combine(dir.Path, "board", "version_0"), "events.out.tfevents.*"));
+        Assert.Equal(csv.LogDir, trainer.LogDir);
+        Assert.Empty(new Trainer(new TrainerOptions { Logger = false }).Loggers);
+    }
+
+    [Fact]
     public void Validate_test_and_predict_run_the_steps()
     {
         using var dir = new TempDir();
