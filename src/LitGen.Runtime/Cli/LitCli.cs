@@ -57,8 +57,9 @@ public static class LitCli
                     output.WriteLine(result);
                     return 0;
                 }
-                catch (CliException e)
+                catch (Exception e) when (e is CliException or MisconfigurationException)
                 {
+                    // Bad settings (an unknown precision, a refused accelerator) end with their message, not a stack trace.
                     error.WriteLine("error: " + e.Message);
                     return 2;
                 }
