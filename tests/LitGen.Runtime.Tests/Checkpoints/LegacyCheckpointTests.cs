@@ -1,3 +1,4 @@
+using LitGen.Runtime.Tests.Support;
 using static TorchSharp.torch;
 
 namespace LitGen.Runtime.Tests.Checkpoints;
