@@ -58,6 +58,9 @@ public sealed class Checkpoint : IDisposable
     /// <summary>User entries: add to it in <c>OnSaveCheckpoint</c>, read them in <c>OnLoadCheckpoint</c>.</summary>
     public JsonObject Extra { get; init; } = new();
 
+    /// <summary>The format version of the file it was read from (the current one for a new checkpoint).</summary>
+    internal int FormatVersion { get; private init; } = CheckpointMetadata.FormatVersion;
+
     /// <summary>The file this checkpoint was read from, when it was read from one.</summary>
     public string? SourcePath { get; private init; }
 
@@ -132,6 +135,7 @@ public sealed class Checkpoint : IDisposable
             var header = CheckpointMetadata.Read(path, metadata);
             return new Checkpoint
             {
+                FormatVersion = header.FormatVersion,
                 LitGenVersion = header.LitGenVersion,
                 ModuleType = header.ModuleType,
                 Epoch = header.Epoch,

@@ -9,7 +9,8 @@ namespace LitGen;
 internal static class CheckpointMetadata
 {
     public const string FormatName = "litgen-checkpoint";
-    public const int FormatVersion = 1;
+    // 2: the loops save their progress under their own keys (format 1: one flat object).
+    public const int FormatVersion = 2;
 
     public static readonly string CurrentLitGenVersion =
         typeof(CheckpointMetadata).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
@@ -27,7 +28,7 @@ internal static class CheckpointMetadata
     private const string Loops = "loops";
     private const string LrSchedulers = "lr_schedulers";
 
-    public sealed record Header(string LitGenVersion, string ModuleType, int Epoch, long GlobalStep, string Precision,
+    public sealed record Header(int FormatVersion, string LitGenVersion, string ModuleType, int Epoch, long GlobalStep, string Precision,
         string HyperParametersJson, JsonObject CallbackStates, JsonObject Extra, JsonObject Loops, JsonArray LrSchedulers);
 
     public static Dictionary<string, string> Write(Checkpoint checkpoint) => new()
@@ -65,6 +66,7 @@ internal static class CheckpointMetadata
             ?? throw new InvalidCheckpointException(path, $"its metadata entry '{key}' is not a JSON object.");
 
         return new Header(
+            int.Parse(Required(Version), CultureInfo.InvariantCulture),
             Required(LitGen),
             Required(ModuleType),
             int.Parse(Required(Epoch), CultureInfo.InvariantCulture),

@@ -7,7 +7,7 @@ namespace LitGen;
 public abstract partial class LightningModule
 {
     internal MetricStore? ActiveMetrics { get; set; }
-    internal LogContext LogContext { get; set; } = LogContext.None;
+    internal HookLogging LogContext { get; set; } = HookLogging.None;
 
     /// <summary>
     /// Logs a scalar tensor. Defaults follow Lightning: per step in training steps and train batch hooks,
@@ -15,12 +15,12 @@ public abstract partial class LightningModule
     /// </summary>
     public void Log(string name, Tensor value, bool? onStep = null, bool? onEpoch = null, bool progBar = false,
         bool logger = true, ReduceFx reduceFx = ReduceFx.Mean, bool syncDist = false, int? batchSize = null)
-        => ResolveMetrics(name, onStep, onEpoch).Log(LogContext, name, value, onStep, onEpoch, progBar, logger, reduceFx, batchSize);
+        => ResolveMetrics(name, onStep).Log(LogContext, name, value, onStep, onEpoch, progBar, logger, reduceFx, batchSize);
 
     /// <summary>Logs a host value; see <see cref="Log(string, Tensor, bool?, bool?, bool, bool, ReduceFx, bool, int?)"/>.</summary>
     public void Log(string name, double value, bool? onStep = null, bool? onEpoch = null, bool progBar = false,
         bool logger = true, ReduceFx reduceFx = ReduceFx.Mean, bool syncDist = false, int? batchSize = null)
-        => ResolveMetrics(name, onStep, onEpoch).Log(LogContext, name, value, onStep, onEpoch, progBar, logger, reduceFx, batchSize);
+        => ResolveMetrics(name, onStep).Log(LogContext, name, value, onStep, onEpoch, progBar, logger, reduceFx, batchSize);
 
     /// <summary>Logs every entry of <paramref name="values"/> with the same flags.</summary>
     public void LogDict(IReadOnlyDictionary<string, Tensor> values, bool? onStep = null, bool? onEpoch = null, bool progBar = false,
@@ -30,13 +30,13 @@ public abstract partial class LightningModule
             Log(name, value, onStep, onEpoch, progBar, logger, reduceFx, syncDist, batchSize);
     }
 
-    private MetricStore ResolveMetrics(string name, bool? onStep, bool? onEpoch)
+    private MetricStore ResolveMetrics(string name, bool? onStep)
     {
-        if (ActiveMetrics is null || LogContext == LogContext.None)
+        if (ActiveMetrics is null || LogContext == HookLogging.None)
             throw new MisconfigurationException(
                 $"Log(\"{name}\") was called outside a step or hook that can log. Call Log from TrainingStep, ValidationStep, " +
                 "TestStep or an On*Start/On*End/On*Batch* hook of a running trainer.");
-        if (LogContext == LogContext.EpochHook && onStep == true)
+        if (LogContext == HookLogging.Epoch && onStep == true)
             throw new MisconfigurationException(
                 $"Log(\"{name}\", onStep: true) is not allowed in an epoch-level hook; remove onStep or log from a step.");
         return ActiveMetrics;

@@ -20,12 +20,12 @@ public abstract partial class LightningModule
     public bool AutomaticOptimization { get; set; } = true;
 
     /// <summary>The optimizers from <see cref="ConfigureOptimizers"/>, wrapped so that their steps are counted and hooked.</summary>
-    public IReadOnlyList<LightningOptimizer> Optimizers() => Trainer?.LightningOptimizers is { Length: > 0 } optimizers
+    public IReadOnlyList<LightningOptimizer> Optimizers() => Trainer?.Optimization.Optimizers is { Length: > 0 } optimizers
         ? optimizers
         : throw new MisconfigurationException("Optimizers() is available while the trainer runs Fit, after ConfigureOptimizers.");
 
     /// <summary>The schedulers from <see cref="ConfigureOptimizers"/>; under manual optimization, step them yourself.</summary>
-    public IReadOnlyList<LRScheduler> LrSchedulers() => Trainer?.SchedulerConfigs.Select(c => c.Scheduler).ToArray()
+    public IReadOnlyList<LRScheduler> LrSchedulers() => Trainer?.Optimization.Schedulers.Select(c => c.Scheduler).ToArray()
         ?? throw new MisconfigurationException("LrSchedulers() is available while the trainer runs Fit.");
 
     /// <summary>Runs <c>loss.backward()</c> with the backward hooks; use it instead of <c>backward()</c> under manual optimization.</summary>
@@ -35,7 +35,7 @@ public abstract partial class LightningModule
         if (AutomaticOptimization)
             throw new MisconfigurationException("ManualBackward is for manual optimization; set AutomaticOptimization = false, or return the loss from TrainingStep.");
         var trainer = Trainer ?? throw new MisconfigurationException("ManualBackward is available while the trainer runs Fit.");
-        trainer.RunBackward(this, loss);
+        trainer.FitLoop.EpochLoop.Manual.Backward(loss, synchronize: true);
     }
 
     /// <summary>Computes gradients only for <paramref name="optimizer"/>'s parameters until <see cref="UntoggleOptimizer(Optimizer)"/>.</summary>
@@ -45,7 +45,7 @@ public abstract partial class LightningModule
         var trainer = Trainer ?? throw new MisconfigurationException("ToggleOptimizer is available while the trainer runs Fit.");
         toggledRequiresGrad ??= new Dictionary<Parameter, bool>(ReferenceEqualityComparer.Instance);
         var own = new HashSet<Parameter>(optimizer.parameters(), ReferenceEqualityComparer.Instance);
-        foreach (var other in trainer.LightningOptimizers.Select(o => o.Optimizer).Where(o => !ReferenceEquals(o, optimizer)))
+        foreach (var other in trainer.Optimization.Optimizers.Select(o => o.Optimizer).Where(o => !ReferenceEquals(o, optimizer)))
         {
             foreach (var parameter in other.parameters())
             {
@@ -72,6 +72,18 @@ public abstract partial class LightningModule
 
     /// <inheritdoc cref="UntoggleOptimizer(Optimizer)"/>
     public void UntoggleOptimizer(LightningOptimizer optimizer) => UntoggleOptimizer(optimizer.Optimizer);
+
+    /// <summary>Clips the gradients of the optimizer's parameters by norm (default) or by value.</summary>
+    public void ClipGradients(Optimizer optimizer, double? gradientClipVal = null, GradientClipAlgorithm? gradientClipAlgorithm = null)
+    {
+        if (gradientClipVal is not double clip || clip == 0) return;
+        if (clip < 0)
+            throw new ArgumentOutOfRangeException(nameof(gradientClipVal), clip, "Gradient clip value must be positive.");
+        if ((gradientClipAlgorithm ?? GradientClipAlgorithm.Norm) == GradientClipAlgorithm.Norm)
+            nn.utils.clip_grad_norm_(optimizer.parameters(), clip);
+        else
+            nn.utils.clip_grad_value_(optimizer.parameters(), clip);
+    }
 
     /// <inheritdoc cref="ClipGradients(Optimizer, double?, GradientClipAlgorithm?)"/>
     public void ClipGradients(LightningOptimizer optimizer, double? gradientClipVal = null, GradientClipAlgorithm? gradientClipAlgorithm = null)

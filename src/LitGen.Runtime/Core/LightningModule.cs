@@ -37,7 +37,7 @@ public abstract partial class LightningModule : nn.Module
     public int LocalRank => 0;
 
     /// <summary>The precision the trainer runs this module in, as in Lightning (<c>"32-true"</c>, <c>"bf16-true"</c>, …).</summary>
-    public string Precision => Trainer?.Options.Precision ?? PrecisionSettings.Default;
+    public Precision Precision => Trainer?.Strategy.Precision ?? Precision.Float32;
 
     /// <summary>The current hyperparameter values, as generated for this class.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]

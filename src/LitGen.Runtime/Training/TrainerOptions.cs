@@ -54,11 +54,11 @@ public sealed record TrainerOptions
     /// <c>DataLoader</c> shuffles from (seed, epoch). TorchSharp has no <c>use_deterministic_algorithms</c>.</summary>
     public bool Deterministic { get; init; }
 
-    /// <summary>The number of devices; LitGen trains on one device (TorchSharp has no distributed support).</summary>
+    /// <summary>The number of devices (processes) to train on (default 1).</summary>
     public int Devices { get; init; } = 1;
 
-    /// <summary><c>"auto"</c> or <c>"single_device"</c>; distributed strategies are not available in TorchSharp.</summary>
-    public string Strategy { get; init; } = "auto";
+    /// <summary>How the run is spread over devices: <see cref="LitGen.Strategy.Auto"/> (default) or <c>"single_device"</c>.</summary>
+    public Strategy Strategy { get; init; } = Strategy.Auto;
 
     /// <summary>Validation batches run before training to catch bugs early; -1 runs them all, 0 none.</summary>
     public int NumSanityValSteps { get; init; } = 2;
@@ -69,11 +69,11 @@ public sealed record TrainerOptions
     /// <summary>Clip by total norm (default) or element value.</summary>
     public GradientClipAlgorithm? GradientClipAlgorithm { get; init; }
 
-    /// <summary><c>"32-true"</c> (default), <c>"64-true"</c>, <c>"bf16-true"</c> or <c>"16-true"</c>.</summary>
-    public string Precision { get; init; } = PrecisionSettings.Default;
+    /// <summary><see cref="LitGen.Precision.Float32"/> (<c>"32-true"</c>, default), <c>"64-true"</c>, <c>"bf16-true"</c> or <c>"16-true"</c>.</summary>
+    public Precision Precision { get; init; } = Precision.Float32;
 
-    /// <summary><c>"auto"</c> (CUDA when a CUDA libtorch and a GPU are present, else CPU), <c>"cpu"</c>, <c>"cuda"</c> or <c>"gpu"</c>.</summary>
-    public string Accelerator { get; init; } = "auto";
+    /// <summary><see cref="LitGen.Accelerator.Auto"/> (CUDA when a CUDA libtorch and a GPU are present, else CPU, default), <c>"cpu"</c> or <c>"cuda"</c>.</summary>
+    public Accelerator Accelerator { get; init; } = Accelerator.Auto;
 
     /// <summary>Callbacks, run in the order given (checkpointing callbacks last).</summary>
     public IReadOnlyList<Callback> Callbacks { get; init; } = [];

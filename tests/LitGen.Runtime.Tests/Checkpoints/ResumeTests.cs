@@ -116,8 +116,8 @@ public class ResumeTests
         Assert.Equal(2, first.CheckpointCallback.BestKModels.Count);
         using (var saved = Checkpoint.Load(midEpoch))
         {
-            Assert.Equal("MidEpoch", (string)saved.Loops["phase"]!);
-            Assert.Equal(2, (int)saved.Loops["batches_done_in_epoch"]!);
+            Assert.Equal("MidEpoch", (string)saved.Loops["fit_loop"]!["phase"]!);
+            Assert.Equal(2, (int)saved.Loops["epoch_loop"]!["batches_done"]!);
         }
 
         var resumedModel = NewModule();

@@ -22,7 +22,7 @@ public sealed class LightningOptimizer
     public Optimizer Optimizer { get; }
 
     /// <summary>Runs the <c>OnBeforeOptimizerStep</c> hooks, steps the optimizer and counts the step.</summary>
-    public void step() => trainer.RunOptimizerStep(module, Optimizer);
+    public void step() => trainer.FitLoop.EpochLoop.Manual.OptimizerStep(module, Optimizer, clip: false);
 
     /// <summary>Zeroes the gradients of the optimizer's parameters.</summary>
     public void zero_grad() => Optimizer.zero_grad();

@@ -21,7 +21,7 @@ internal sealed class MetricStore : IDisposable
 
     public bool HasStepValues { get; private set; }
 
-    public void Log(LogContext context, string name, Tensor value, bool? onStep, bool? onEpoch, bool progBar, bool logger, ReduceFx reduceFx, int? batchSize)
+    public void Log(HookLogging context, string name, Tensor value, bool? onStep, bool? onEpoch, bool progBar, bool logger, ReduceFx reduceFx, int? batchSize)
     {
         if (value.numel() != 1)
             throw new MisconfigurationException(
@@ -31,7 +31,7 @@ internal sealed class MetricStore : IDisposable
         HasStepValues |= metric.OnStep;
     }
 
-    public void Log(LogContext context, string name, double value, bool? onStep, bool? onEpoch, bool progBar, bool logger, ReduceFx reduceFx, int? batchSize)
+    public void Log(HookLogging context, string name, double value, bool? onStep, bool? onEpoch, bool progBar, bool logger, ReduceFx reduceFx, int? batchSize)
     {
         var metric = Resolve(context, name, onStep, onEpoch, progBar, logger, reduceFx);
         metric.Update(value, batchSize ?? CurrentBatchSize);
@@ -98,9 +98,9 @@ internal sealed class MetricStore : IDisposable
         }
     }
 
-    private LoggedMetric Resolve(LogContext context, string name, bool? onStep, bool? onEpoch, bool progBar, bool logger, ReduceFx reduceFx)
+    private LoggedMetric Resolve(HookLogging context, string name, bool? onStep, bool? onEpoch, bool progBar, bool logger, ReduceFx reduceFx)
     {
-        bool defaultStep = context == LogContext.TrainingStep;
+        bool defaultStep = context == HookLogging.Step;
         bool step = onStep ?? defaultStep;
         bool epoch = onEpoch ?? !defaultStep;
         if (!step && !epoch)

@@ -1,0 +1,81 @@
+using System;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LitGen;
+
+/// <summary>
+/// The numeric precision the trainer runs a module in (Lightning's <c>precision</c> plugin): a typed value with named
+/// members that also converts from Lightning's strings (<c>Precision = "bf16-true"</c>). "True" precisions put the
+/// whole module and every floating-point input in one dtype.
+/// </summary>
+public sealed class Precision : IEquatable<Precision>
+{
+    private Precision(string name, ScalarType dtype)
+    {
+        Name = name;
+        Dtype = dtype;
+    }
+
+    /// <summary><c>"32-true"</c>: float32 weights and inputs (the default).</summary>
+    public static Precision Float32 { get; } = new("32-true", ScalarType.Float32);
+
+    /// <summary><c>"64-true"</c>: float64 weights and inputs.</summary>
+    public static Precision Float64 { get; } = new("64-true", ScalarType.Float64);
+
+    /// <summary><c>"bf16-true"</c>: bfloat16 weights and inputs.</summary>
+    public static Precision BFloat16 { get; } = new("bf16-true", ScalarType.BFloat16);
+
+    /// <summary><c>"16-true"</c>: float16 weights and inputs (slow on CPUs).</summary>
+    public static Precision Float16 { get; } = new("16-true", ScalarType.Float16);
+
+    /// <summary>Lightning's name of the precision.</summary>
+    public string Name { get; }
+
+    /// <summary>The dtype of the module's floating-point parameters and inputs.</summary>
+    public ScalarType Dtype { get; }
+
+    /// <summary>Parses Lightning's precision strings; refuses the ones LitGen cannot honour, saying which to use.</summary>
+    public static Precision Parse(string name) => name switch
+    {
+        "32-true" or "32" => Float32,
+        "64-true" or "64" => Float64,
+        "bf16-true" => BFloat16,
+        "16-true" => Float16,
+        "bf16-mixed" or "16-mixed" or "16" or "bf16" => throw new MisconfigurationException(
+            $"Precision \"{name}\" needs autocast and a gradient scaler, which TorchSharp 0.107 does not provide. " +
+            "Use \"bf16-true\" (Precision.BFloat16: bfloat16 weights and inputs) or \"32-true\" (Precision.Float32) instead."),
+        _ => throw new MisconfigurationException(
+            $"Unknown precision \"{name}\". Use one of \"32-true\", \"64-true\", \"bf16-true\", \"16-true\" (Precision.Float32, .Float64, .BFloat16, .Float16)."),
+    };
+
+    /// <summary>Lightning's string form, e.g. <c>"bf16-true"</c>.</summary>
+    public static implicit operator Precision(string name) => Parse(name);
+
+    /// <summary>Casts the module's floating-point parameters and buffers to <see cref="Dtype"/>.</summary>
+    internal void ConvertModule(nn.Module module)
+    {
+        if (Dtype != ScalarType.Float32) module.to(Dtype);
+    }
+
+    /// <summary>Casts the floating-point tensors of a batch to <see cref="Dtype"/>.</summary>
+    internal TBatch ConvertInput<TBatch>(TBatch batch) => Dtype == ScalarType.Float32 ? batch : BatchTransfer.CastFloatingPoint(batch, Dtype);
+
+    /// <inheritdoc />
+    public bool Equals(Precision? other) => other is not null && other.Name == Name;
+
+    /// <inheritdoc />
+    public override bool Equals(object? obj) => Equals(obj as Precision);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => Name.GetHashCode(StringComparison.Ordinal);
+
+    /// <inheritdoc />
+    public override string ToString() => Name;
+
+    /// <summary>Equality by name.</summary>
+    public static bool operator ==(Precision? left, Precision? right) => Equals(left, right);
+
+    /// <summary>Inequality by name.</summary>
+    public static bool operator !=(Precision? left, Precision? right) => !Equals(left, right);
+}

@@ -1,0 +1,146 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.optim;
+
+namespace LitGen;
+
+/// <summary>
+/// How a run is spread over devices and processes (Lightning's <c>Strategy</c>): it places the module and the batches,
+/// runs backward and the optimizer step, reduces values across processes, prepares dataloaders, and decides which
+/// process writes files. The loops never ask which device or how many processes; they ask the strategy.
+/// In <see cref="TrainerOptions.Strategy"/> it is a typed value with named members that also converts from
+/// Lightning's strings (<c>Strategy = "auto"</c>); the trainer runs its own instance of it (<see cref="Trainer.Strategy"/>).
+/// </summary>
+public abstract class Strategy
+{
+    private protected Strategy()
+    {
+    }
+
+    /// <summary><c>"auto"</c>: one process on the accelerator's device (the default).</summary>
+    public static Strategy Auto { get; } = new AutoStrategy();
+
+    /// <summary><c>"single_device"</c>: one process, one device.</summary>
+    public static Strategy SingleDevice { get; } = new SingleDeviceStrategy();
+
+    /// <summary>Lightning's name of the strategy, e.g. <c>"single_device"</c>.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Parses Lightning's strategy strings.</summary>
+    public static Strategy Parse(string name) => name switch
+    {
+        "auto" => Auto,
+        "single_device" => SingleDevice,
+        _ => throw new MisconfigurationException($"Unknown strategy \"{name}\". Use \"auto\" or \"single_device\" (Strategy.Auto, Strategy.SingleDevice)."),
+    };
+
+    /// <summary>Lightning's string form, e.g. <c>"auto"</c>.</summary>
+    public static implicit operator Strategy(string name) => Parse(name);
+
+    /// <summary>The device this process trains on.</summary>
+    public Device RootDevice { get; private protected set; } = CPU;
+
+    /// <summary>The precision this process trains in.</summary>
+    public Precision Precision { get; private protected set; } = Precision.Float32;
+
+    /// <summary>The rank of this process among all processes.</summary>
+    public virtual int GlobalRank => 0;
+
+    /// <summary>The rank of this process on its machine.</summary>
+    public virtual int LocalRank => 0;
+
+    /// <summary>The number of processes.</summary>
+    public virtual int WorldSize => 1;
+
+    /// <summary>True on the process that writes logs and checkpoints (rank 0).</summary>
+    public bool IsGlobalZero => GlobalRank == 0;
+
+    /// <summary>Waits until every process reaches this point.</summary>
+    public virtual void Barrier() { }
+
+    /// <summary>Returns <paramref name="value"/> as process <paramref name="src"/> has it.</summary>
+    public virtual T Broadcast<T>(T value, int src = 0) => value;
+
+    /// <summary>Reduces a tensor over all processes with <paramref name="reduceFx"/>; on one process, the tensor itself.</summary>
+    public virtual Tensor AllReduce(Tensor tensor, ReduceFx reduceFx = ReduceFx.Mean) => tensor;
+
+    /// <summary>Gathers a tensor from every process; on one process, the tensor itself (as Lightning's <c>all_gather</c>).</summary>
+    public virtual Tensor AllGather(Tensor tensor) => tensor;
+
+    /// <summary>A new, unbound instance of this strategy for a trainer, resolved for its options.</summary>
+    internal abstract Strategy CreateFor(TrainerOptions options);
+
+    /// <summary>Binds the instance to its device and precision; a strategy serves one trainer.</summary>
+    private protected void Bind(TrainerOptions options, int localRank)
+    {
+        Precision = options.Precision;
+        RootDevice = options.Accelerator.Resolve(localRank);
+    }
+
+    /// <summary>Moves the module to the root device in the run's precision (Lightning's <c>model_to_device</c>).</summary>
+    internal virtual void Setup(LightningModule module)
+    {
+        Precision.ConvertModule(module);
+        module.to(RootDevice);
+        module.Device = RootDevice;
+    }
+
+    /// <summary>The batch after the module's transfer hooks, in the run's precision.</summary>
+    internal TBatch PrepareBatch<TBatch, TDriver>(TDriver driver, TBatch batch, int dataloaderIdx) where TDriver : struct, ILoopDriver<TBatch>
+        => Precision.ConvertInput(driver.TransferBatch(batch, RootDevice, dataloaderIdx));
+
+    /// <summary>
+    /// Computes gradients of <paramref name="loss"/>; <paramref name="synchronize"/> is false on accumulating batches,
+    /// where a multi-process strategy skips its gradient exchange (Lightning's <c>no_sync</c>).
+    /// </summary>
+    internal virtual void Backward(Tensor loss, bool synchronize) => loss.backward();
+
+    /// <summary>Steps the optimizer.</summary>
+    internal virtual void OptimizerStep(Optimizer optimizer) => optimizer.step();
+
+    /// <summary>The dataloader this process iterates (a multi-process strategy takes its shard).</summary>
+    internal virtual IEnumerable<TBatch> ProcessDataloader<TBatch>(IEnumerable<TBatch> loader, Stage stage) => loader;
+
+    /// <summary>Writes a checkpoint file from the process that writes files.</summary>
+    internal virtual void SaveCheckpoint(Checkpoint checkpoint, string path)
+    {
+        if (IsGlobalZero) checkpoint.Save(path);
+    }
+
+    /// <summary>Deletes a checkpoint file from the process that writes files.</summary>
+    internal virtual void RemoveCheckpoint(string path)
+    {
+        if (IsGlobalZero && File.Exists(path)) File.Delete(path);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Name;
+
+    /// <summary>"auto": resolved by the trainer into the strategy the options call for.</summary>
+    private sealed class AutoStrategy : Strategy
+    {
+        public override string Name => "auto";
+
+        internal override Strategy CreateFor(TrainerOptions options) => SingleDevice.CreateFor(options);
+    }
+}
+
+/// <summary>One process on one device (Lightning's <c>SingleDeviceStrategy</c>): every reduction is the identity.</summary>
+public sealed class SingleDeviceStrategy : Strategy
+{
+    /// <inheritdoc />
+    public override string Name => "single_device";
+
+    internal override Strategy CreateFor(TrainerOptions options)
+    {
+        if (options.Devices != 1)
+            throw new MisconfigurationException(
+                $"Devices = {options.Devices} needs a multi-process strategy; the single-device strategy trains on one device. Use Devices = 1.");
+        var strategy = new SingleDeviceStrategy();
+        strategy.Bind(options, localRank: 0);
+        return strategy;
+    }
+}

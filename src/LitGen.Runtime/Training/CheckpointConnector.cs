@@ -1,0 +1,84 @@
+using System;
+using System.Text.Json.Nodes;
+using static TorchSharp.torch;
+
+namespace LitGen;
+
+/// <summary>
+/// What the trainer writes into checkpoints and restores from them (Lightning's checkpoint connector): weights,
+/// optimizer and scheduler state, callbacks, the loops' progress (mid-epoch included), callback metrics and the random
+/// generator, so that a resumed run equals an uninterrupted one. The file itself is written by the strategy.
+/// </summary>
+internal sealed class CheckpointConnector(Trainer trainer)
+{
+    private const string CallbackMetricsKey = "callback_metrics";
+
+    public Checkpoint Dump(LightningModule module)
+    {
+        var states = new JsonObject();
+        foreach (var callback in trainer.Hooks.Callbacks)
+            if (callback.StateDict() is { } state) states[callback.StateKey] = state;
+        var loops = trainer.FitLoop.Save();
+        loops[CallbackMetricsKey] = trainer.LoggerConnector.SaveCallbackMetrics();
+        var checkpoint = new Checkpoint
+        {
+            ModuleType = module.GetType().FullName!,
+            Epoch = trainer.CurrentEpoch,
+            GlobalStep = trainer.GlobalStep,
+            Precision = trainer.Strategy.Precision.Name,
+            HyperParametersJson = module.CurrentHyperparameters.ToJson(),
+            StateDict = module.state_dict(),
+            OptimizerStates = trainer.Optimization.SaveOptimizerStates(),
+            LrSchedulers = trainer.Optimization.SaveSchedulerHistories(),
+            Loops = loops,
+            RngState = SaveRngState(),
+            CallbackStates = states,
+        };
+        trainer.Hooks.Call(ModuleHooks.OnSaveCheckpoint, static (c, t, m, k) => c.OnSaveCheckpoint(t, m, k), static (m, k) => m.OnSaveCheckpoint(k), checkpoint);
+        return checkpoint;
+    }
+
+    public string ResolvePath(string ckptPath) => ckptPath switch
+    {
+        "best" => trainer.CheckpointCallback?.BestModelPath ?? throw new MisconfigurationException(
+            "ckptPath: \"best\" needs a ModelCheckpoint of this trainer that has saved a checkpoint; run Fit with checkpointing first, or pass a path."),
+        "last" => trainer.CheckpointCallback?.LastModelPath ?? throw new MisconfigurationException(
+            "ckptPath: \"last\" needs a ModelCheckpoint of this trainer with SaveLast = true that has saved; pass a path instead."),
+        _ => ckptPath,
+    };
+
+    /// <summary>Loads the weights named by <paramref name="ckptPath"/> (<c>"best"</c>, <c>"last"</c> or a path) into the module.</summary>
+    public void LoadWeights(LightningModule module, string? ckptPath)
+    {
+        if (ckptPath is null) return;
+        using var checkpoint = Checkpoint.Load(ResolvePath(ckptPath));
+        checkpoint.EnsureModuleType(module.GetType());
+        module.LoadCheckpointState(checkpoint, mapLocation: null, strict: true);
+    }
+
+    /// <summary>
+    /// Restores a checkpoint into the module (after ConfigureOptimizers), the optimizers, the schedulers (replayed),
+    /// the callbacks and the loops; the fit loop finishes the restore (random generator, epoch end) once training starts.
+    /// </summary>
+    public ResumeState RestoreForResume(LightningModule module, string path)
+    {
+        using var checkpoint = Checkpoint.Load(path);
+        checkpoint.EnsureModuleType(module.GetType());
+        trainer.Optimization.EnsureMatches(checkpoint, path);
+        var loops = checkpoint.FormatVersion == 1 ? FitLoop.UpgradeFormat1(checkpoint.Loops, module.AutomaticOptimization) : checkpoint.Loops;
+
+        module.LoadCheckpointState(checkpoint, mapLocation: null, strict: true);
+        trainer.Optimization.Restore(checkpoint);
+        foreach (var callback in trainer.Hooks.Callbacks)
+            if (checkpoint.CallbackStates[callback.StateKey] is JsonObject state) callback.LoadStateDict(state);
+        var midEpoch = trainer.FitLoop.Load(loops);
+        trainer.LoggerConnector.LoadCallbackMetrics((JsonObject)loops[CallbackMetricsKey]!);
+        return new ResumeState(midEpoch, checkpoint.RngState);
+    }
+
+    private static byte[] SaveRngState()
+    {
+        using var state = random.get_rng_state();
+        return state.bytes.ToArray();
+    }
+}

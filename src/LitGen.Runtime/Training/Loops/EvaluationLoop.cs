@@ -1,0 +1,145 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using static TorchSharp.torch;
+
+namespace LitGen;
+
+/// <summary>What differs between validation and test runs: their hooks and step (Lightning's <c>_EvaluationLoop</c> stages).</summary>
+internal interface IEvaluationStage
+{
+    /// <summary>The trainer entry point of the stage when run on its own.</summary>
+    static abstract Stage Stage { get; }
+
+    /// <summary>The step the module must override.</summary>
+    static abstract ModuleHooks Step { get; }
+
+    /// <summary>OnXStart, then OnXEpochStart.</summary>
+    static abstract void OnStart(HookCaller hooks, MetricStore metrics);
+
+    /// <summary>OnXEpochEnd.</summary>
+    static abstract void OnEpochEnd(HookCaller hooks, MetricStore metrics);
+
+    /// <summary>OnXEnd.</summary>
+    static abstract void OnEnd(HookCaller hooks, MetricStore metrics);
+
+    /// <summary>The batch hooks and the step for one batch.</summary>
+    static abstract void RunBatch<TBatch, TDriver>(Trainer trainer, LightningModule module, Callback[] batchCallbacks, TDriver driver, TBatch batch, int batchIdx, object? boxed)
+        where TDriver : struct, ILoopDriver<TBatch>;
+}
+
+internal readonly struct ValidationStage : IEvaluationStage
+{
+    public static Stage Stage => Stage.Validate;
+
+    public static ModuleHooks Step => ModuleHooks.ValidationStep;
+
+    public static void OnStart(HookCaller hooks, MetricStore metrics)
+    {
+        hooks.Call(ModuleHooks.OnValidationStart, static (c, t, m) => c.OnValidationStart(t, m), static m => m.OnValidationStart(), metrics);
+        hooks.Call(ModuleHooks.OnValidationEpochStart, static (c, t, m) => c.OnValidationEpochStart(t, m), static m => m.OnValidationEpochStart(), metrics);
+    }
+
+    public static void OnEpochEnd(HookCaller hooks, MetricStore metrics)
+        => hooks.Call(ModuleHooks.OnValidationEpochEnd, static (c, t, m) => c.OnValidationEpochEnd(t, m), static m => m.OnValidationEpochEnd(), metrics);
+
+    public static void OnEnd(HookCaller hooks, MetricStore metrics)
+        => hooks.Call(ModuleHooks.OnValidationEnd, static (c, t, m) => c.OnValidationEnd(t, m), static m => m.OnValidationEnd(), metrics);
+
+    public static void RunBatch<TBatch, TDriver>(Trainer trainer, LightningModule module, Callback[] batchCallbacks, TDriver driver, TBatch batch, int batchIdx, object? boxed)
+        where TDriver : struct, ILoopDriver<TBatch>
+    {
+        foreach (var callback in batchCallbacks) callback.OnValidationBatchStart(trainer, module, boxed!, batchIdx, 0);
+        driver.OnValidationBatchStart(batch, batchIdx, 0);
+        var output = driver.ValidationStep(batch, batchIdx);
+        foreach (var callback in batchCallbacks) callback.OnValidationBatchEnd(trainer, module, output, boxed!, batchIdx, 0);
+        driver.OnValidationBatchEnd(output, batch, batchIdx, 0);
+    }
+}
+
+internal readonly struct TestStage : IEvaluationStage
+{
+    public static Stage Stage => Stage.Test;
+
+    public static ModuleHooks Step => ModuleHooks.TestStep;
+
+    public static void OnStart(HookCaller hooks, MetricStore metrics)
+    {
+        hooks.Call(ModuleHooks.OnTestStart, static (c, t, m) => c.OnTestStart(t, m), static m => m.OnTestStart(), metrics);
+        hooks.Call(ModuleHooks.OnTestEpochStart, static (c, t, m) => c.OnTestEpochStart(t, m), static m => m.OnTestEpochStart(), metrics);
+    }
+
+    public static void OnEpochEnd(HookCaller hooks, MetricStore metrics)
+        => hooks.Call(ModuleHooks.OnTestEpochEnd, static (c, t, m) => c.OnTestEpochEnd(t, m), static m => m.OnTestEpochEnd(), metrics);
+
+    public static void OnEnd(HookCaller hooks, MetricStore metrics)
+        => hooks.Call(ModuleHooks.OnTestEnd, static (c, t, m) => c.OnTestEnd(t, m), static m => m.OnTestEnd(), metrics);
+
+    public static void RunBatch<TBatch, TDriver>(Trainer trainer, LightningModule module, Callback[] batchCallbacks, TDriver driver, TBatch batch, int batchIdx, object? boxed)
+        where TDriver : struct, ILoopDriver<TBatch>
+    {
+        foreach (var callback in batchCallbacks) callback.OnTestBatchStart(trainer, module, boxed!, batchIdx, 0);
+        driver.OnTestBatchStart(batch, batchIdx, 0);
+        var output = driver.TestStep(batch, batchIdx);
+        foreach (var callback in batchCallbacks) callback.OnTestBatchEnd(trainer, module, output, boxed!, batchIdx, 0);
+        driver.OnTestBatchEnd(output, batch, batchIdx, 0);
+    }
+}
+
+/// <summary>
+/// One validation or test epoch (Lightning's <c>_EvaluationLoop</c>): the module in eval mode without gradients, the
+/// start/epoch/batch hooks, and the epoch values it logged, which it returns and (when <c>logResults</c>) publishes.
+/// </summary>
+internal sealed class EvaluationLoop<TStage>(Trainer trainer) where TStage : struct, IEvaluationStage
+{
+    public Dictionary<string, double> Run<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, IEnumerable<TBatch> loader, int? limit, bool logResults)
+        where TDriver : struct, ILoopDriver<TBatch>
+    {
+        var hooks = trainer.Hooks;
+        using var metrics = new MetricStore();
+        bool wasTraining = module.training;
+        module.eval();
+        try
+        {
+            using var noGrad = no_grad();
+            TStage.OnStart(hooks, metrics);
+            using (var batches = new BatchIterator<TBatch>(trainer.Strategy.ProcessDataloader(loader, TStage.Stage), limit))
+            {
+                while (true)
+                {
+                    using var scope = NewDisposeScope();
+                    if (!batches.MoveNext(scope)) break;
+                    RunBatch(module, driver, batches.Current, batches.Index, metrics, logResults);
+                }
+            }
+            TStage.OnEpochEnd(hooks, metrics);
+
+            var results = metrics.EpochValues().ToDictionary(v => v.Name, v => v.Value, StringComparer.Ordinal);
+            if (logResults)
+            {
+                trainer.LoggerConnector.PublishEpochValues(metrics);
+                trainer.LoggerConnector.LogEpochValues(metrics, trainer.EvaluationLogStep, trainer.CurrentEpoch);
+            }
+            TStage.OnEnd(hooks, metrics);
+            return results;
+        }
+        finally
+        {
+            if (wasTraining) module.train();
+        }
+    }
+
+    private void RunBatch<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, TBatch rawBatch, int batchIdx, MetricStore metrics, bool logResults)
+        where TDriver : struct, ILoopDriver<TBatch>
+    {
+        var batch = trainer.Strategy.PrepareBatch(driver, rawBatch, 0);
+        metrics.CurrentBatchSize = BatchTransfer.InferBatchSize(batch);
+        var batchCallbacks = trainer.Hooks.BatchCallbacks;
+        object? boxed = batchCallbacks.Length > 0 ? (object?)batch : null;
+        using (trainer.Hooks.Logging(TStage.Step, metrics))
+            TStage.RunBatch(trainer, module, batchCallbacks, driver, batch, batchIdx, boxed);
+        // Values logged with onStep: true in evaluation go to the loggers per batch, on the batch index axis.
+        if (logResults) trainer.LoggerConnector.LogStepValues(metrics, batchIdx, trainer.CurrentEpoch);
+        metrics.EndStep();
+    }
+}

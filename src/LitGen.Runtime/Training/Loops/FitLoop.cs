@@ -1,0 +1,180 @@
+using System;
+using System.Text.Json.Nodes;
+using static TorchSharp.torch;
+
+namespace LitGen;
+
+/// <summary>
+/// Lightning's <c>_FitLoop</c>: optimizer setup, resume, the sanity check, then training epochs until a limit or a
+/// stop request, with the fit-level hooks around them. It owns the epoch counter and saves and restores its own
+/// progress and that of the loops inside it.
+/// </summary>
+internal sealed class FitLoop(Trainer trainer)
+{
+    private const string FitKey = "fit_loop", EpochKey = "epoch_loop", AutomaticKey = "automatic_optimization", ManualKey = "manual_optimization";
+
+    public FitProgress Progress { get; } = new();
+
+    public TrainingEpochLoop EpochLoop { get; } = new(trainer);
+
+    public bool Run<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, FitData<TBatch> data, string? ckptPath)
+        where TDriver : struct, ILoopDriver<TBatch>
+    {
+        var hooks = trainer.Hooks;
+        bool hasValidationStep = module.OverriddenHooks.HasFlag(ModuleHooks.ValidationStep);
+        ValidateOptimizationSettings(module);
+        trainer.Optimization.Configure(module);
+        data.Load(hasValidationStep, trainer.OverfitLimit is not null);
+        if (!trainer.FastDevRunning && trainer.Strategy.IsGlobalZero)
+            foreach (var logger in trainer.Loggers) logger.LogHyperparams(module.CurrentHyperparameters);
+        Progress.Reset();
+        EpochLoop.Reset();
+        trainer.ResetAccumulation();
+        trainer.LoggerConnector.Reset();
+        var resume = ckptPath is null ? null : trainer.CheckpointConnector.RestoreForResume(module, trainer.CheckpointConnector.ResolvePath(ckptPath));
+
+        hooks.Call(ModuleHooks.OnFitStart, static (c, t, m) => c.OnFitStart(t, m), static m => m.OnFitStart());
+        if (resume is null && FindFinder(trainer.Hooks.Callbacks) is { } finder)
+            new LearningRateRangeTest(trainer).Run(module, driver, data.Train!, finder);
+        // As in Lightning, a resumed run skips the sanity check.
+        if (data.Val is not null && trainer.SanitySteps != 0 && resume is null) RunSanityCheck(module, driver, data.Val);
+
+        EpochLoop.StartFit();
+        var metrics = EpochLoop.Metrics;
+        hooks.Call(ModuleHooks.OnTrainStart, static (c, t, m) => c.OnTrainStart(t, m), static m => m.OnTrainStart(), metrics);
+        var midEpoch = resume is null ? null : FinishRestore(module, resume);
+        while (!Done())
+        {
+            if (ReloadDue) data.Load(hasValidationStep, trainer.OverfitLimit is not null);
+            EpochLoop.Run(module, driver, data.Train!, data.Val, midEpoch);
+            midEpoch = null;
+            EndEpoch(module);
+        }
+        hooks.Call(ModuleHooks.OnTrainEnd, static (c, t, m) => c.OnTrainEnd(t, m), static m => m.OnTrainEnd(), metrics);
+        hooks.Call(ModuleHooks.OnFitEnd, static (c, t, m) => c.OnFitEnd(t, m), static m => m.OnFitEnd());
+        return true;
+    }
+
+    public JsonObject Save() => new()
+    {
+        [FitKey] = Progress.Save(),
+        [EpochKey] = EpochLoop.Save(),
+        [AutomaticKey] = EpochLoop.Automatic.Progress.Save(),
+        [ManualKey] = EpochLoop.Manual.Progress.Save(),
+    };
+
+    /// <summary>Restores the progress of this loop and the loops inside it; returns the mid-epoch position, if any.</summary>
+    public MidEpochResume? Load(JsonObject loops)
+    {
+        Progress.Load((JsonObject)loops[FitKey]!);
+        var epoch = (JsonObject)loops[EpochKey]!;
+        EpochLoop.Progress.Load(epoch);
+        EpochLoop.Automatic.Progress.Load((JsonObject)loops[AutomaticKey]!);
+        EpochLoop.Manual.Progress.Load((JsonObject)loops[ManualKey]!);
+        return Progress.Phase == FitPhase.MidEpoch
+            ? new MidEpochResume(EpochLoop.Progress.BatchesDone, TrainingEpochLoop.SavedMetrics(epoch) ?? [])
+            : null;
+    }
+
+    /// <summary>
+    /// Format 1 kept every counter in one flat object (and one optimizer step count for both optimization loops);
+    /// this rewrites it in the current layout.
+    /// </summary>
+    public static JsonObject UpgradeFormat1(JsonObject loops, bool automaticOptimization)
+    {
+        var steps = new JsonObject { ["optimizer_steps"] = (long)loops["global_step"]! };
+        var epoch = new JsonObject
+        {
+            ["batches_done"] = (int)loops["batches_done_in_epoch"]!,
+            ["total_batch_idx"] = (long)loops["total_batch_idx"]!,
+            ["batches_that_stepped"] = (long)loops["batches_that_stepped"]!,
+        };
+        if (loops["train_metrics"] is JsonNode metrics) epoch["metrics"] = metrics.DeepClone();
+        return new JsonObject
+        {
+            [FitKey] = new JsonObject { ["epoch"] = (int)loops["epoch"]!, ["phase"] = (string)loops["phase"]!, ["should_stop"] = (bool)loops["should_stop"]! },
+            [EpochKey] = epoch,
+            [AutomaticKey] = automaticOptimization ? steps : new JsonObject { ["optimizer_steps"] = 0L },
+            [ManualKey] = automaticOptimization ? new JsonObject { ["optimizer_steps"] = 0L } : steps,
+            ["callback_metrics"] = loops["callback_metrics"]!.DeepClone(),
+        };
+    }
+
+    /// <summary>
+    /// Completes an epoch whose end was checkpointed (its plateau schedulers step after checkpointing), restores the
+    /// random generator, and returns where to continue inside an epoch.
+    /// </summary>
+    private MidEpochResume? FinishRestore(LightningModule module, ResumeState resume)
+    {
+        if (Progress.Phase == FitPhase.EpochEnd) EndEpoch(module);
+        if (resume.RngState is { } rng)
+        {
+            using var state = tensor(rng, ScalarType.Byte);
+            random.set_rng_state(state);
+        }
+        return resume.MidEpoch;
+    }
+
+    private void EndEpoch(LightningModule module)
+    {
+        trainer.Optimization.StepSchedulers(module, Interval.Epoch, plateau: true, batchIdx: -1);
+        trainer.LoggerConnector.Save();
+        Progress.Epoch++;
+        Progress.Phase = FitPhase.BetweenEpochs;
+        EpochLoop.Progress.BatchesDone = 0;
+    }
+
+    private bool ReloadDue
+    {
+        get
+        {
+            int every = trainer.Options.ReloadDataloadersEveryNEpochs;
+            return every > 0 && Progress.Epoch > 0 && Progress.Epoch % every == 0;
+        }
+    }
+
+    private bool Done()
+    {
+        if (trainer.MaxStepsReached) return true;
+        if (trainer.MaxEpochs != -1 && Progress.Epoch >= trainer.MaxEpochs) return true;
+        if (!Progress.ShouldStop) return false;
+        if (trainer.CanStopEarly) return true;
+        Console.Error.WriteLine($"Trainer was signaled to stop but MinEpochs = {trainer.Options.MinEpochs} has not been reached; training continues.");
+        Progress.ShouldStop = false;
+        return false;
+    }
+
+    private void RunSanityCheck<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, System.Collections.Generic.IEnumerable<TBatch> valLoader)
+        where TDriver : struct, ILoopDriver<TBatch>
+    {
+        trainer.SanityChecking = true;
+        trainer.Hooks.CallCallbacks(static (c, t, m) => c.OnSanityCheckStart(t, m));
+        EpochLoop.ValLoop.Run(module, driver, valLoader, trainer.SanityLimit(valLoader), logResults: false);
+        trainer.Hooks.CallCallbacks(static (c, t, m) => c.OnSanityCheckEnd(t, m));
+        trainer.SanityChecking = false;
+        // Lightning discards what the sanity check logged.
+        trainer.LoggerConnector.Reset();
+    }
+
+    private void ValidateOptimizationSettings(LightningModule module)
+    {
+        if (module.AutomaticOptimization) return;
+        var options = trainer.Options;
+        if (options.AccumulateGradBatches != 1)
+            throw new MisconfigurationException(
+                $"AccumulateGradBatches = {options.AccumulateGradBatches} is not supported with manual optimization; accumulate in TrainingStep and step every N batches yourself.");
+        if (options.GradientClipVal is > 0)
+            throw new MisconfigurationException(
+                "GradientClipVal is not supported with manual optimization; call ClipGradients(optimizer, …) in TrainingStep, or use automatic optimization.");
+    }
+
+    private static LearningRateFinder? FindFinder(Callback[] callbacks)
+    {
+        foreach (var callback in callbacks)
+            if (callback is LearningRateFinder finder) return finder;
+        return null;
+    }
+}
+
+/// <summary>What a checkpoint leaves for the fit loop once the rest is restored.</summary>
+internal sealed record ResumeState(MidEpochResume? MidEpoch, byte[]? RngState);

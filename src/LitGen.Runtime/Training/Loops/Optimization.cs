@@ -1,0 +1,85 @@
+using static TorchSharp.torch;
+using static TorchSharp.torch.optim;
+
+namespace LitGen;
+
+/// <summary>
+/// What automatic and manual optimization share: backward and the optimizer step with their hooks, through the
+/// strategy; each counts its own optimizer steps (Lightning's <c>loops/optimization/</c>).
+/// </summary>
+internal abstract class OptimizationLoop(Trainer trainer)
+{
+    protected Trainer Trainer { get; } = trainer;
+
+    public OptimizerStepProgress Progress { get; } = new();
+
+    /// <summary>OnBeforeBackward, backward (gradients exchanged when <paramref name="synchronize"/>), OnAfterBackward.</summary>
+    public void Backward(Tensor loss, bool synchronize)
+    {
+        var metrics = Trainer.Hooks.ActiveMetrics;
+        Trainer.Hooks.Call(ModuleHooks.OnBeforeBackward, static (c, t, m, l) => c.OnBeforeBackward(t, m, l), static (m, l) => m.OnBeforeBackward(l), loss, metrics);
+        Trainer.Strategy.Backward(loss, synchronize);
+        Trainer.Hooks.Call(ModuleHooks.OnAfterBackward, static (c, t, m) => c.OnAfterBackward(t, m), static m => m.OnAfterBackward(), metrics);
+    }
+
+    /// <summary>OnBeforeOptimizerStep, gradient clipping (automatic optimization), the step, and its count.</summary>
+    public void OptimizerStep(LightningModule module, Optimizer optimizer, bool clip)
+    {
+        var metrics = Trainer.Hooks.ActiveMetrics;
+        Trainer.Hooks.Call(ModuleHooks.OnBeforeOptimizerStep, static (c, t, m, o) => c.OnBeforeOptimizerStep(t, m, o), static (m, o) => m.OnBeforeOptimizerStep(o), optimizer, metrics);
+        if (clip)
+        {
+            using var scope = Trainer.Hooks.Logging(ModuleHooks.ConfigureGradientClipping, metrics);
+            module.ConfigureGradientClipping(optimizer, Trainer.Options.GradientClipVal, Trainer.Options.GradientClipAlgorithm);
+        }
+        Trainer.Strategy.OptimizerStep(optimizer);
+        Progress.Steps++;
+    }
+}
+
+/// <summary>
+/// Lightning's <c>_AutomaticOptimization</c>: zero_grad at the start of an accumulation window, backward of
+/// loss / AccumulateGradBatches, and at the window's end clipping and the optimizer step.
+/// </summary>
+internal sealed class AutomaticOptimization(Trainer trainer) : OptimizationLoop(trainer)
+{
+    /// <summary>Optimizes one batch's loss; a null loss skips backward and the step.</summary>
+    public void Run(LightningModule module, Tensor? loss, int batchIdx, bool accumulating)
+    {
+        int accumulate = Trainer.AccumulateGradBatches;
+        var optimizer = Trainer.Optimization.Optimizers[0].Optimizer;
+        if (batchIdx % accumulate == 0) ZeroGrad(optimizer);
+        if (loss is null) return;
+        Validate(loss);
+        Backward(accumulate == 1 ? loss : loss / accumulate, synchronize: !accumulating);
+        if (!accumulating) OptimizerStep(module, optimizer, clip: true);
+    }
+
+    /// <summary>One complete optimization of a loss, as a window of one batch (the learning-rate range test).</summary>
+    public void RunSingle(LightningModule module, Tensor loss)
+    {
+        var optimizer = Trainer.Optimization.Optimizers[0].Optimizer;
+        ZeroGrad(optimizer);
+        Validate(loss);
+        Backward(loss, synchronize: true);
+        OptimizerStep(module, optimizer, clip: true);
+    }
+
+    private void ZeroGrad(Optimizer optimizer)
+    {
+        Trainer.Hooks.Call(ModuleHooks.OnBeforeZeroGrad, static (c, t, m, o) => c.OnBeforeZeroGrad(t, m, o), static (m, o) => m.OnBeforeZeroGrad(o),
+            optimizer, Trainer.Hooks.ActiveMetrics);
+        optimizer.zero_grad();
+    }
+
+    private static void Validate(Tensor loss)
+    {
+        if (loss.numel() != 1)
+            throw new MisconfigurationException($"TrainingStep returned a tensor of shape [{string.Join(", ", loss.shape)}]; return the scalar loss (e.g. .mean()).");
+        if (!loss.requires_grad)
+            throw new MisconfigurationException("TrainingStep returned a loss that does not require grad; compute it from the module's parameters, outside no_grad().");
+    }
+}
+
+/// <summary>Lightning's <c>_ManualOptimization</c>: the module steps its optimizers; the loop counts the steps and runs the hooks.</summary>
+internal sealed class ManualOptimization(Trainer trainer) : OptimizationLoop(trainer);

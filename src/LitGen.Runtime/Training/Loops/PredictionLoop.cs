@@ -1,0 +1,43 @@
+using System.Collections.Generic;
+using static TorchSharp.torch;
+
+namespace LitGen;
+
+/// <summary>
+/// One prediction epoch (Lightning's <c>_PredictionLoop</c>): the module in eval mode without gradients; every
+/// prediction is detached and moved out of its step's dispose scope, so the caller owns it.
+/// </summary>
+internal sealed class PredictionLoop(Trainer trainer)
+{
+    public IReadOnlyList<Tensor> Run<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, IEnumerable<TBatch> loader, int? limit)
+        where TDriver : struct, ILoopDriver<TBatch>
+    {
+        var hooks = trainer.Hooks;
+        var predictions = new List<Tensor>();
+        module.eval();
+        using var noGrad = no_grad();
+        hooks.Call(ModuleHooks.OnPredictStart, static (c, t, m) => c.OnPredictStart(t, m), static m => m.OnPredictStart());
+        hooks.Call(ModuleHooks.OnPredictEpochStart, static (c, t, m) => c.OnPredictEpochStart(t, m), static m => m.OnPredictEpochStart());
+        using (var batches = new BatchIterator<TBatch>(trainer.Strategy.ProcessDataloader(loader, Stage.Predict), limit))
+        {
+            while (true)
+            {
+                using var scope = NewDisposeScope();
+                if (!batches.MoveNext(scope)) break;
+                int batchIdx = batches.Index;
+                var batch = trainer.Strategy.PrepareBatch(driver, batches.Current, 0);
+                var batchCallbacks = hooks.BatchCallbacks;
+                object? boxed = batchCallbacks.Length > 0 ? (object?)batch : null;
+                foreach (var callback in batchCallbacks) callback.OnPredictBatchStart(trainer, module, boxed!, batchIdx, 0);
+                driver.OnPredictBatchStart(batch, batchIdx, 0);
+                var prediction = driver.PredictStep(batch, batchIdx);
+                foreach (var callback in batchCallbacks) callback.OnPredictBatchEnd(trainer, module, prediction, boxed!, batchIdx, 0);
+                driver.OnPredictBatchEnd(prediction, batch, batchIdx, 0);
+                predictions.Add(scope.MoveToOuter(prediction.detach()));
+            }
+        }
+        hooks.Call(ModuleHooks.OnPredictEpochEnd, static (c, t, m) => c.OnPredictEpochEnd(t, m), static m => m.OnPredictEpochEnd());
+        hooks.Call(ModuleHooks.OnPredictEnd, static (c, t, m) => c.OnPredictEnd(t, m), static m => m.OnPredictEnd());
+        return predictions;
+    }
+}

@@ -1,0 +1,124 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text.Json.Nodes;
+using static TorchSharp.torch.optim;
+
+namespace LitGen;
+
+/// <summary>
+/// The optimizers and schedulers of a fit, from <c>ConfigureOptimizers</c> (Lightning's <c>_configure_optimizers</c>
+/// and <c>_update_learning_rates</c>): how schedulers step, and their state and the optimizers' for checkpoints.
+/// TorchSharp schedulers have no state of their own, so each keeps the history of its steps, which replays it exactly.
+/// </summary>
+internal sealed class OptimizerSetup(Trainer trainer)
+{
+    private List<double?>[] histories = [];
+
+    public LightningOptimizer[] Optimizers { get; private set; } = [];
+
+    public LrSchedulerConfig[] Schedulers { get; private set; } = [];
+
+    public void Configure(LightningModule module)
+    {
+        var config = module.ConfigureOptimizers() ?? OptimizerConfig.None;
+        if (config.Optimizers.Count == 0)
+            throw new MisconfigurationException($"{module.GetType().Name}.ConfigureOptimizers returned no optimizer; return one, e.g. optim.Adam(parameters(), 1e-3).");
+        if (config.Optimizers.Count > 1 && module.AutomaticOptimization)
+            throw new MisconfigurationException(
+                $"{module.GetType().Name}.ConfigureOptimizers returned {config.Optimizers.Count} optimizers; as in Lightning 2, several optimizers need manual optimization: " +
+                "set AutomaticOptimization = false in the constructor and step them in TrainingStep with Optimizers().");
+        foreach (var scheduler in config.Schedulers) scheduler.Validate();
+        Optimizers = config.Optimizers.Select(o => new LightningOptimizer(trainer, module, o)).ToArray();
+        ReplaceSchedulers(config.Schedulers.ToArray());
+    }
+
+    /// <summary>Replaces the schedulers (StochasticWeightAveraging's SWALR); their history restarts.</summary>
+    public void ReplaceSchedulers(LrSchedulerConfig[] configs)
+    {
+        Schedulers = configs;
+        histories = configs.Select(_ => new List<double?>()).ToArray();
+    }
+
+    /// <summary>
+    /// Steps the schedulers due at this point: plateau and other schedulers step at different points; the frequency
+    /// counts batches of the epoch (step interval) or epochs. Manual optimization steps schedulers itself.
+    /// </summary>
+    public void StepSchedulers(LightningModule module, Interval interval, bool plateau, int batchIdx)
+    {
+        if (!module.AutomaticOptimization) return;
+        long index = (interval == Interval.Step ? batchIdx : trainer.CurrentEpoch) + 1;
+        for (int i = 0; i < Schedulers.Length; i++)
+        {
+            var config = Schedulers[i];
+            if (config.ReduceOnPlateau != plateau || config.Interval != interval || index % config.Frequency != 0) continue;
+            if (!plateau)
+            {
+                config.Scheduler.step();
+                histories[i].Add(null);
+                continue;
+            }
+            var metrics = trainer.CallbackMetrics;
+            if (metrics.TryGetValue(config.Monitor!, out var metric))
+            {
+                config.Scheduler.step(metric);
+                histories[i].Add(metric);
+            }
+            else if (config.Strict)
+                throw new MisconfigurationException(
+                    $"ReduceLROnPlateau is conditioned on metric '{config.Monitor}', which is not available. Available metrics: [{string.Join(", ", metrics.Keys.Order())}]. " +
+                    "Log it, change LrSchedulerConfig.Monitor, or set Strict = false to skip the step with a warning.");
+            else
+                Console.Error.WriteLine($"Warning: ReduceLROnPlateau conditioned on metric '{config.Monitor}', which is not available; the scheduler step was skipped.");
+        }
+    }
+
+    public byte[][] SaveOptimizerStates() => Optimizers.Select(o => SerializeOptimizer(o.Optimizer)).ToArray();
+
+    public JsonArray SaveSchedulerHistories()
+        => new(histories.Select(h => (JsonNode)new JsonArray(h.Select(JsonDoubles.From).ToArray())).ToArray());
+
+    /// <summary>Checks that a checkpoint's optimizer and scheduler states fit this configuration, before anything is changed.</summary>
+    public void EnsureMatches(Checkpoint checkpoint, string path)
+    {
+        if (checkpoint.LrSchedulers.Count != Schedulers.Length || checkpoint.OptimizerStates.Count != Optimizers.Length)
+            throw new InvalidCheckpointException(path,
+                $"it holds {checkpoint.OptimizerStates.Count} optimizer(s) and {checkpoint.LrSchedulers.Count} scheduler(s) but ConfigureOptimizers returned " +
+                $"{Optimizers.Length} and {Schedulers.Length}; resume with the same optimizer configuration.");
+    }
+
+    /// <summary>Replays the schedulers, then restores the optimizers' state (which also restores their learning rates exactly).</summary>
+    public void Restore(Checkpoint checkpoint)
+    {
+        for (int i = 0; i < Schedulers.Length; i++)
+        {
+            foreach (var step in (JsonArray)checkpoint.LrSchedulers[i]!)
+            {
+                var metric = JsonDoubles.ReadNullable(step);
+                if (metric is double value) Schedulers[i].Scheduler.step(value);
+                else Schedulers[i].Scheduler.step();
+                histories[i].Add(metric);
+            }
+        }
+        for (int i = 0; i < Optimizers.Length; i++) RestoreOptimizer(Optimizers[i].Optimizer, checkpoint.OptimizerStates[i]);
+    }
+
+    public static byte[] SerializeOptimizer(Optimizer optimizer)
+    {
+        if (optimizer is not TorchSharp.Modules.OptimizerHelper helper)
+            throw new NotSupportedException(
+                $"{optimizer.GetType().Name} cannot save its state in TorchSharp 0.107 (only optimizers deriving OptimizerHelper can); " +
+                "use another optimizer or set EnableCheckpointing = false.");
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true)) helper.save_state_dict(writer);
+        return buffer.ToArray();
+    }
+
+    public static void RestoreOptimizer(Optimizer optimizer, byte[] state)
+    {
+        if (optimizer is not TorchSharp.Modules.OptimizerHelper helper) return;
+        using var reader = new BinaryReader(new MemoryStream(state));
+        helper.load_state_dict(reader);
+    }
+}

@@ -1,0 +1,188 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using static TorchSharp.torch;
+
+namespace LitGen;
+
+// The entry points (Lightning's trainer.fit/validate/test/predict and _run): each attaches the module, hands its
+// generated loop driver to the loop it runs, and wraps the run in setup, teardown and exception handling.
+public sealed partial class Trainer
+{
+    private LightningModule? module;
+    private Stage runningStage;
+
+    /// <summary>
+    /// Trains <paramref name="model"/> on <paramref name="train"/> (re-enumerated every epoch), validating on
+    /// <paramref name="val"/> when given. Null dataloaders fall back to the module's dataloader hooks.
+    /// With <paramref name="ckptPath"/> (a path, or <c>"best"</c>/<c>"last"</c> of this trainer's checkpoint callback)
+    /// training resumes from that checkpoint exactly where it stopped, as if it had never been interrupted.
+    /// </summary>
+    public void Fit<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? train = null, IEnumerable<TBatch>? val = null, string? ckptPath = null)
+        => Fit(model, new FitData<TBatch>(model, null, train, val), ckptPath);
+
+    /// <summary>Trains <paramref name="model"/> on the dataloaders of <paramref name="datamodule"/>, optionally resuming from <paramref name="ckptPath"/>.</summary>
+    public void Fit<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch> datamodule, string? ckptPath = null)
+        => Fit(model, new FitData<TBatch>(model, datamodule ?? throw new ArgumentNullException(nameof(datamodule)), null, null), ckptPath);
+
+    /// <summary>
+    /// Runs one validation epoch and returns the epoch metrics (one dictionary per dataloader).
+    /// <paramref name="ckptPath"/>: <c>"best"</c>, <c>"last"</c> or a checkpoint path to load first; null uses the current weights.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, double>> Validate<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader = null, string? ckptPath = null)
+        => Evaluate<TBatch, ValidationStage>(model, dataloader, null, ckptPath);
+
+    /// <summary>Runs one validation epoch on the datamodule's validation dataloader.</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, double>> Validate<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch> datamodule, string? ckptPath = null)
+        => Evaluate<TBatch, ValidationStage>(model, null, datamodule ?? throw new ArgumentNullException(nameof(datamodule)), ckptPath);
+
+    /// <summary>
+    /// Runs one test epoch and returns the epoch metrics (one dictionary per dataloader).
+    /// <paramref name="ckptPath"/>: <c>"best"</c>, <c>"last"</c> or a checkpoint path to load first; null uses the current weights.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, double>> Test<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader = null, string? ckptPath = null)
+        => Evaluate<TBatch, TestStage>(model, dataloader, null, ckptPath);
+
+    /// <summary>Runs one test epoch on the datamodule's test dataloader.</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, double>> Test<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch> datamodule, string? ckptPath = null)
+        => Evaluate<TBatch, TestStage>(model, null, datamodule ?? throw new ArgumentNullException(nameof(datamodule)), ckptPath);
+
+    /// <summary>Runs <c>PredictStep</c> on every batch and returns the predictions, which the caller owns (dispose them).</summary>
+    public IReadOnlyList<Tensor> Predict<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader = null, string? ckptPath = null)
+        => Predict(model, dataloader, null, ckptPath);
+
+    /// <summary>Runs <c>PredictStep</c> on the datamodule's prediction dataloader.</summary>
+    public IReadOnlyList<Tensor> Predict<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch> datamodule, string? ckptPath = null)
+        => Predict(model, null, datamodule ?? throw new ArgumentNullException(nameof(datamodule)), ckptPath);
+
+    private void Fit<TBatch>(LightningModule<TBatch> model, FitData<TBatch> data, string? ckptPath)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        RequireStep(model, ModuleHooks.TrainingStep, "Fit");
+        model.AcceptLoopVisitor(new FitVisitor<TBatch>(this, model, data, ckptPath));
+    }
+
+    private sealed class FitVisitor<TBatch>(Trainer trainer, LightningModule<TBatch> model, FitData<TBatch> data, string? ckptPath) : ILoopVisitor<TBatch, bool>
+    {
+        public bool Visit<TDriver>(TDriver driver) where TDriver : struct, ILoopDriver<TBatch>
+            => trainer.Run(model, Stage.Fit, data.DataModule, () => trainer.FitLoop.Run(model, driver, data, ckptPath));
+    }
+
+    private IReadOnlyList<IReadOnlyDictionary<string, double>> Evaluate<TBatch, TStage>(LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader,
+        LightningDataModule<TBatch>? dataModule, string? ckptPath) where TStage : struct, IEvaluationStage
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        RequireStep(model, TStage.Step, TStage.Stage.ToString());
+        return model.AcceptLoopVisitor(new EvaluationVisitor<TBatch, TStage>(this, model, dataloader, dataModule, ckptPath));
+    }
+
+    private sealed class EvaluationVisitor<TBatch, TStage>(Trainer trainer, LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader,
+        LightningDataModule<TBatch>? dataModule, string? ckptPath) : ILoopVisitor<TBatch, IReadOnlyList<IReadOnlyDictionary<string, double>>>
+        where TStage : struct, IEvaluationStage
+    {
+        public IReadOnlyList<IReadOnlyDictionary<string, double>> Visit<TDriver>(TDriver driver) where TDriver : struct, ILoopDriver<TBatch>
+            => trainer.Run(model, TStage.Stage, dataModule, () =>
+            {
+                bool validation = TStage.Stage == Stage.Validate;
+                var loader = validation
+                    ? dataloader ?? dataModule?.ValDataloader() ?? model.ValDataloader() ?? throw NoDataloader(model, "validation", "ValDataloader")
+                    : dataloader ?? dataModule?.TestDataloader() ?? model.TestDataloader() ?? throw NoDataloader(model, "test", "TestDataloader");
+                var limit = validation
+                    ? trainer.ValidationLimit(loader)
+                    : (trainer.FastDevRunning ? trainer.Options.FastDevRun : trainer.Options.LimitTestBatches).Resolve(CountOf(loader), nameof(TrainerOptions.LimitTestBatches));
+                trainer.CheckpointConnector.LoadWeights(model, ckptPath);
+                var results = validation
+                    ? trainer.ValidateLoop.Run(model, driver, loader, limit, logResults: true)
+                    : trainer.TestLoop.Run(model, driver, loader, limit, logResults: true);
+                return (IReadOnlyList<IReadOnlyDictionary<string, double>>)[results];
+            });
+    }
+
+    private IReadOnlyList<Tensor> Predict<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader, LightningDataModule<TBatch>? dataModule, string? ckptPath)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        RequireStep(model, ModuleHooks.PredictStep, "Predict");
+        return model.AcceptLoopVisitor(new PredictVisitor<TBatch>(this, model, dataloader, dataModule, ckptPath));
+    }
+
+    private sealed class PredictVisitor<TBatch>(Trainer trainer, LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader,
+        LightningDataModule<TBatch>? dataModule, string? ckptPath) : ILoopVisitor<TBatch, IReadOnlyList<Tensor>>
+    {
+        public IReadOnlyList<Tensor> Visit<TDriver>(TDriver driver) where TDriver : struct, ILoopDriver<TBatch>
+            => trainer.Run(model, Stage.Predict, dataModule, () =>
+            {
+                var loader = dataloader ?? dataModule?.PredictDataloader() ?? model.PredictDataloader() ?? throw NoDataloader(model, "prediction", "PredictDataloader");
+                var limit = (trainer.FastDevRunning ? trainer.Options.FastDevRun : trainer.Options.LimitPredictBatches).Resolve(CountOf(loader), nameof(TrainerOptions.LimitPredictBatches));
+                trainer.CheckpointConnector.LoadWeights(model, ckptPath);
+                return trainer.PredictLoop.Run(model, driver, loader, limit);
+            });
+    }
+
+    private static void RequireStep(LightningModule model, ModuleHooks step, string entryPoint)
+    {
+        if (!model.OverriddenHooks.HasFlag(step))
+            throw new MisconfigurationException($"{model.GetType().Name} has no {step}: override {step} to use Trainer.{entryPoint}.");
+    }
+
+    private static MisconfigurationException NoDataloader(LightningModule model, string what, string hook)
+        => new($"No {what} dataloader: pass one to the trainer, or override {hook} in {model.GetType().Name} or its datamodule.");
+
+    /// <summary>Lightning's <c>_run</c>: attach, prepare data, setup, place the module, run, teardown; exceptions reach the callbacks first.</summary>
+    private T Run<TBatch, T>(LightningModule<TBatch> model, Stage stage, LightningDataModule<TBatch>? dataModule, Func<T> body)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        module = model;
+        runningStage = stage;
+        model.Trainer = this;
+        model.EnsureComponentsRegistered();
+        Hooks.Attach(model, ResolveCallbacks(model));
+        if (Options.Seed is long seed) random.manual_seed(seed);
+        try
+        {
+            dataModule?.PrepareData();
+            model.PrepareData();
+            dataModule?.Setup(stage);
+            Hooks.Call(ModuleHooks.Setup, static (c, t, m, s) => c.Setup(t, m, s), static (m, s) => m.Setup(s), stage);
+            model.ConfigureModel();
+            Strategy.Setup(model);
+
+            var result = body();
+
+            dataModule?.Teardown(stage);
+            Hooks.Call(ModuleHooks.Teardown, static (c, t, m, s) => c.Teardown(t, m, s), static (m, s) => m.Teardown(s), stage);
+            LoggerConnector.Finalize("success");
+            return result;
+        }
+        catch (Exception exception)
+        {
+            Hooks.CallCallbacks((c, t, m) => c.OnException(t, m, exception));
+            LoggerConnector.Finalize("failed");
+            throw;
+        }
+        finally
+        {
+            model.LogContext = HookLogging.None;
+            model.ActiveMetrics = null;
+            FitLoop.EpochLoop.EndFit();
+        }
+    }
+
+    private Callback[] ResolveCallbacks(LightningModule current)
+    {
+        var resolved = Options.Callbacks.ToList();
+        foreach (var extra in current.ConfigureCallbacks())
+        {
+            resolved.RemoveAll(c => c.GetType() == extra.GetType());
+            resolved.Add(extra);
+        }
+        // FastDevRun is a smoke test: it must not write checkpoints or stop early.
+        if (FastDevRunning) resolved.RemoveAll(c => c is ModelCheckpoint or EarlyStopping);
+        else if (Options.EnableCheckpointing && !resolved.OfType<ModelCheckpoint>().Any()) resolved.Add(new ModelCheckpoint());
+        if (Options.EnableProgressBar && !resolved.OfType<ProgressBar>().Any()) resolved.Add(new ProgressBar());
+        if (Options.EnableModelSummary && !FastDevRunning && !resolved.OfType<ModelSummary>().Any()) resolved.Add(new ModelSummary());
+        // MaxTime is a Timer, as in Lightning.
+        if (Options.MaxTime is TimeSpan maxTime && !resolved.OfType<Timer>().Any()) resolved.Add(new Timer { Duration = maxTime });
+        // Lightning runs checkpointing callbacks last so they see what the others changed.
+        return resolved.Where(c => c is not ModelCheckpoint).Concat(resolved.OfType<ModelCheckpoint>()).ToArray();
+    }
+}
