@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using BenchmarkDotNet.Attributes;
-using LitGen.Analyzers.Rules;
+
+using LitGen.Analyzers;
 using LitGen.Generators;
 using LitGen.Tests.Shared;
 using Microsoft.CodeAnalysis;

@@ -3,7 +3,7 @@ using Microsoft.CodeAnalysis;
 namespace LitGen.Analyzers;
 
 /// <summary>The LitGen and TorchSharp symbols the rules resolve, looked up once per compilation.</summary>
-internal sealed class LitGenSymbols
+public sealed class LitGenSymbols
 {
     private LitGenSymbols(Compilation compilation, INamedTypeSymbol lightningModule)
     {
@@ -16,10 +16,15 @@ internal sealed class LitGenSymbols
         ModelCheckpoint = compilation.GetTypeByMetadataName("LitGen.ModelCheckpoint");
         EarlyStopping = compilation.GetTypeByMetadataName("LitGen.EarlyStopping");
         LrSchedulerConfig = compilation.GetTypeByMetadataName("LitGen.LrSchedulerConfig");
+        LightningModuleOfT = compilation.GetTypeByMetadataName("LitGen.LightningModule`1");
+        LightningModuleAttribute = compilation.GetTypeByMetadataName("LitGen.LightningModuleAttribute");
     }
 
     /// <summary><c>LitGen.LightningModule</c>, the base of every module.</summary>
     public INamedTypeSymbol LightningModule { get; }
+#pragma warning disable CS1591 // each is the type of the same name
+    public INamedTypeSymbol? LightningModuleOfT { get; }
+    public INamedTypeSymbol? LightningModuleAttribute { get; }
     public INamedTypeSymbol? Tensor { get; }
     public INamedTypeSymbol? Optimizer { get; }
     public INamedTypeSymbol? TorchModule { get; }
@@ -28,6 +33,7 @@ internal sealed class LitGenSymbols
     public INamedTypeSymbol? ModelCheckpoint { get; }
     public INamedTypeSymbol? EarlyStopping { get; }
     public INamedTypeSymbol? LrSchedulerConfig { get; }
+#pragma warning restore CS1591
 
     /// <summary>The symbols, or null when the compilation does not reference LitGen (every rule is then off).</summary>
     public static LitGenSymbols? From(Compilation compilation)

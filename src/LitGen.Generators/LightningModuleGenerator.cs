@@ -7,7 +7,9 @@ namespace LitGen.Generators;
 
 /// <summary>
 /// For each <c>partial</c> class marked <c>[LightningModule]</c>: the <c>HyperParameters</c> record, <c>Hparams</c>,
-/// generated component registration and <c>LoadFromCheckpoint</c>, in <c>{Namespace}.{Class}.LitGen.g.cs</c>.
+/// generated component registration, the hook dispatch table, the loop driver and <c>LoadFromCheckpoint</c>, in
+/// <c>{Namespace}.{Class}.LitGen.g.cs</c>. Diagnostics leave through their own output with their original locations;
+/// only the location-free model reaches the (cached) emit step.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class LightningModuleGenerator : IIncrementalGenerator
@@ -27,13 +29,13 @@ public sealed class LightningModuleGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.Diagnostics);
         context.RegisterSourceOutput(diagnostics, static (spc, items) =>
         {
-            foreach (var item in items) spc.ReportDiagnostic(item.ToDiagnostic());
+            foreach (var diagnostic in items) spc.ReportDiagnostic(diagnostic);
         });
 
         var models = results
             .Where(static result => result.Model is not null)
             .Select(static (result, _) => result.Model!)
             .WithTrackingName(TrackingNames.ModuleModels);
-        context.RegisterSourceOutput(models, static (spc, model) => spc.AddSource(model.FileName, ModuleEmitter.Emit(model)));
+        context.RegisterSourceOutput(models, static (spc, model) => spc.AddSource(model.Type.FileName, ModuleEmitter.Emit(model)));
     }
 }

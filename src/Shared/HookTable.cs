@@ -107,18 +107,19 @@ internal enum HookLogging
 }
 
 /// <summary>
-/// One hook: its flag, declaration, logging rule and, for per-batch hooks, the loop driver method that calls it
-/// (<c>{TBatch}</c> stands for the batch type; <see cref="DriverDefault"/> is the body when the module does not
-/// override it, null when the driver always calls the module).
+/// One hook: its flag, declaration, logging rule, whether callbacks have it too and, for per-batch hooks, the loop
+/// driver method that calls it (<c>{TBatch}</c> stands for the batch type; <see cref="DriverDefault"/> is the body when
+/// the module does not override it, null when the driver always calls the module).
 /// </summary>
 internal sealed class HookInfo
 {
-    public HookInfo(ModuleHooks hook, HookKind kind, HookLogging logging,
+    public HookInfo(ModuleHooks hook, HookKind kind, HookLogging logging, bool callback = false,
         string? driverReturn = null, string? driverParameters = null, string? driverArguments = null, string? driverDefault = null)
     {
         Hook = hook;
         Kind = kind;
         Logging = logging;
+        HasCallback = callback;
         DriverReturn = driverReturn;
         DriverParameters = driverParameters;
         DriverArguments = driverArguments;
@@ -129,6 +130,9 @@ internal sealed class HookInfo
     public string Name => Hook.ToString();
     public HookKind Kind { get; }
     public HookLogging Logging { get; }
+
+    /// <summary><c>Callback</c> has the same hook (with the trainer and module in front), called before the module's.</summary>
+    public bool HasCallback { get; }
     public string? DriverReturn { get; }
     public string? DriverParameters { get; }
     public string? DriverArguments { get; }
@@ -148,49 +152,49 @@ internal static class HookTable
 
     public static readonly HookInfo[] All =
     {
-        new(ModuleHooks.TrainingStep, HookKind.Step, HookLogging.Step, Tensor + "?", StepParameters, "batch, batchIdx", "null"),
-        new(ModuleHooks.ValidationStep, HookKind.Step, HookLogging.Evaluation, Tensor + "?", StepParameters, "batch, batchIdx", "null"),
-        new(ModuleHooks.TestStep, HookKind.Step, HookLogging.Evaluation, Tensor + "?", StepParameters, "batch, batchIdx", "null"),
-        new(ModuleHooks.PredictStep, HookKind.Step, HookLogging.None, Tensor, StepParameters, "batch, batchIdx"),
+        new(ModuleHooks.TrainingStep, HookKind.Step, HookLogging.Step, callback: false, Tensor + "?", StepParameters, "batch, batchIdx", "null"),
+        new(ModuleHooks.ValidationStep, HookKind.Step, HookLogging.Evaluation, callback: false, Tensor + "?", StepParameters, "batch, batchIdx", "null"),
+        new(ModuleHooks.TestStep, HookKind.Step, HookLogging.Evaluation, callback: false, Tensor + "?", StepParameters, "batch, batchIdx", "null"),
+        new(ModuleHooks.PredictStep, HookKind.Step, HookLogging.None, callback: false, Tensor, StepParameters, "batch, batchIdx"),
         new(ModuleHooks.ConfigureOptimizers, HookKind.Module, HookLogging.None),
         new(ModuleHooks.ConfigureCallbacks, HookKind.Module, HookLogging.None),
         new(ModuleHooks.PrepareData, HookKind.Module, HookLogging.None),
-        new(ModuleHooks.Setup, HookKind.Module, HookLogging.None),
-        new(ModuleHooks.Teardown, HookKind.Module, HookLogging.None),
+        new(ModuleHooks.Setup, HookKind.Module, HookLogging.None, callback: true),
+        new(ModuleHooks.Teardown, HookKind.Module, HookLogging.None, callback: true),
         new(ModuleHooks.ConfigureModel, HookKind.Module, HookLogging.None),
-        new(ModuleHooks.OnFitStart, HookKind.Module, HookLogging.None),
-        new(ModuleHooks.OnFitEnd, HookKind.Module, HookLogging.None),
-        new(ModuleHooks.OnTrainStart, HookKind.Module, HookLogging.Epoch),
-        new(ModuleHooks.OnTrainEnd, HookKind.Module, HookLogging.Epoch),
-        new(ModuleHooks.OnValidationStart, HookKind.Module, HookLogging.Epoch),
-        new(ModuleHooks.OnValidationEnd, HookKind.Module, HookLogging.Epoch),
-        new(ModuleHooks.OnTestStart, HookKind.Module, HookLogging.Epoch),
-        new(ModuleHooks.OnTestEnd, HookKind.Module, HookLogging.Epoch),
-        new(ModuleHooks.OnPredictStart, HookKind.Module, HookLogging.None),
-        new(ModuleHooks.OnPredictEnd, HookKind.Module, HookLogging.None),
-        new(ModuleHooks.OnTrainEpochStart, HookKind.Module, HookLogging.Epoch),
-        new(ModuleHooks.OnTrainEpochEnd, HookKind.Module, HookLogging.Epoch),
-        new(ModuleHooks.OnValidationEpochStart, HookKind.Module, HookLogging.Epoch),
-        new(ModuleHooks.OnValidationEpochEnd, HookKind.Module, HookLogging.Epoch),
-        new(ModuleHooks.OnTestEpochStart, HookKind.Module, HookLogging.Epoch),
-        new(ModuleHooks.OnTestEpochEnd, HookKind.Module, HookLogging.Epoch),
-        new(ModuleHooks.OnPredictEpochStart, HookKind.Module, HookLogging.None),
-        new(ModuleHooks.OnPredictEpochEnd, HookKind.Module, HookLogging.None),
-        new(ModuleHooks.OnBeforeBackward, HookKind.Module, HookLogging.Step),
-        new(ModuleHooks.OnAfterBackward, HookKind.Module, HookLogging.Step),
-        new(ModuleHooks.OnBeforeOptimizerStep, HookKind.Module, HookLogging.Step),
-        new(ModuleHooks.OnBeforeZeroGrad, HookKind.Module, HookLogging.Step),
+        new(ModuleHooks.OnFitStart, HookKind.Module, HookLogging.None, callback: true),
+        new(ModuleHooks.OnFitEnd, HookKind.Module, HookLogging.None, callback: true),
+        new(ModuleHooks.OnTrainStart, HookKind.Module, HookLogging.Epoch, callback: true),
+        new(ModuleHooks.OnTrainEnd, HookKind.Module, HookLogging.Epoch, callback: true),
+        new(ModuleHooks.OnValidationStart, HookKind.Module, HookLogging.Epoch, callback: true),
+        new(ModuleHooks.OnValidationEnd, HookKind.Module, HookLogging.Epoch, callback: true),
+        new(ModuleHooks.OnTestStart, HookKind.Module, HookLogging.Epoch, callback: true),
+        new(ModuleHooks.OnTestEnd, HookKind.Module, HookLogging.Epoch, callback: true),
+        new(ModuleHooks.OnPredictStart, HookKind.Module, HookLogging.None, callback: true),
+        new(ModuleHooks.OnPredictEnd, HookKind.Module, HookLogging.None, callback: true),
+        new(ModuleHooks.OnTrainEpochStart, HookKind.Module, HookLogging.Epoch, callback: true),
+        new(ModuleHooks.OnTrainEpochEnd, HookKind.Module, HookLogging.Epoch, callback: true),
+        new(ModuleHooks.OnValidationEpochStart, HookKind.Module, HookLogging.Epoch, callback: true),
+        new(ModuleHooks.OnValidationEpochEnd, HookKind.Module, HookLogging.Epoch, callback: true),
+        new(ModuleHooks.OnTestEpochStart, HookKind.Module, HookLogging.Epoch, callback: true),
+        new(ModuleHooks.OnTestEpochEnd, HookKind.Module, HookLogging.Epoch, callback: true),
+        new(ModuleHooks.OnPredictEpochStart, HookKind.Module, HookLogging.None, callback: true),
+        new(ModuleHooks.OnPredictEpochEnd, HookKind.Module, HookLogging.None, callback: true),
+        new(ModuleHooks.OnBeforeBackward, HookKind.Module, HookLogging.Step, callback: true),
+        new(ModuleHooks.OnAfterBackward, HookKind.Module, HookLogging.Step, callback: true),
+        new(ModuleHooks.OnBeforeOptimizerStep, HookKind.Module, HookLogging.Step, callback: true),
+        new(ModuleHooks.OnBeforeZeroGrad, HookKind.Module, HookLogging.Step, callback: true),
         new(ModuleHooks.ConfigureGradientClipping, HookKind.Module, HookLogging.Step),
-        new(ModuleHooks.OnSaveCheckpoint, HookKind.Module, HookLogging.None),
+        new(ModuleHooks.OnSaveCheckpoint, HookKind.Module, HookLogging.None, callback: true),
         new(ModuleHooks.OnLoadCheckpoint, HookKind.Module, HookLogging.None),
-        new(ModuleHooks.OnTrainBatchStart, HookKind.BatchHook, HookLogging.Step, "void", StepParameters, "batch, batchIdx", ""),
-        new(ModuleHooks.OnTrainBatchEnd, HookKind.BatchHook, HookLogging.Step, "void", Tensor + "? outputs, " + StepParameters, "outputs, batch, batchIdx", ""),
-        new(ModuleHooks.OnValidationBatchStart, HookKind.BatchHook, HookLogging.Evaluation, "void", EvaluationParameters, "batch, batchIdx, dataloaderIdx", ""),
-        new(ModuleHooks.OnValidationBatchEnd, HookKind.BatchHook, HookLogging.Evaluation, "void", EvaluationEndParameters, "outputs, batch, batchIdx, dataloaderIdx", ""),
-        new(ModuleHooks.OnTestBatchStart, HookKind.BatchHook, HookLogging.Evaluation, "void", EvaluationParameters, "batch, batchIdx, dataloaderIdx", ""),
-        new(ModuleHooks.OnTestBatchEnd, HookKind.BatchHook, HookLogging.Evaluation, "void", EvaluationEndParameters, "outputs, batch, batchIdx, dataloaderIdx", ""),
-        new(ModuleHooks.OnPredictBatchStart, HookKind.BatchHook, HookLogging.None, "void", EvaluationParameters, "batch, batchIdx, dataloaderIdx", ""),
-        new(ModuleHooks.OnPredictBatchEnd, HookKind.BatchHook, HookLogging.None, "void", EvaluationEndParameters, "outputs, batch, batchIdx, dataloaderIdx", ""),
+        new(ModuleHooks.OnTrainBatchStart, HookKind.BatchHook, HookLogging.Step, callback: true, "void", StepParameters, "batch, batchIdx", ""),
+        new(ModuleHooks.OnTrainBatchEnd, HookKind.BatchHook, HookLogging.Step, callback: true, "void", Tensor + "? outputs, " + StepParameters, "outputs, batch, batchIdx", ""),
+        new(ModuleHooks.OnValidationBatchStart, HookKind.BatchHook, HookLogging.Evaluation, callback: true, "void", EvaluationParameters, "batch, batchIdx, dataloaderIdx", ""),
+        new(ModuleHooks.OnValidationBatchEnd, HookKind.BatchHook, HookLogging.Evaluation, callback: true, "void", EvaluationEndParameters, "outputs, batch, batchIdx, dataloaderIdx", ""),
+        new(ModuleHooks.OnTestBatchStart, HookKind.BatchHook, HookLogging.Evaluation, callback: true, "void", EvaluationParameters, "batch, batchIdx, dataloaderIdx", ""),
+        new(ModuleHooks.OnTestBatchEnd, HookKind.BatchHook, HookLogging.Evaluation, callback: true, "void", EvaluationEndParameters, "outputs, batch, batchIdx, dataloaderIdx", ""),
+        new(ModuleHooks.OnPredictBatchStart, HookKind.BatchHook, HookLogging.None, callback: true, "void", EvaluationParameters, "batch, batchIdx, dataloaderIdx", ""),
+        new(ModuleHooks.OnPredictBatchEnd, HookKind.BatchHook, HookLogging.None, callback: true, "void", EvaluationEndParameters, "outputs, batch, batchIdx, dataloaderIdx", ""),
         new(ModuleHooks.OnBeforeBatchTransfer, HookKind.Transfer, HookLogging.None),
         new(ModuleHooks.TransferBatchToDevice, HookKind.Transfer, HookLogging.None),
         new(ModuleHooks.OnAfterBatchTransfer, HookKind.Transfer, HookLogging.None),

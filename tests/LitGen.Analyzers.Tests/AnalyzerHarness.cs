@@ -38,13 +38,58 @@ internal static class AnalyzerHarness
         Assert.Equal(spans.OrderBy(s => s.Start), diagnostics.Select(d => d.Location.SourceSpan).OrderBy(s => s.Start));
     }
 
+    private static Document NewDocument(AdhocWorkspace workspace, string source)
+    {
+        var project = workspace.AddProject(ProjectInfo.Create(ProjectId.CreateNewId(), VersionStamp.Default, "Tests", "Tests", LanguageNames.CSharp,
+            compilationOptions: TestCompilation.Options, parseOptions: TestCompilation.ParseOptions, metadataReferences: TestCompilation.References));
+        return workspace.AddDocument(project.Id, "Source.cs", SourceText.From(source));
+    }
+
+    private static async Task<List<Diagnostic>> FixableDiagnostics(Document document, DiagnosticAnalyzer analyzer, CodeFixProvider fix)
+    {
+        var compilation = (await document.Project.GetCompilationAsync())!;
+        return (await compilation.WithAnalyzers([analyzer]).GetAnalyzerDiagnosticsAsync())
+            .Where(d => fix.FixableDiagnosticIds.Contains(d.Id)).OrderBy(d => d.Location.SourceSpan.Start).ToList();
+    }
+
+    /// <summary>
+    /// Applies Fix All (document scope) once, through the fix's own Fix All provider, and returns the text and whether any
+    /// fixable diagnostic is left.
+    /// </summary>
+    public static async Task<(string Text, int Remaining)> ApplyFixAllAsync(DiagnosticAnalyzer analyzer, CodeFixProvider fix, string source)
+    {
+        using var workspace = new AdhocWorkspace();
+        var document = NewDocument(workspace, source);
+        var diagnostics = await FixableDiagnostics(document, analyzer, fix);
+        Assert.True(diagnostics.Count >= 2, "A Fix All test needs at least two diagnostics.");
+
+        var actions = new List<CodeAction>();
+        await fix.RegisterCodeFixesAsync(new CodeFixContext(document, diagnostics[0], (action, _) => actions.Add(action), CancellationToken.None));
+        var context = new FixAllContext(document, fix, FixAllScope.Document, Assert.Single(actions).EquivalenceKey, fix.FixableDiagnosticIds,
+            new FixedDiagnostics(diagnostics), CancellationToken.None);
+        var fixAll = await fix.GetFixAllProvider()!.GetFixAsync(context);
+        var operation = (await fixAll!.GetOperationsAsync(CancellationToken.None)).OfType<ApplyChangesOperation>().Single();
+        var fixedDocument = operation.ChangedSolution.GetDocument(document.Id)!;
+        return ((await fixedDocument.GetTextAsync()).ToString(), (await FixableDiagnostics(fixedDocument, analyzer, fix)).Count);
+    }
+
+    private sealed class FixedDiagnostics(IReadOnlyList<Diagnostic> diagnostics) : FixAllContext.DiagnosticProvider
+    {
+        public override Task<IEnumerable<Diagnostic>> GetDocumentDiagnosticsAsync(Document document, CancellationToken cancellationToken)
+            => Task.FromResult<IEnumerable<Diagnostic>>(diagnostics);
+
+        public override Task<IEnumerable<Diagnostic>> GetProjectDiagnosticsAsync(Project project, CancellationToken cancellationToken)
+            => Task.FromResult<IEnumerable<Diagnostic>>([]);
+
+        public override Task<IEnumerable<Diagnostic>> GetAllDiagnosticsAsync(Project project, CancellationToken cancellationToken)
+            => Task.FromResult<IEnumerable<Diagnostic>>(diagnostics);
+    }
+
     /// <summary>Applies the fix to every diagnostic (one at a time) and returns the fixed document's text and compilation.</summary>
     public static async Task<(string Text, Compilation Compilation)> ApplyFixAsync(DiagnosticAnalyzer analyzer, CodeFixProvider fix, string source)
     {
         using var workspace = new AdhocWorkspace();
-        var project = workspace.AddProject(ProjectInfo.Create(ProjectId.CreateNewId(), VersionStamp.Default, "Tests", "Tests", LanguageNames.CSharp,
-            compilationOptions: TestCompilation.Options, parseOptions: TestCompilation.ParseOptions, metadataReferences: TestCompilation.References));
-        var document = workspace.AddDocument(project.Id, "Source.cs", SourceText.From(source));
+        var document = NewDocument(workspace, source);
 
         for (int round = 0; round < 10; round++)
         {

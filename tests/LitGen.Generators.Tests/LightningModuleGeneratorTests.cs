@@ -163,8 +163,33 @@ public class LightningModuleGeneratorTests
     }
 
     [Fact]
-    public void The_generator_knows_every_runtime_hook_in_flag_order()
-        => Assert.Equal(Enum.GetNames<ModuleHooks>().Where(n => n != nameof(ModuleHooks.None)), LitGen.Generators.Model.Hooks.All);
+    public void Diagnostics_keep_their_source_location_so_pragmas_suppress_them()
+    {
+        const string source = """
+            using LitGen;
+            using static TorchSharp.torch;
+            [LightningModule]
+            public partial class Twice : LightningModule<Tensor>
+            {
+            #pragma warning disable LITG0006
+                [Hyperparameter] public int Rate { get; }
+                [Hyperparameter] public int rate { get; }
+            #pragma warning restore LITG0006
+                public Twice(int rate = 0) { }
+            }
+            """;
+        var (result, output) = GeneratorHarness.Run(source);
+        var diagnostic = Assert.Single(result.Diagnostics);
+        Assert.Equal("LITG0006", diagnostic.Id);
+        Assert.Same(output.SyntaxTrees.First(), diagnostic.Location.SourceTree);
+        Assert.True(Effective(diagnostic, output).IsSuppressed);
+
+        var (unsuppressed, unsuppressedOutput) = GeneratorHarness.Run(source.Replace("#pragma warning disable LITG0006", "").Replace("#pragma warning restore LITG0006", ""));
+        Assert.False(Effective(Assert.Single(unsuppressed.Diagnostics), unsuppressedOutput).IsSuppressed);
+    }
+
+    private static Diagnostic Effective(Diagnostic diagnostic, Compilation compilation)
+        => Assert.Single(Microsoft.CodeAnalysis.Diagnostics.CompilationWithAnalyzers.GetEffectiveDiagnostics([diagnostic], compilation));
 
     [Fact]
     public void The_dispatch_table_lists_overrides_of_the_class_and_its_user_bases()

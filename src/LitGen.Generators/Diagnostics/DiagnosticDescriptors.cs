@@ -1,5 +1,3 @@
-using System.Collections.Generic;
-using System.Linq;
 using Microsoft.CodeAnalysis;
 
 namespace LitGen.Generators.Diagnostics;
@@ -40,14 +38,6 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor RequiredMember = Create(
         "LITG0008", "Module has required members",
         "'{0}' has the required member '{1}', which LoadFromCheckpoint cannot set; make it a hyperparameter, a constructor parameter, or not required");
-
-    private static readonly Dictionary<string, DiagnosticDescriptor> All = new[]
-    {
-        NotPartial, UnsupportedHyperparameterType, NoMatchingConstructor, ContainingTypeNotPartial, GenericModule,
-        DuplicateHyperparameter, NotALightningModule, RequiredMember,
-    }.ToDictionary(d => d.Id);
-
-    public static DiagnosticDescriptor ById(string id) => All[id];
 
     private static DiagnosticDescriptor Create(string id, string title, string message) => new(
         id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true,

@@ -59,7 +59,7 @@ internal sealed class HookCaller(Trainer trainer)
     }
 
     private static readonly string[] PerBatchCallbackHooks = HookTable.All
-        .Where(h => h.Kind == HookKind.BatchHook)
+        .Where(h => h.IsPerBatch && h.HasCallback)
         .Select(h => h.Name)
         .ToArray();
 

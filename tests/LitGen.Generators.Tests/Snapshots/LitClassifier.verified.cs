@@ -107,17 +107,17 @@ partial class LitClassifier : global::LitGen.ILitCliModule<global::Demo.LitClass
             batch = global::LitGen.BatchTransfer.ToDevice(batch, device);
             return batch;
         }
-        public void OnTrainBatchStart((global::TorchSharp.torch.Tensor X, global::TorchSharp.torch.Tensor Y) batch, int batchIdx) { }
         public global::TorchSharp.torch.Tensor? TrainingStep((global::TorchSharp.torch.Tensor X, global::TorchSharp.torch.Tensor Y) batch, int batchIdx) => module.TrainingStep(batch, batchIdx);
+        public global::TorchSharp.torch.Tensor? ValidationStep((global::TorchSharp.torch.Tensor X, global::TorchSharp.torch.Tensor Y) batch, int batchIdx) => null;
+        public global::TorchSharp.torch.Tensor? TestStep((global::TorchSharp.torch.Tensor X, global::TorchSharp.torch.Tensor Y) batch, int batchIdx) => null;
+        public global::TorchSharp.torch.Tensor PredictStep((global::TorchSharp.torch.Tensor X, global::TorchSharp.torch.Tensor Y) batch, int batchIdx) => module.PredictStep(batch, batchIdx);
+        public void OnTrainBatchStart((global::TorchSharp.torch.Tensor X, global::TorchSharp.torch.Tensor Y) batch, int batchIdx) { }
         public void OnTrainBatchEnd(global::TorchSharp.torch.Tensor? outputs, (global::TorchSharp.torch.Tensor X, global::TorchSharp.torch.Tensor Y) batch, int batchIdx) { }
         public void OnValidationBatchStart((global::TorchSharp.torch.Tensor X, global::TorchSharp.torch.Tensor Y) batch, int batchIdx, int dataloaderIdx) { }
-        public global::TorchSharp.torch.Tensor? ValidationStep((global::TorchSharp.torch.Tensor X, global::TorchSharp.torch.Tensor Y) batch, int batchIdx) => null;
         public void OnValidationBatchEnd(global::TorchSharp.torch.Tensor? outputs, (global::TorchSharp.torch.Tensor X, global::TorchSharp.torch.Tensor Y) batch, int batchIdx, int dataloaderIdx) { }
         public void OnTestBatchStart((global::TorchSharp.torch.Tensor X, global::TorchSharp.torch.Tensor Y) batch, int batchIdx, int dataloaderIdx) { }
-        public global::TorchSharp.torch.Tensor? TestStep((global::TorchSharp.torch.Tensor X, global::TorchSharp.torch.Tensor Y) batch, int batchIdx) => null;
         public void OnTestBatchEnd(global::TorchSharp.torch.Tensor? outputs, (global::TorchSharp.torch.Tensor X, global::TorchSharp.torch.Tensor Y) batch, int batchIdx, int dataloaderIdx) { }
         public void OnPredictBatchStart((global::TorchSharp.torch.Tensor X, global::TorchSharp.torch.Tensor Y) batch, int batchIdx, int dataloaderIdx) { }
-        public global::TorchSharp.torch.Tensor PredictStep((global::TorchSharp.torch.Tensor X, global::TorchSharp.torch.Tensor Y) batch, int batchIdx) => module.PredictStep(batch, batchIdx);
         public void OnPredictBatchEnd(global::TorchSharp.torch.Tensor? outputs, (global::TorchSharp.torch.Tensor X, global::TorchSharp.torch.Tensor Y) batch, int batchIdx, int dataloaderIdx) { }
     }
 

@@ -1,30 +1,24 @@
-using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 
-namespace LitGen.Analyzers.Rules;
+namespace LitGen.Analyzers;
 
 /// <summary>LIT0009: a class deriving from <c>LightningModule&lt;TBatch&gt;</c> without <c>[LightningModule]</c>.</summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class MissingLightningModuleAttributeAnalyzer : DiagnosticAnalyzer
+public sealed class MissingLightningModuleAttributeAnalyzer : LitGenAnalyzer
 {
-    /// <inheritdoc />
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.MissingLightningModuleAttribute);
+    /// <summary>Creates the rule.</summary>
+    public MissingLightningModuleAttributeAnalyzer() : base(Descriptors.MissingLightningModuleAttribute)
+    {
+    }
 
     /// <inheritdoc />
-    public override void Initialize(AnalysisContext context)
+    protected override void AnalyzeCompilation(CompilationStartAnalysisContext start, LitGenSymbols symbols)
     {
-        context.EnableConcurrentExecution();
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.RegisterCompilationStartAction(start =>
-        {
-            var moduleBase = start.Compilation.GetTypeByMetadataName("LitGen.LightningModule`1");
-            var attribute = start.Compilation.GetTypeByMetadataName("LitGen.LightningModuleAttribute");
-            if (moduleBase is null || attribute is null) return;
-            start.RegisterSymbolAction(symbol => Analyze(symbol, moduleBase, attribute), SymbolKind.NamedType);
-        });
+        if (symbols.LightningModuleOfT is not { } moduleBase || symbols.LightningModuleAttribute is not { } attribute) return;
+        start.RegisterSymbolAction(symbol => Analyze(symbol, moduleBase, attribute), SymbolKind.NamedType);
     }
 
     private static void Analyze(SymbolAnalysisContext context, INamedTypeSymbol moduleBase, INamedTypeSymbol attribute)

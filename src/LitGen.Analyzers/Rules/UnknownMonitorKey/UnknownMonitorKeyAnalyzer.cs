@@ -9,33 +9,29 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
-namespace LitGen.Analyzers.Rules;
+namespace LitGen.Analyzers;
 
 /// <summary>
 /// LIT0007: <c>Monitor = "…"</c> on a ModelCheckpoint, EarlyStopping or LrSchedulerConfig created inside a module,
 /// naming a metric that no constant-named <c>Log</c> call of the module (or its bases) produces.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class UnknownMonitorKeyAnalyzer : DiagnosticAnalyzer
+public sealed class UnknownMonitorKeyAnalyzer : LitGenAnalyzer
 {
     /// <summary>Diagnostic property: the nearest logged name, when there is one.</summary>
     public const string SuggestionProperty = "Suggestion";
 
-    /// <inheritdoc />
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.UnknownMonitorKey);
+    /// <summary>Creates the rule.</summary>
+    public UnknownMonitorKeyAnalyzer() : base(Descriptors.UnknownMonitorKey)
+    {
+    }
 
     /// <inheritdoc />
-    public override void Initialize(AnalysisContext context)
+    protected override void AnalyzeCompilation(CompilationStartAnalysisContext start, LitGenSymbols symbols)
     {
-        context.EnableConcurrentExecution();
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.RegisterCompilationStartAction(start =>
-        {
-            if (LitGenSymbols.From(start.Compilation) is not { } symbols) return;
-            // Logged names per module type, computed once per compilation.
-            var logged = new ConcurrentDictionary<INamedTypeSymbol, LoggedNames>(SymbolEqualityComparer.Default);
-            SyntaxFilters.RegisterAssignments(start, symbols, MonitorProperty, (c, assignment) => Analyze(c, assignment, symbols, logged));
-        });
+        // Logged names per module type, computed once per compilation.
+        var logged = new ConcurrentDictionary<INamedTypeSymbol, LoggedNames>(SymbolEqualityComparer.Default);
+        SyntaxFilters.RegisterAssignments(start, symbols, MonitorProperty, (c, assignment) => Analyze(c, assignment, symbols, logged));
     }
 
     private sealed record LoggedNames(HashSet<string> Names, bool HasDynamicNames);

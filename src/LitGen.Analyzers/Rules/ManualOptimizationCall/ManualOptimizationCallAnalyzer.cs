@@ -6,28 +6,24 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
-namespace LitGen.Analyzers.Rules;
+namespace LitGen.Analyzers;
 
 /// <summary>
 /// LIT0003: <c>loss.backward()</c>, <c>optimizer.step()</c> or <c>optimizer.zero_grad()</c> in a module that keeps
 /// automatic optimization (it never assigns <c>AutomaticOptimization = false</c>).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class ManualOptimizationCallAnalyzer : DiagnosticAnalyzer
+public sealed class ManualOptimizationCallAnalyzer : LitGenAnalyzer
 {
-    /// <inheritdoc />
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.ManualOptimizationCall);
+    /// <summary>Creates the rule.</summary>
+    public ManualOptimizationCallAnalyzer() : base(Descriptors.ManualOptimizationCall)
+    {
+    }
 
     /// <inheritdoc />
-    public override void Initialize(AnalysisContext context)
+    protected override void AnalyzeCompilation(CompilationStartAnalysisContext start, LitGenSymbols symbols)
     {
-        context.EnableConcurrentExecution();
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.RegisterCompilationStartAction(start =>
-        {
-            if (LitGenSymbols.From(start.Compilation) is not { } symbols) return;
-            SyntaxFilters.RegisterInvocations<IInvocationOperation>(start, symbols, OptimizationMethods, (c, invocation) => Analyze(c, invocation, symbols));
-        });
+        SyntaxFilters.RegisterInvocations<IInvocationOperation>(start, symbols, OptimizationMethods, (c, invocation) => Analyze(c, invocation, symbols));
     }
 
     private static readonly System.Collections.Generic.HashSet<string> OptimizationMethods = ["backward", "step", "zero_grad"];

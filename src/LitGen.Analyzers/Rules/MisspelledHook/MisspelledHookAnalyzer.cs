@@ -2,18 +2,18 @@ using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
-using LitGen.Generators.Model;
+using LitGen.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 
-namespace LitGen.Analyzers.Rules;
+namespace LitGen.Analyzers;
 
 /// <summary>
 /// LIT0006: a method of a module that looks like a hook (<c>training_step</c>, <c>configureOptimizers</c>,
 /// <c>TrainStep</c>, or the hook's own name without <c>override</c>) but does not override it, so it never runs.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class MisspelledHookAnalyzer : DiagnosticAnalyzer
+public sealed class MisspelledHookAnalyzer : LitGenAnalyzer
 {
     /// <summary>Diagnostic property: the hook the method should be.</summary>
     public const string HookProperty = "Hook";
@@ -34,21 +34,17 @@ public sealed class MisspelledHookAnalyzer : DiagnosticAnalyzer
     };
 
     private static readonly Dictionary<string, string> ByNormalizedName =
-        Hooks.All.ToDictionary(h => Normalize(h), h => h, StringComparer.Ordinal);
+        HookTable.All.ToDictionary(h => Normalize(h.Name), h => h.Name, StringComparer.Ordinal);
 
-    /// <inheritdoc />
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.MisspelledHook);
-
-    /// <inheritdoc />
-    public override void Initialize(AnalysisContext context)
+    /// <summary>Creates the rule.</summary>
+    public MisspelledHookAnalyzer() : base(Descriptors.MisspelledHook)
     {
-        context.EnableConcurrentExecution();
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.RegisterCompilationStartAction(start =>
-        {
-            if (LitGenSymbols.From(start.Compilation) is not { } symbols) return;
-            start.RegisterSymbolAction(c => Analyze(c, symbols), SymbolKind.Method);
-        });
+    }
+
+    /// <inheritdoc />
+    protected override void AnalyzeCompilation(CompilationStartAnalysisContext start, LitGenSymbols symbols)
+    {
+        start.RegisterSymbolAction(c => Analyze(c, symbols), SymbolKind.Method);
     }
 
     private static void Analyze(SymbolAnalysisContext context, LitGenSymbols symbols)

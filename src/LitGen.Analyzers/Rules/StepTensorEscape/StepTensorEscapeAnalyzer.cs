@@ -6,7 +6,7 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
-namespace LitGen.Analyzers.Rules;
+namespace LitGen.Analyzers;
 
 /// <summary>
 /// LIT0008: a tensor made in a step assigned to a field or added to a field's collection without
@@ -14,25 +14,20 @@ namespace LitGen.Analyzers.Rules;
 /// epoch-end hook (manual metric collection).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class StepTensorEscapeAnalyzer : DiagnosticAnalyzer
+public sealed class StepTensorEscapeAnalyzer : LitGenAnalyzer
 {
     private static readonly HashSet<string> Escapes = ["DetachFromDisposeScope", "MoveToOuterDisposeScope", "DetatchFromDisposeScope"];
 
-    /// <inheritdoc />
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(Descriptors.StepTensorEscapesScope, Descriptors.ManualMetricCollection);
+    /// <summary>Creates the rule.</summary>
+    public StepTensorEscapeAnalyzer() : base(Descriptors.StepTensorEscapesScope, Descriptors.ManualMetricCollection)
+    {
+    }
 
     /// <inheritdoc />
-    public override void Initialize(AnalysisContext context)
+    protected override void AnalyzeCompilation(CompilationStartAnalysisContext start, LitGenSymbols symbols)
     {
-        context.EnableConcurrentExecution();
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.RegisterCompilationStartAction(start =>
-        {
-            if (LitGenSymbols.From(start.Compilation) is not { } symbols) return;
-            SyntaxFilters.RegisterAssignments(start, symbols, targets: null, (c, assignment) => AnalyzeAssignment(c, assignment, symbols));
-            SyntaxFilters.RegisterInvocations<IInvocationOperation>(start, symbols, AddMethods, (c, invocation) => AnalyzeAdd(c, invocation, symbols));
-        });
+        SyntaxFilters.RegisterAssignments(start, symbols, targets: null, (c, assignment) => AnalyzeAssignment(c, assignment, symbols));
+        SyntaxFilters.RegisterInvocations<IInvocationOperation>(start, symbols, AddMethods, (c, invocation) => AnalyzeAdd(c, invocation, symbols));
     }
 
     private static readonly HashSet<string> AddMethods = ["Add", "Push", "Enqueue"];

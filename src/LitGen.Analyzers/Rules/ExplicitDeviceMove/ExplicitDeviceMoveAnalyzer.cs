@@ -5,33 +5,29 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
-namespace LitGen.Analyzers.Rules;
+namespace LitGen.Analyzers;
 
 /// <summary>
 /// LIT0001: <c>.cuda()</c>, <c>.cpu()</c>, <c>.to(DeviceType.CUDA)</c>, <c>.to("cuda")</c>, <c>torch.device("cuda")</c> and
 /// <c>new Device("cuda")</c> inside a LightningModule, resolved on TorchSharp's tensor, module and device symbols.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class ExplicitDeviceMoveAnalyzer : DiagnosticAnalyzer
+public sealed class ExplicitDeviceMoveAnalyzer : LitGenAnalyzer
 {
     /// <summary>Diagnostic property: <c>Move</c> (drop the call) or <c>Device</c> (use the module's Device).</summary>
     public const string KindProperty = "Kind";
 
-    /// <inheritdoc />
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.ExplicitDeviceMove);
+    /// <summary>Creates the rule.</summary>
+    public ExplicitDeviceMoveAnalyzer() : base(Descriptors.ExplicitDeviceMove)
+    {
+    }
 
     /// <inheritdoc />
-    public override void Initialize(AnalysisContext context)
+    protected override void AnalyzeCompilation(CompilationStartAnalysisContext start, LitGenSymbols symbols)
     {
-        context.EnableConcurrentExecution();
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.RegisterCompilationStartAction(start =>
-        {
-            if (LitGenSymbols.From(start.Compilation) is not { } symbols) return;
-            var device = start.Compilation.GetTypeByMetadataName("TorchSharp.torch+Device");
-            SyntaxFilters.RegisterInvocations<IInvocationOperation>(start, symbols, MoveMethods, (c, invocation) => AnalyzeInvocation(c, invocation, symbols));
-            SyntaxFilters.RegisterCreations<IObjectCreationOperation>(start, symbols, "Device", (c, creation) => AnalyzeCreation(c, creation, symbols, device));
-        });
+        var device = start.Compilation.GetTypeByMetadataName("TorchSharp.torch+Device");
+        SyntaxFilters.RegisterInvocations<IInvocationOperation>(start, symbols, MoveMethods, (c, invocation) => AnalyzeInvocation(c, invocation, symbols));
+        SyntaxFilters.RegisterCreations<IObjectCreationOperation>(start, symbols, "Device", (c, creation) => AnalyzeCreation(c, creation, symbols, device));
     }
 
     private static readonly System.Collections.Generic.HashSet<string> MoveMethods = ["cuda", "cpu", "to", "device"];

@@ -1,40 +1,32 @@
 using System.Collections.Generic;
+using System.Linq;
+using LitGen.Shared;
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
-namespace LitGen.Analyzers.Rules;
+namespace LitGen.Analyzers;
 
 /// <summary>
 /// LIT0010: <c>Log</c>/<c>LogDict</c> in a module's constructor, property, field initializer or static member, or in a
 /// hook where the trainer does not record logs (Setup, ConfigureOptimizers, OnFitStart, prediction, …).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class LogOutsideHookAnalyzer : DiagnosticAnalyzer
+public sealed class LogOutsideHookAnalyzer : LitGenAnalyzer
 {
     // Lightning's fx_validator: logging from these raises (LitGen's trainer throws there too).
-    private static readonly HashSet<string> HooksWithoutLogging =
-    [
-        "Setup", "Teardown", "PrepareData", "ConfigureModel", "ConfigureOptimizers", "ConfigureCallbacks", "OnFitStart", "OnFitEnd",
-        "PredictStep", "OnPredictStart", "OnPredictEnd", "OnPredictEpochStart", "OnPredictEpochEnd", "OnPredictBatchStart", "OnPredictBatchEnd",
-        "OnSaveCheckpoint", "OnLoadCheckpoint", "TrainDataloader", "ValDataloader", "TestDataloader", "PredictDataloader",
-        "OnBeforeBatchTransfer", "TransferBatchToDevice", "OnAfterBatchTransfer",
-    ];
+    private static readonly HashSet<string> HooksWithoutLogging = new(HookTable.All.Where(h => h.Logging == HookLogging.None).Select(h => h.Name));
 
-    /// <inheritdoc />
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.LogOutsideHook);
-
-    /// <inheritdoc />
-    public override void Initialize(AnalysisContext context)
+    /// <summary>Creates the rule.</summary>
+    public LogOutsideHookAnalyzer() : base(Descriptors.LogOutsideHook)
     {
-        context.EnableConcurrentExecution();
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.RegisterCompilationStartAction(start =>
-        {
-            if (LitGenSymbols.From(start.Compilation) is not { } symbols) return;
-            SyntaxFilters.RegisterInvocations<IInvocationOperation>(start, symbols, LogMethods, (c, invocation) => Analyze(c, invocation, symbols));
-        });
+    }
+
+    /// <inheritdoc />
+    protected override void AnalyzeCompilation(CompilationStartAnalysisContext start, LitGenSymbols symbols)
+    {
+        SyntaxFilters.RegisterInvocations<IInvocationOperation>(start, symbols, LogMethods, (c, invocation) => Analyze(c, invocation, symbols));
     }
 
     private static readonly HashSet<string> LogMethods = ["Log", "LogDict"];

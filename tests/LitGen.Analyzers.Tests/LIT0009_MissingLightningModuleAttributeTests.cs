@@ -1,12 +1,11 @@
-using LitGen.Analyzers.Fixes;
-using LitGen.Analyzers.Rules;
 using LitGen.Generators;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 
 namespace LitGen.Analyzers.Tests;
 
-public class MissingLightningModuleAttributeTests
+/// <summary>LIT0009: reported spans, near misses and the fix.</summary>
+public class LIT0009_MissingLightningModuleAttributeTests
 {
     private const string Usings = "using LitGen;\nusing TorchSharp;\nusing static TorchSharp.torch;\n";
 
@@ -64,4 +63,10 @@ public class MissingLightningModuleAttributeTests
             "public class Model : LitGen.LightningModule<TorchSharp.torch.Tensor> { }");
         Assert.Equal("[LitGen.LightningModule]\npublic partial class Model : LitGen.LightningModule<TorchSharp.torch.Tensor> { }", text.ReplaceLineEndings("\n"));
     }
+
+    [Fact]
+    public Task Fix_all_marks_every_module_in_the_document()
+        => RuleSources.AssertFixAll(new MissingLightningModuleAttributeAnalyzer(), new MissingLightningModuleAttributeCodeFix(),
+            Usings + "public class A : LightningModule<Tensor> { }\npublic class B : LightningModule<Tensor> { }",
+            Usings + "[LightningModule]\npublic partial class A : LightningModule<Tensor> { }\n[LightningModule]\npublic partial class B : LightningModule<Tensor> { }");
 }

@@ -1,0 +1,32 @@
+using System.Collections.Immutable;
+using System.Composition;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace LitGen.Analyzers;
+
+/// <summary>LIT0002: remove the hand-built sampler argument.</summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(ManualDistributedSamplerCodeFix)), Shared]
+public sealed class ManualDistributedSamplerCodeFix : LitGenCodeFix
+{
+    /// <summary>The equivalence key.</summary>
+    public const string Key = "LIT0002.RemoveSampler";
+
+    /// <inheritdoc />
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.ManualDistributedSamplerId);
+
+    /// <inheritdoc />
+    protected override string EquivalenceKey => Key;
+
+    /// <inheritdoc />
+    protected override string Title(Diagnostic diagnostic) => "Remove the sampler; the trainer shards data";
+
+    /// <inheritdoc />
+    protected override SyntaxNode? Rewrite(SyntaxNode root, SyntaxNode node, Diagnostic diagnostic)
+        => node.AncestorsAndSelf().OfType<ArgumentSyntax>().FirstOrDefault() is { NameColon: not null } argument
+            ? root.RemoveNode(argument, SyntaxRemoveOptions.KeepNoTrivia)
+            : null;
+}

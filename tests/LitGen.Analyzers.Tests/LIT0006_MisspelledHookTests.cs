@@ -1,0 +1,50 @@
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.Diagnostics;
+
+namespace LitGen.Analyzers.Tests;
+
+/// <summary>LIT0006: reported spans, near misses and the fix.</summary>
+public class LIT0006_MisspelledHookTests
+{
+    private const string Usings = RuleSources.Usings;
+
+    private static string Module(string members) => RuleSources.Module(members);
+
+    private static Task AssertFix(DiagnosticAnalyzer analyzer, CodeFixProvider fix, string before, string after)
+        => RuleSources.AssertFixCompiles(analyzer, fix, before, after);
+
+    private static Task AssertFixAll(DiagnosticAnalyzer analyzer, CodeFixProvider fix, string before, string after)
+        => RuleSources.AssertFixAll(analyzer, fix, before, after);
+
+    [Theory]
+    [InlineData("    public Tensor? [|training_step|]((Tensor X, Tensor Y) b, int i) => null;")]
+    [InlineData("    public optim.Optimizer [|configure_optimizers|]() => optim.SGD(parameters(), 0.1);")]
+    [InlineData("    public Tensor? [|TrainStep|]((Tensor X, Tensor Y) b, int i) => null;")]
+    [InlineData("    public void [|on_train_epoch_end|]() { }")]
+    [InlineData("    public new void [|OnFitStart|]() { }")]
+    public Task Misspelled_hooks_are_reported(string members)
+        => AnalyzerHarness.VerifyAsync(new MisspelledHookAnalyzer(), "LIT0006", Module(members));
+
+    [Theory]
+    [InlineData("    public override void OnFitStart() { }")]
+    [InlineData("    public Tensor Forward(Tensor x) => net.forward(x);")]
+    [InlineData("    private static void training_helper() { }")]
+    public Task Real_hooks_and_other_methods_are_not_reported(string members)
+        => AnalyzerHarness.VerifyAsync(new MisspelledHookAnalyzer(), "LIT0006", Module(members));
+
+    [Fact]
+    public Task Snake_case_outside_modules_is_not_reported()
+        => AnalyzerHarness.VerifyAsync(new MisspelledHookAnalyzer(), "LIT0006", Usings + "public class Other { public void training_step() { } }");
+
+    [Fact]
+    public Task Hook_fix_renames_and_overrides()
+        => AssertFix(new MisspelledHookAnalyzer(), new MisspelledHookCodeFix(),
+            Module("    private void on_train_epoch_end() { }\n    public Tensor? training_step((Tensor X, Tensor Y) b, int i) => null;"),
+            Module("    public override void OnTrainEpochEnd() { }\n    public override Tensor? TrainingStep((Tensor X, Tensor Y) b, int i) => null;"));
+
+    [Fact]
+    public Task Fix_all_renames_every_misspelled_hook()
+        => AssertFixAll(new MisspelledHookAnalyzer(), new MisspelledHookCodeFix(),
+            Module("    public void on_fit_start() { }\n    public void on_train_epoch_end() { }"),
+            Module("    public override void OnFitStart() { }\n    public override void OnTrainEpochEnd() { }"));
+}
