@@ -53,3 +53,38 @@ public class LoggingTests
         Assert.Equal(2, metrics["batch_value"], 6);          // the plain name holds the epoch value at epoch end
     }
 }
+
+/// <summary>Logs in its epoch-end hook, after a callback saved a checkpoint in the same hook.</summary>
+[LightningModule]
+public partial class EpochEndLoggingModule : LightningModule<(Tensor X, Tensor Y)>
+{
+    private readonly TorchSharp.Modules.Linear layer = nn.Linear(1, 1);
+
+    public override Tensor? TrainingStep((Tensor X, Tensor Y) batch, int batchIdx) => layer.forward(batch.X).pow(2).mean();
+
+    public override void OnTrainEpochEnd() => Log("epoch_end_value", 7.0);
+
+    public override OptimizerConfig ConfigureOptimizers() => TorchSharp.torch.optim.SGD(parameters(), 0.0);
+}
+
+public sealed class SavingCallback(string path) : Callback
+{
+    public override void OnTrainEpochEnd(Trainer trainer, LightningModule module) => trainer.SaveCheckpoint(path);
+}
+
+public class NestedHookLoggingTests
+{
+    [Fact]
+    public void A_hook_nested_in_another_restores_the_outer_logging_context()
+    {
+        using var dir = new TempDir();
+        // The callback's SaveCheckpoint runs OnSaveCheckpoint (no logging) inside OnTrainEpochEnd (epoch logging).
+        var trainer = new Trainer(new TrainerOptions
+        {
+            MaxEpochs = 1, DefaultRootDir = dir.Path, EnableProgressBar = false, EnableCheckpointing = false, Logger = false,
+            Callbacks = [new SavingCallback(Path.Combine(dir.Path, "x.ckpt"))],
+        });
+        trainer.Fit(new EpochEndLoggingModule(), TestData.Line(batches: 2, batchSize: 2));
+        Assert.Equal(7, trainer.CallbackMetrics["epoch_end_value"]);
+    }
+}
