@@ -17,7 +17,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor NoMatchingConstructor = Create(
         "LITG0003", "No constructor takes the hyperparameters",
-        "No constructor of '{0}' has a parameter for every hyperparameter ({1}); add one whose parameter names match the hyperparameters, so LoadFromCheckpoint can rebuild the module");
+        "No constructor of '{0}' takes every hyperparameter; missing: {1}. Add those parameters to a constructor so LoadFromCheckpoint can rebuild the module (other parameters, such as a backbone module, are passed to LoadFromCheckpoint).");
 
     public static readonly DiagnosticDescriptor ContainingTypeNotPartial = Create(
         "LITG0004", "Containing type must be partial",
@@ -38,6 +38,10 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor RequiredMember = Create(
         "LITG0008", "Module has required members",
         "'{0}' has the required member '{1}', which LoadFromCheckpoint cannot set; make it a hyperparameter, a constructor parameter, or not required");
+
+    public static readonly DiagnosticDescriptor ReservedConstructorParameter = Create(
+        "LITG0009", "Constructor parameter clashes with LoadFromCheckpoint",
+        "'{0}' is rebuilt by LoadFromCheckpoint, which takes its constructor parameter '{1}' as an argument, but '{1}' is also a name LoadFromCheckpoint uses itself; rename the constructor parameter");
 
     private static DiagnosticDescriptor Create(string id, string title, string message) => new(
         id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true,

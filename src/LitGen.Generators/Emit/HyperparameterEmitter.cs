@@ -107,32 +107,44 @@ internal static class HyperparameterEmitter
 
     public static void EmitLoadFromCheckpoint(SourceWriter writer, ModuleModel model, string hide)
     {
-        writer.Line($"/// <summary>Rebuilds a <see cref=\"{model.Type.ClassName}\"/> from a checkpoint: its hyperparameters (optionally overridden), then its weights.</summary>")
-            .Line("/// <param name=\"path\">The <c>.ckpt</c> file.</param>")
-            .Line("/// <param name=\"overrides\">Changes to the saved hyperparameters, e.g. <c>hp => hp with { LearningRate = 1e-4 }</c>.</param>")
+        var passed = model.Constructor!.Parameters.Where(p => p.IsPassedThrough).ToList();
+        writer.Line($"/// <summary>")
+            .Line($"/// Rebuilds a <see cref=\"{model.Type.ClassName}\"/> from a checkpoint: its hyperparameters (optionally overridden),")
+            .Line("/// <c>ConfigureModel</c>, <c>OnLoadCheckpoint</c>, then its weights.")
+            .Line("/// </summary>")
+            .Line("/// <param name=\"path\">The <c>.ckpt</c> file.</param>");
+        foreach (var parameter in passed)
+            writer.Line($"/// <param name=\"{parameter.Name}\">Passed to the constructor; not saved in checkpoints.</param>");
+        writer.Line("/// <param name=\"overrides\">Changes to the saved hyperparameters, e.g. <c>hp => hp with { LearningRate = 1e-4 }</c>.</param>")
             .Line("/// <param name=\"mapLocation\">The device to move the module to; the CPU when null.</param>")
             .Line("/// <param name=\"strict\">Require the checkpoint's weights to match the module's exactly.</param>")
             .Line(GeneratedCode)
-            .Open($"public static {hide}{model.Type.FullyQualifiedName} LoadFromCheckpoint(string path, global::System.Func<HyperParameters, HyperParameters>? overrides = null, global::TorchSharp.torch.Device? mapLocation = null, bool strict = true)")
+            .Open($"public static {hide}{model.Type.FullyQualifiedName} LoadFromCheckpoint(string path, {string.Concat(passed.Select(p => $"{p.Type} {p.Name}, "))}" +
+                "global::System.Func<HyperParameters, HyperParameters>? overrides = null, global::TorchSharp.torch.Device? mapLocation = null, bool strict = true)")
             .Line("using var checkpoint = global::LitGen.Checkpoint.Load(path);")
             .Line($"checkpoint.EnsureModuleType(typeof({model.Type.FullyQualifiedName}));")
-            .Line("var hparams = checkpoint.ReadHyperparameters(HyperParameters.FromJson);")
-            .Line("if (overrides is not null) hparams = overrides(hparams);");
-        writer.Line("var module = CreateFromHyperparameters(hparams);")
-            .Line("module.LoadCheckpointState(checkpoint, mapLocation, strict);")
-            .Line("return module;")
+            .Line("var hyperparameters = checkpoint.ReadHyperparameters(HyperParameters.FromJson);")
+            .Line("if (overrides is not null) hyperparameters = overrides(hyperparameters);")
+            .Line($"var restored = CreateFromHyperparameters(hyperparameters{string.Concat(passed.Select(p => ", " + p.Name))});")
+            .Line("restored.LoadCheckpointState(checkpoint, mapLocation, strict);")
+            .Line("return restored;")
             .Close();
     }
 
     /// <summary>The constructor call from hyperparameters, and what LitCli needs to expose them as options.</summary>
     public static void EmitCli(SourceWriter writer, ModuleModel model)
     {
-        var arguments = model.Constructor!.Parameters
-            .Where(p => p.Hyperparameter is not null)
-            .Select(p => $"{p.Name}: hparams.{p.Hyperparameter}");
+        var parameters = model.Constructor!.Parameters;
+        var passed = parameters.Where(p => p.IsPassedThrough).ToList();
+        var arguments = parameters
+            .Where(p => p.Hyperparameter is not null || p.IsPassedThrough)
+            .Select(p => p.IsPassedThrough ? $"{p.Name}: {p.Name}" : $"{p.Name}: hyperparameters.{p.Hyperparameter}");
         writer.Line(GeneratedCode)
-            .Line($"private static {model.Type.FullyQualifiedName} CreateFromHyperparameters(HyperParameters hparams) => new {model.Type.FullyQualifiedName}({string.Join(", ", arguments)});")
-            .Line();
+            .Line($"private static {model.Type.FullyQualifiedName} CreateFromHyperparameters(HyperParameters hyperparameters{string.Concat(passed.Select(p => $", {p.Type} {p.Name}"))}) " +
+                $"=> new {model.Type.FullyQualifiedName}({string.Join(", ", arguments)});");
+        // LitCli builds modules from hyperparameters alone; a module that needs other constructor arguments is built in code.
+        if (passed.Count > 0) return;
+        writer.Line();
         var cli = $"global::LitGen.ILitCliModule<{model.Type.FullyQualifiedName}>";
         writer.Line(GeneratedCode)
             .Line($"static {model.Type.FullyQualifiedName} {cli}.CreateFromHyperparametersJson(string json) => CreateFromHyperparameters(HyperParameters.FromJson(json));")

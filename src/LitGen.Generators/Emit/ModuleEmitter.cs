@@ -1,3 +1,4 @@
+using System.Linq;
 using LitGen.Generators.Model;
 
 namespace LitGen.Generators.Emit;
@@ -18,9 +19,10 @@ internal static class ModuleEmitter
         if (type.Namespace.Length > 0) writer.Line($"namespace {type.Namespace};").Line();
         foreach (var containing in type.ContainingTypes) writer.Open($"partial {containing.Keyword} {containing.Name}{containing.TypeParameters}");
 
-        writer.Open(type.IsAbstract
-            ? $"partial class {type.ClassName}"
-            : $"partial class {type.ClassName} : global::LitGen.ILitCliModule<{type.FullyQualifiedName}>");
+        bool cliModule = model.Constructor is { } constructor && !constructor.Parameters.Any(p => p.IsPassedThrough);
+        writer.Open(cliModule
+            ? $"partial class {type.ClassName} : global::LitGen.ILitCliModule<{type.FullyQualifiedName}>"
+            : $"partial class {type.ClassName}");
         string hide = type.BaseIsGeneratedModule ? "new " : "";
         HyperparameterEmitter.EmitHyperParametersRecord(writer, model, hide);
         writer.Line();
@@ -44,14 +46,14 @@ internal static class ModuleEmitter
 
     private static void EmitRegistration(SourceWriter writer, ModuleModel model)
     {
-        writer.Line("/// <summary>Registers the submodules and parameters declared by this class with TorchSharp.</summary>")
+        writer.Line("/// <summary>Registers the submodules and parameters declared by this class with TorchSharp (again after ConfigureModel builds more).</summary>")
             .Line(GeneratedCode)
             .Open("protected override void RegisterGeneratedComponents()");
         if (model.Type.BaseIsGeneratedModule) writer.Line("base.RegisterGeneratedComponents();");
         foreach (var component in model.Components)
         {
-            var register = component.Kind == ComponentKind.Module ? "register_module" : "register_parameter";
-            writer.Line($"if (this.{component.MemberName} is not null) this.{register}(\"{component.MemberName}\", this.{component.MemberName});");
+            var register = component.Kind == ComponentKind.Module ? "RegisterGeneratedModule" : "RegisterGeneratedParameter";
+            writer.Line($"this.{register}(\"{component.MemberName}\", this.{component.MemberName});");
         }
         writer.Close();
     }

@@ -38,8 +38,14 @@ internal sealed record ContainingTypeModel(string Keyword, string Name, string T
 /// <summary>The constructor <c>LoadFromCheckpoint</c> calls, its parameters in order.</summary>
 internal sealed record ConstructorModel(EquatableArray<ConstructorParameterModel> Parameters);
 
-/// <summary>A constructor parameter, fed by a hyperparameter (<see cref="Hyperparameter"/>) or left at its default.</summary>
-internal sealed record ConstructorParameterModel(string Name, string? Hyperparameter);
+/// <summary>
+/// A constructor parameter: fed by a hyperparameter (<see cref="Hyperparameter"/>), left at its default (optional), or
+/// passed through <c>LoadFromCheckpoint</c> (required and not a hyperparameter: not saved, supplied again on load).
+/// </summary>
+internal sealed record ConstructorParameterModel(string Name, string Type, string? Hyperparameter, bool IsOptional)
+{
+    public bool IsPassedThrough => Hyperparameter is null && !IsOptional;
+}
 
 /// <summary>What a field registers as.</summary>
 internal enum ComponentKind

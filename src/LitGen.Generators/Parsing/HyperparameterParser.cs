@@ -53,16 +53,42 @@ internal static class HyperparameterParser
                     diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.RequiredMember, member.Locations.FirstOrDefault() ?? location, type.Name, member.Name));
         }
         if (!type.IsAbstract && constructor is null)
-            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.NoMatchingConstructor, location, type.Name,
-                symbols.Count == 0 ? "none" : string.Join(", ", symbols.Select(h => h.Member.Name))));
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.NoMatchingConstructor, location, type.Name, MissingParameters(type, symbols)));
 
-        var constructorModel = constructor is null
-            ? null
-            : new ConstructorModel(constructor.Parameters
-                .Select(p => new ConstructorParameterModel(p.Name, symbols.Select(h => h.Member.Name).FirstOrDefault(n => NameMatches(p.Name, n))))
-                .ToEquatableArray());
+        ConstructorModel? constructorModel = null;
+        if (constructor is not null)
+        {
+            var parameters = constructor.Parameters
+                .Select(p => new ConstructorParameterModel(p.Name, p.Type.ToDisplayString(TypeFormat),
+                    symbols.Select(h => h.Member.Name).FirstOrDefault(n => NameMatches(p.Name, n)), p.IsOptional))
+                .ToList();
+            foreach (var clash in parameters.Where(p => p.IsPassedThrough && ReservedNames.Contains(p.Name)))
+                diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.ReservedConstructorParameter,
+                    constructor.Parameters.First(p => p.Name == clash.Name).Locations.FirstOrDefault() ?? location, type.Name, clash.Name));
+            constructorModel = new ConstructorModel(parameters.ToEquatableArray());
+        }
         return (hyperparameters.ToEquatableArray(), constructorModel);
     }
+
+    /// <summary>The parameters of the generated <c>LoadFromCheckpoint</c> that a passed-through constructor argument cannot take.</summary>
+    private static readonly HashSet<string> ReservedNames = new(StringComparer.Ordinal) { "path", "overrides", "mapLocation", "strict", "checkpoint", "hyperparameters", "restored" };
+
+    /// <summary>For each constructor, the hyperparameters it does not take; the closest constructor is described.</summary>
+    private static string MissingParameters(INamedTypeSymbol type, List<(ISymbol Member, ITypeSymbol Type)> hyperparameters)
+    {
+        var missing = type.InstanceConstructors
+            .Where(c => c.DeclaredAccessibility is Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal)
+            .Select(c => hyperparameters.Where(h => !Takes(c, h)).ToList())
+            .OrderBy(list => list.Count)
+            .FirstOrDefault() ?? hyperparameters;
+        return string.Join(", ", missing.Select(h => $"{h.Member.Name} (a parameter '{CamelCase(h.Member.Name)}' of type {h.Type.ToDisplayString()})"));
+    }
+
+    private static string CamelCase(string name) => name.Length == 0 ? name : char.ToLowerInvariant(name[0]) + name.Substring(1);
+
+    private static bool Takes(IMethodSymbol constructor, (ISymbol Member, ITypeSymbol Type) hyperparameter)
+        => constructor.Parameters.Any(p => NameMatches(p.Name, hyperparameter.Member.Name)
+            && SymbolEqualityComparer.Default.Equals(p.Type.WithNullableAnnotation(NullableAnnotation.None), hyperparameter.Type.WithNullableAnnotation(NullableAnnotation.None)));
 
     /// <summary>[Hyperparameter] members of the class and its bases, base classes first.</summary>
     private static List<(ISymbol Member, ITypeSymbol Type)> CollectHyperparameters(INamedTypeSymbol type)
@@ -86,15 +112,18 @@ internal static class HyperparameterParser
         return result;
     }
 
-    /// <summary>The constructor that takes every hyperparameter (extra parameters must be optional); the one with the fewest extras wins.</summary>
+    /// <summary>
+    /// The constructor that takes every hyperparameter. Its other required parameters (a backbone module, a tokenizer:
+    /// Lightning's <c>save_hyperparameters(ignore=[...])</c>) are not saved and become parameters of
+    /// <c>LoadFromCheckpoint</c>; the constructor with the fewest of them, then the fewest parameters, wins.
+    /// </summary>
     private static IMethodSymbol? FindConstructor(INamedTypeSymbol type, List<(ISymbol Member, ITypeSymbol Type)> hyperparameters)
     {
         return type.InstanceConstructors
             .Where(c => c.DeclaredAccessibility is Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal)
-            .Where(c => hyperparameters.All(h => c.Parameters.Any(p => NameMatches(p.Name, h.Member.Name)
-                && SymbolEqualityComparer.Default.Equals(p.Type.WithNullableAnnotation(NullableAnnotation.None), h.Type.WithNullableAnnotation(NullableAnnotation.None)))))
-            .Where(c => c.Parameters.All(p => p.IsOptional || hyperparameters.Any(h => NameMatches(p.Name, h.Member.Name))))
-            .OrderBy(c => c.Parameters.Length)
+            .Where(c => hyperparameters.All(h => Takes(c, h)))
+            .OrderBy(c => c.Parameters.Count(p => !p.IsOptional && !hyperparameters.Any(h => NameMatches(p.Name, h.Member.Name))))
+            .ThenBy(c => c.Parameters.Length)
             .FirstOrDefault();
     }
 

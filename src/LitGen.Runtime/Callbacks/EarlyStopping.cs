@@ -19,7 +19,9 @@ public sealed class EarlyStopping : Callback
     public double MinDelta { get; init; }
 
     /// <summary>Checks without improvement before stopping (default 3).</summary>
-    public int Patience { get; init; } = 3;
+    public int Patience { get => patience; init => patience = value; }
+
+    private int patience = 3;
 
     /// <summary>Whether lower or higher is better.</summary>
     public MonitorMode Mode { get; init; } = MonitorMode.Min;
@@ -33,8 +35,17 @@ public sealed class EarlyStopping : Callback
     /// <summary>Stop when the metric becomes NaN or infinite (default true).</summary>
     public bool CheckFinite { get; init; } = true;
 
-    /// <summary>Check at the end of each training epoch (default) rather than after each validation run.</summary>
+    /// <summary>
+    /// Check at the end of training epochs (true) or after validation runs (false). Default: at epoch end when validation
+    /// runs once per epoch at its end, else after each validation run (Lightning resolves it in <c>setup</c>).
+    /// </summary>
     public bool? CheckOnTrainEpochEnd { get; init; }
+
+    /// <summary>A monitor that is not logged fails the run (default true); false skips the check with a warning.</summary>
+    public bool Strict { get; init; } = true;
+
+    /// <summary>Say on the console when the metric improves and why training stops.</summary>
+    public bool Verbose { get; init; }
 
     /// <summary>Checks since the last improvement.</summary>
     public int WaitCount { get; private set; }
@@ -48,6 +59,8 @@ public sealed class EarlyStopping : Callback
     /// <summary>Why training was stopped, once it was.</summary>
     public string? StoppingReason { get; private set; }
 
+    private bool checkOnTrainEpochEnd;
+
     internal override bool IsMonitoring => true;
 
     /// <inheritdoc />
@@ -59,19 +72,23 @@ public sealed class EarlyStopping : Callback
         if (string.IsNullOrEmpty(Monitor)) throw new MisconfigurationException("EarlyStopping needs a Monitor: the name of a logged metric, e.g. \"val_loss\".");
         if (Patience < 0) throw new MisconfigurationException($"EarlyStopping.Patience must be 0 or more, got {Patience}.");
         if (double.IsNaN(BestScore)) BestScore = Mode == MonitorMode.Min ? double.PositiveInfinity : double.NegativeInfinity;
+        checkOnTrainEpochEnd = CheckOnTrainEpochEnd ?? (trainer.Options.ValCheckInterval == BatchLimit.All && trainer.Options.CheckValEveryNEpoch == 1);
     }
 
     /// <inheritdoc />
     public override void OnTrainEpochEnd(Trainer trainer, LightningModule module)
     {
-        if (CheckOnTrainEpochEnd ?? true) Check(trainer);
+        if (checkOnTrainEpochEnd && !SkipCheck(trainer)) Check(trainer);
     }
 
     /// <inheritdoc />
     public override void OnValidationEnd(Trainer trainer, LightningModule module)
     {
-        if (CheckOnTrainEpochEnd == false && !trainer.SanityChecking) Check(trainer);
+        if (!checkOnTrainEpochEnd && !SkipCheck(trainer)) Check(trainer);
     }
+
+    // Lightning's _should_skip_check: only while fitting, never in the sanity check.
+    private static bool SkipCheck(Trainer trainer) => trainer.Stage != Stage.Fit || trainer.SanityChecking || trainer.FastDevRunning;
 
     /// <inheritdoc />
     public override JsonObject StateDict() => new()
@@ -88,22 +105,29 @@ public sealed class EarlyStopping : Callback
         WaitCount = (int)state["wait_count"]!;
         StoppedEpoch = (int)state["stopped_epoch"]!;
         BestScore = JsonDoubles.Read(state["best_score"]!);
+        patience = (int)state["patience"]!;
     }
 
     private void Check(Trainer trainer)
     {
         var metrics = trainer.CallbackMetrics;
         if (!metrics.TryGetValue(Monitor, out var current))
-            throw new MisconfigurationException(
-                $"Early stopping conditioned on metric '{Monitor}', which is not available. Available metrics: [{string.Join(", ", metrics.Keys.Order())}]. " +
-                "Log it, or change EarlyStopping.Monitor.");
+        {
+            var message = $"Early stopping conditioned on metric '{Monitor}', which is not available. Available metrics: [{string.Join(", ", metrics.Keys.Order())}]. " +
+                "Log it, change EarlyStopping.Monitor, or set Strict = false to skip the check.";
+            if (Strict) throw new MisconfigurationException(message);
+            if (Verbose) trainer.Warn(message);
+            return;
+        }
 
         var (stop, reason) = Evaluate(current);
-        if (!stop) return;
-        trainer.ShouldStop = true;
-        StoppedEpoch = trainer.CurrentEpoch;
-        StoppingReason = reason;
-        Console.WriteLine($"EarlyStopping: {reason}");
+        if (stop)
+        {
+            trainer.ShouldStop = true;
+            StoppedEpoch = trainer.CurrentEpoch;
+            StoppingReason = reason;
+        }
+        if (reason is not null && Verbose) Console.WriteLine($"EarlyStopping: {reason}");
     }
 
     private (bool Stop, string? Reason) Evaluate(double current)
@@ -121,9 +145,12 @@ public sealed class EarlyStopping : Callback
         double delta = Math.Abs(MinDelta);
         if (Better(Mode == MonitorMode.Min ? current + delta : current - delta, BestScore))
         {
+            var message = double.IsFinite(BestScore)
+                ? $"Metric {Monitor} improved by {F(Math.Abs(BestScore - current))} >= min_delta = {delta.ToString(CultureInfo.InvariantCulture)}. New best score: {F(current)}"
+                : $"Metric {Monitor} improved. New best score: {F(current)}";
             BestScore = current;
             WaitCount = 0;
-            return (false, null);
+            return (false, message);
         }
         WaitCount++;
         return WaitCount >= Patience

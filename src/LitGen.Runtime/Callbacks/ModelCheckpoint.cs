@@ -1,20 +1,26 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 
 namespace LitGen;
 
 /// <summary>
-/// Saves checkpoints at the end of training epochs (Lightning's <c>ModelCheckpoint</c>): the latest one, or the
-/// <see cref="SaveTopK"/> best by <see cref="Monitor"/>, plus <c>last.ckpt</c> when <see cref="SaveLast"/> is set.
+/// Saves checkpoints while fitting (Lightning's <c>ModelCheckpoint</c>): the latest one, or the <see cref="SaveTopK"/>
+/// best by <see cref="Monitor"/>, plus <c>last.ckpt</c> when <see cref="SaveLast"/> is set; at the end of training
+/// epochs, or after validation when it does not run once per epoch, or every N steps or a time interval. It deletes
+/// only files in its own folder that it wrote, never the checkpoint the run resumed from.
 /// </summary>
 public sealed partial class ModelCheckpoint : Callback
 {
     private readonly Dictionary<string, double> bestKModels = new(StringComparer.Ordinal);
+    private long lastGlobalStepSaved;
+    private string? lastCheckpointSaved;
+    private long lastTimeChecked;
+    private bool validationSavePending;
 
     /// <summary>Folder for the files; default <c>{Trainer.LogDir}/checkpoints</c>.</summary>
     public string? DirPath { get; init; }
@@ -34,16 +40,32 @@ public sealed partial class ModelCheckpoint : Callback
     /// <summary>Also write <c>last.ckpt</c> whenever a checkpoint is saved.</summary>
     public bool SaveLast { get; init; }
 
-    /// <summary>Save at the end of every this many epochs; default 1, or 0 (never) when <see cref="EveryNTrainSteps"/> is set.</summary>
+    /// <summary>Write weights (and progress) only: smaller files that <c>LoadFromCheckpoint</c> reads but a fit cannot resume from.</summary>
+    public bool SaveWeightsOnly { get; init; }
+
+    /// <summary>Save every this many epochs; default 1 when no other trigger is set, else 0 (never).</summary>
     public int? EveryNEpochs { get; init; }
 
     /// <summary>Save every this many optimizer steps, inside epochs too (0 or null: never).</summary>
     public int? EveryNTrainSteps { get; init; }
 
-    private int EpochInterval => EveryNEpochs ?? (EveryNTrainSteps is > 0 ? 0 : 1);
+    /// <summary>Save whenever this much time passed since the last save, checked after every batch.</summary>
+    public TimeSpan? TrainTimeInterval { get; init; }
+
+    /// <summary>
+    /// Save at the end of training epochs (true) or after validation runs (false). Default: at epoch end when validation
+    /// runs once per epoch at its end or not at all, else after validation (Lightning's <c>save_on_train_epoch_end</c>).
+    /// </summary>
+    public bool? SaveOnTrainEpochEnd { get; init; }
 
     /// <summary>Write <c>name=value</c> for each <c>{name}</c> in <see cref="Filename"/> (default true).</summary>
     public bool AutoInsertMetricName { get; init; } = true;
+
+    /// <summary>Add <c>-v1</c>, <c>-v2</c>… instead of overwriting a file of the same name (default true).</summary>
+    public bool EnableVersionCounter { get; init; } = true;
+
+    /// <summary>Say on the console what was saved and why.</summary>
+    public bool Verbose { get; init; }
 
     /// <summary>The best checkpoint so far (the most recent when there is no monitor).</summary>
     public string? BestModelPath { get; private set; }
@@ -54,16 +76,25 @@ public sealed partial class ModelCheckpoint : Callback
     /// <summary>The path of <c>last.ckpt</c>, once written.</summary>
     public string? LastModelPath { get; private set; }
 
-    /// <summary>The kept checkpoints and their scores.</summary>
+    /// <summary>The kept checkpoints and their scores (the step without a monitor).</summary>
     public IReadOnlyDictionary<string, double> BestKModels => bestKModels;
 
-    /// <summary>The folder checkpoints are written to, resolved at the first save.</summary>
+    /// <summary>The worst of the kept top-k checkpoints, once there are k.</summary>
+    public string? KthBestModelPath { get; private set; }
+
+    /// <summary>The folder checkpoints are written to, resolved when the run starts.</summary>
     public string? ResolvedDirPath { get; private set; }
 
     internal override bool IsMonitoring => true;
 
+    private int EpochInterval => EveryNEpochs ?? (EveryNTrainSteps is > 0 || TrainTimeInterval is not null ? 0 : 1);
+
     /// <inheritdoc />
-    public override string StateKey => Monitor is null ? nameof(ModelCheckpoint) : $"{nameof(ModelCheckpoint)}{{'monitor': '{Monitor}', 'mode': '{Mode.ToString().ToLowerInvariant()}'}}";
+    public override string StateKey => string.Create(CultureInfo.InvariantCulture,
+        $"{nameof(ModelCheckpoint)}{{'monitor': {Python(Monitor)}, 'mode': '{Mode.ToString().ToLowerInvariant()}', 'every_n_train_steps': {EveryNTrainSteps ?? 0}, " +
+        $"'every_n_epochs': {EpochInterval}, 'train_time_interval': {(TrainTimeInterval is { } t ? $"datetime.timedelta(seconds={t.TotalSeconds})" : "None")}}}");
+
+    private static string Python(string? value) => value is null ? "None" : $"'{value}'";
 
     /// <inheritdoc />
     public override void Setup(Trainer trainer, LightningModule module, Stage stage)
@@ -71,42 +102,179 @@ public sealed partial class ModelCheckpoint : Callback
         if (SaveTopK < -1) throw new MisconfigurationException($"ModelCheckpoint.SaveTopK must be -1, 0 or more, got {SaveTopK}.");
         if (EveryNEpochs < 0) throw new MisconfigurationException($"ModelCheckpoint.EveryNEpochs must be 0 (never) or more, got {EveryNEpochs}.");
         if (EveryNTrainSteps < 0) throw new MisconfigurationException($"ModelCheckpoint.EveryNTrainSteps must be 0 (never) or more, got {EveryNTrainSteps}.");
+        if ((EveryNEpochs is > 0 ? 1 : 0) + (EveryNTrainSteps is > 0 ? 1 : 0) + (TrainTimeInterval is not null ? 1 : 0) > 1)
+            throw new MisconfigurationException("ModelCheckpoint: EveryNEpochs, EveryNTrainSteps and TrainTimeInterval are mutually exclusive; set one of them.");
         if (Monitor is null && SaveTopK > 1)
             throw new MisconfigurationException($"ModelCheckpoint(SaveTopK = {SaveTopK}) needs a Monitor to rank checkpoints; set Monitor or use SaveTopK = 1 or -1.");
+        ResolvedDirPath = Path.GetFullPath(DirPath ?? Path.Combine(trainer.LogDir, "checkpoints"));
     }
+
+    /// <inheritdoc />
+    public override void OnTrainStart(Trainer trainer, LightningModule module) => lastTimeChecked = Stopwatch.GetTimestamp();
 
     /// <inheritdoc />
     public override void OnTrainEpochEnd(Trainer trainer, LightningModule module)
     {
-        if (EpochInterval > 0 && (trainer.CurrentEpoch + 1) % EpochInterval == 0) Save(trainer);
+        if (!SkipSaving(trainer) && SavesOnTrainEpochEnd(trainer)) SaveForEpoch(trainer);
+    }
+
+    /// <inheritdoc />
+    public override void OnValidationEnd(Trainer trainer, LightningModule module)
+    {
+        // Saved once the batch that ran validation is completely done, so that the file resumes after that batch.
+        if (!SkipSaving(trainer) && !SavesOnTrainEpochEnd(trainer)) validationSavePending = true;
     }
 
     internal override void OnTrainBatchCompleted(Trainer trainer, LightningModule module)
     {
-        if (EveryNTrainSteps is int every && every > 0 && trainer.GlobalStep > 0 && trainer.GlobalStep % every == 0 && trainer.GlobalStep != lastSavedStep)
-            Save(trainer);
+        if (validationSavePending)
+        {
+            validationSavePending = false;
+            if (!SkipSaving(trainer)) SaveForEpoch(trainer);
+        }
+        if (SkipSaving(trainer)) return;
+        bool skipBatch = EveryNTrainSteps is not > 0 || trainer.GlobalStep % EveryNTrainSteps != 0;
+        bool skipTime = true;
+        long now = Stopwatch.GetTimestamp();
+        if (TrainTimeInterval is TimeSpan interval) skipTime = Stopwatch.GetElapsedTime(lastTimeChecked, now) < interval;
+        if (skipBatch && skipTime) return;
+        if (!skipTime) lastTimeChecked = now;
+        var candidates = MonitorCandidates(trainer);
+        SaveTopKCheckpoint(trainer, candidates);
+        SaveLastCheckpoint(trainer, candidates);
     }
 
-    private long lastSavedStep = -1;
-
-    private void Save(Trainer trainer)
+    private void SaveForEpoch(Trainer trainer)
     {
-        lastSavedStep = trainer.GlobalStep;
-        ResolvedDirPath ??= DirPath ?? Path.Combine(trainer.LogDir, "checkpoints");
-        var metrics = trainer.CallbackMetrics;
-        string? saved = null;
-        if (SaveTopK != 0)
-        {
-            if (Monitor is null) saved = SaveLatest(trainer, metrics);
-            else saved = SaveIfTopK(trainer, metrics);
-        }
-        if (SaveLast)
-        {
-            LastModelPath = Path.Combine(ResolvedDirPath, "last.ckpt");
-            if (saved is not null) File.Copy(saved, LastModelPath, overwrite: true);
-            else trainer.SaveCheckpoint(LastModelPath);
-        }
+        var candidates = MonitorCandidates(trainer);
+        if (EpochInterval >= 1 && (trainer.CurrentEpoch + 1) % EpochInterval == 0) SaveTopKCheckpoint(trainer, candidates);
+        SaveLastCheckpoint(trainer, candidates);
     }
+
+    /// <summary>Lightning's <c>_should_skip_saving_checkpoint</c>: not fitting, sanity check, FastDevRun, or this step already saved.</summary>
+    private bool SkipSaving(Trainer trainer)
+        => trainer.FastDevRunning || trainer.Stage != LitGen.Stage.Fit || trainer.SanityChecking || lastGlobalStepSaved == trainer.GlobalStep;
+
+    /// <summary>Lightning's <c>_should_save_on_train_epoch_end</c>.</summary>
+    private bool SavesOnTrainEpochEnd(Trainer trainer)
+    {
+        if (SaveOnTrainEpochEnd is bool explicitly) return explicitly;
+        if (trainer.Options.CheckValEveryNEpoch != 1) return false;
+        if (!trainer.FitLoop.HasValidation) return true;
+        return trainer.Options.ValCheckInterval == BatchLimit.All;
+    }
+
+    private static Dictionary<string, double> MonitorCandidates(Trainer trainer)
+    {
+        var candidates = new Dictionary<string, double>(trainer.CallbackMetrics, StringComparer.Ordinal);
+        candidates.TryAdd("epoch", trainer.CurrentEpoch);
+        candidates.TryAdd("step", trainer.GlobalStep);
+        return candidates;
+    }
+
+    private void SaveTopKCheckpoint(Trainer trainer, Dictionary<string, double> candidates)
+    {
+        if (SaveTopK == 0) return;
+        if (Monitor is null)
+        {
+            SaveLatest(trainer, candidates);
+            return;
+        }
+        if (!candidates.TryGetValue(Monitor, out var current))
+        {
+            var message = $"ModelCheckpoint(Monitor = \"{Monitor}\") could not find the monitored key in the logged metrics: [{string.Join(", ", candidates.Keys.Order())}]. " +
+                $"Log it with Log(\"{Monitor}\", …) or change Monitor.";
+            // Not yet logged is expected before the first validation run; after one, the key is missing for good.
+            if (trainer.FitLoop.ValidationHasRun) throw new MisconfigurationException(message);
+            trainer.Warn(message);
+            return;
+        }
+        if (IsInTopK(current)) UpdateBestAndSave(trainer, current, candidates);
+        else if (Verbose) Console.WriteLine($"Epoch {trainer.CurrentEpoch}, global step {trainer.GlobalStep}: '{Monitor}' was not in top {SaveTopK}");
+    }
+
+    private bool IsInTopK(double current)
+    {
+        if (SaveTopK == -1 || bestKModels.Count < SaveTopK) return true;
+        double kth = bestKModels[KthBestModelPath!];
+        return Mode == MonitorMode.Min ? current < kth : current > kth;
+    }
+
+    private void UpdateBestAndSave(Trainer trainer, double current, Dictionary<string, double> candidates)
+    {
+        int k = SaveTopK == -1 ? bestKModels.Count + 1 : SaveTopK;
+        string? dropped = null;
+        if (bestKModels.Count == k && k > 0)
+        {
+            dropped = KthBestModelPath;
+            bestKModels.Remove(dropped!);
+        }
+        // A NaN score is the worst possible, so it never displaces a finite one.
+        if (double.IsNaN(current)) current = Mode == MonitorMode.Min ? double.PositiveInfinity : double.NegativeInfinity;
+        var path = VersionedPath(FormatTemplate(trainer, candidates), dropped);
+        bestKModels[path] = current;
+        if (bestKModels.Count == k) KthBestModelPath = Worst();
+        BestModelPath = Best();
+        BestModelScore = bestKModels[BestModelPath];
+        if (Verbose)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Epoch {trainer.CurrentEpoch}, global step {trainer.GlobalStep}: '{Monitor}' reached {current:0.00000} (best {BestModelScore:0.00000}), saving model to '{path}' as top {k}"));
+        Save(trainer, path);
+        if (dropped is not null && ShouldRemove(trainer, dropped, path)) trainer.Strategy.RemoveCheckpoint(dropped);
+    }
+
+    private void SaveLatest(Trainer trainer, Dictionary<string, double> candidates)
+    {
+        var path = VersionedPath(FormatTemplate(trainer, candidates), BestModelPath);
+        var previous = BestModelPath;
+        // The bookkeeping is updated first so that the checkpoint holds it; the older file goes only once the new one exists.
+        if (SaveTopK == 1 && previous is not null) bestKModels.Remove(previous);
+        bestKModels[path] = trainer.GlobalStep;
+        BestModelPath = path;
+        Save(trainer, path);
+        if (SaveTopK == 1 && previous is not null && ShouldRemove(trainer, previous, path)) trainer.Strategy.RemoveCheckpoint(previous);
+    }
+
+    private void SaveLastCheckpoint(Trainer trainer, Dictionary<string, double> candidates)
+    {
+        if (!SaveLast) return;
+        var path = VersionedPath(FormatTemplate(trainer, candidates, "last"), LastModelPath);
+        var previous = LastModelPath;
+        LastModelPath = path;
+        if (lastCheckpointSaved is not null && SaveTopK != 0 && File.Exists(lastCheckpointSaved))
+            trainer.Strategy.CopyCheckpoint(lastCheckpointSaved, path);
+        else
+            Save(trainer, path);
+        if (previous is not null && ShouldRemove(trainer, previous, path)) trainer.Strategy.RemoveCheckpoint(previous);
+    }
+
+    private void Save(Trainer trainer, string path)
+    {
+        trainer.SaveCheckpoint(path, SaveWeightsOnly);
+        lastGlobalStepSaved = trainer.GlobalStep;
+        lastCheckpointSaved = path;
+    }
+
+    /// <summary>
+    /// Lightning's <c>_should_remove_checkpoint</c>: never the file just written, never the checkpoint the run resumed
+    /// from, and never a file outside this callback's folder (a checkpoint's state cannot name files to delete).
+    /// </summary>
+    private bool ShouldRemove(Trainer trainer, string previous, string current)
+    {
+        if (previous == current) return false;
+        var full = Path.GetFullPath(previous);
+        if (trainer.CkptPath is { } resumed && full == Path.GetFullPath(resumed)) return false;
+        var folder = ResolvedDirPath!.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
+        return full.StartsWith(folder, StringComparison.Ordinal);
+    }
+
+    private string Best() => bestKModels.OrderBy(p => p.Value, Comparer).First().Key;
+
+    private string Worst() => bestKModels.OrderBy(p => p.Value, Comparer).Last().Key;
+
+    private Comparer<double> Comparer => Mode == MonitorMode.Min
+        ? Comparer<double>.Default
+        : Comparer<double>.Create((a, b) => b.CompareTo(a));
 
     /// <inheritdoc />
     public override JsonObject StateDict()
@@ -119,133 +287,29 @@ public sealed partial class ModelCheckpoint : Callback
             ["best_model_score"] = JsonDoubles.From(BestModelScore),
             ["best_model_path"] = BestModelPath,
             ["best_k_models"] = best,
+            ["kth_best_model_path"] = KthBestModelPath,
             ["last_model_path"] = LastModelPath,
             ["dirpath"] = ResolvedDirPath,
-            ["last_saved_step"] = lastSavedStep,
+            ["last_saved_step"] = lastGlobalStepSaved,
         };
-    }
-
-    /// <inheritdoc />
-    public override void LoadStateDict(JsonObject state)
-    {
-        bestKModels.Clear();
-        foreach (var (path, score) in (JsonObject)state["best_k_models"]!) bestKModels[path] = JsonDoubles.Read(score!);
-        BestModelScore = JsonDoubles.ReadNullable(state["best_model_score"]);
-        BestModelPath = (string?)state["best_model_path"];
-        LastModelPath = (string?)state["last_model_path"];
-        ResolvedDirPath = DirPath ?? (string?)state["dirpath"];
-        lastSavedStep = (long)state["last_saved_step"]!;
-    }
-
-    private string SaveLatest(Trainer trainer, IReadOnlyDictionary<string, double> metrics)
-    {
-        var path = NewPath(trainer, metrics);
-        var replaced = SaveTopK == 1 ? bestKModels.Keys.Where(p => p != path).ToList() : [];
-        foreach (var previous in replaced) bestKModels.Remove(previous);
-        bestKModels[path] = trainer.GlobalStep;
-        BestModelPath = path;
-        // The bookkeeping is updated first so that the checkpoint holds it; older files go only once the new one exists.
-        trainer.SaveCheckpoint(path);
-        foreach (var previous in replaced) DeleteCheckpoint(previous);
-        return path;
-    }
-
-    private string? SaveIfTopK(Trainer trainer, IReadOnlyDictionary<string, double> metrics)
-    {
-        if (!metrics.TryGetValue(Monitor!, out var score))
-            throw new MisconfigurationException(
-                $"ModelCheckpoint(Monitor = \"{Monitor}\") could not find the monitored key in the logged metrics: [{string.Join(", ", metrics.Keys.Order())}]. " +
-                "Log it with Log(\"" + Monitor + "\", …) or change Monitor.");
-        if (double.IsNaN(score)) score = Mode == MonitorMode.Min ? double.PositiveInfinity : double.NegativeInfinity;
-
-        if (SaveTopK != -1 && bestKModels.Count >= SaveTopK && !IsBetter(score, WorstScore())) return null;
-
-        var path = NewPath(trainer, metrics);
-        bestKModels[path] = score;
-        string? dropped = null;
-        if (SaveTopK != -1 && bestKModels.Count > SaveTopK)
-        {
-            dropped = bestKModels.OrderBy(p => p.Value, Comparer).Last().Key;
-            bestKModels.Remove(dropped);
-        }
-        var best = bestKModels.OrderBy(p => p.Value, Comparer).First();
-        BestModelPath = best.Key;
-        BestModelScore = best.Value;
-        trainer.SaveCheckpoint(path);
-        if (dropped is not null) DeleteCheckpoint(dropped);
-        return path;
-    }
-
-    private Comparer<double> Comparer => Mode == MonitorMode.Min
-        ? Comparer<double>.Default
-        : Comparer<double>.Create((a, b) => b.CompareTo(a));
-
-    private double WorstScore() => bestKModels.Values.OrderBy(v => v, Comparer).Last();
-
-    private bool IsBetter(double candidate, double reference) => Mode == MonitorMode.Min ? candidate < reference : candidate > reference;
-
-    private void DeleteCheckpoint(string path)
-    {
-        if (path != LastModelPath && File.Exists(path)) File.Delete(path);
-    }
-
-    private string NewPath(Trainer trainer, IReadOnlyDictionary<string, double> metrics)
-    {
-        var name = FormatName(Filename ?? "{epoch}-{step}", trainer.CurrentEpoch, trainer.GlobalStep, metrics, AutoInsertMetricName);
-        var path = Path.Combine(ResolvedDirPath!, name + ".ckpt");
-        // A file from an earlier run is never overwritten: Lightning's version counter (-v1, -v2, …).
-        for (int version = 1; File.Exists(path) && !bestKModels.ContainsKey(path); version++)
-            path = Path.Combine(ResolvedDirPath!, $"{name}-v{version.ToString(CultureInfo.InvariantCulture)}.ckpt");
-        return path;
     }
 
     /// <summary>
-    /// Fills a file name template: <c>{epoch}</c>, <c>{step}</c> and any logged metric, with Python-style format specs
-    /// (<c>{val_loss:.2f}</c>, <c>{epoch:02d}</c>).
+    /// Restores the bookkeeping when the checkpoint was written to this callback's folder (as Lightning); a checkpoint from
+    /// another folder restores only <see cref="BestModelPath"/>, so its files are never touched.
     /// </summary>
-    public static string FormatName(string template, int epoch, long step, IReadOnlyDictionary<string, double> metrics, bool autoInsertMetricName = true)
+    public override void LoadStateDict(JsonObject state)
     {
-        return Placeholder().Replace(template, match =>
+        if (state["dirpath"] is JsonNode dirpath && (string?)dirpath is { } saved && Path.GetFullPath(saved) == ResolvedDirPath)
         {
-            var key = match.Groups["name"].Value;
-            var spec = match.Groups["spec"].Success ? match.Groups["spec"].Value : null;
-            string value = key switch
-            {
-                "epoch" => FormatNumber(epoch, spec, integral: true),
-                "step" => FormatNumber(step, spec, integral: true),
-                _ when metrics.TryGetValue(key, out var metric) => FormatNumber(metric, spec, integral: false),
-                _ => throw new MisconfigurationException(
-                    $"ModelCheckpoint filename template \"{template}\" uses '{{{key}}}', which was not logged. Logged: [{string.Join(", ", metrics.Keys.Order())}]."),
-            };
-            return autoInsertMetricName ? $"{key}={value}" : value;
-        });
+            bestKModels.Clear();
+            foreach (var (path, score) in (JsonObject)state["best_k_models"]!) bestKModels[path] = JsonDoubles.Read(score!);
+            BestModelScore = JsonDoubles.ReadNullable(state["best_model_score"]);
+            KthBestModelPath = (string?)state["kth_best_model_path"];
+            LastModelPath = (string?)state["last_model_path"];
+            lastGlobalStepSaved = (long)state["last_saved_step"]!;
+            if (Monitor is not null && bestKModels.Count > 0 && (SaveTopK == -1 || bestKModels.Count >= SaveTopK)) KthBestModelPath ??= Worst();
+        }
+        BestModelPath = (string?)state["best_model_path"];
     }
-
-    private static string FormatNumber(double value, string? spec, bool integral)
-    {
-        if (spec is null) return integral ? ((long)value).ToString(CultureInfo.InvariantCulture) : value.ToString("R", CultureInfo.InvariantCulture);
-        var parsed = FormatSpec().Match(spec);
-        if (!parsed.Success) throw new MisconfigurationException($"Unsupported format spec ':{spec}' in a ModelCheckpoint filename; use forms like :.2f, :03d or :.3e.");
-        int width = parsed.Groups["width"].Success ? int.Parse(parsed.Groups["width"].Value, CultureInfo.InvariantCulture) : 0;
-        int? precision = parsed.Groups["precision"].Success ? int.Parse(parsed.Groups["precision"].Value, CultureInfo.InvariantCulture) : null;
-        var text = parsed.Groups["type"].Value switch
-        {
-            "d" => ((long)Math.Round(value)).ToString(CultureInfo.InvariantCulture),
-            "e" => value.ToString((precision ?? 6) == 0 ? "0e+00" : "0." + new string('0', precision ?? 6) + "e+00", CultureInfo.InvariantCulture),
-            "g" => value.ToString("G" + (precision ?? 6).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture),
-            _ => value.ToString("F" + (precision ?? 6).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture),
-        };
-        bool zeroPad = parsed.Groups["zero"].Success;
-        if (text.Length >= width) return text;
-        if (!zeroPad) return text.PadLeft(width);
-        bool negative = text.StartsWith('-');
-        var digits = negative ? text[1..] : text;
-        return (negative ? "-" : "") + digits.PadLeft(width - (negative ? 1 : 0), '0');
-    }
-
-    [GeneratedRegex(@"\{(?<name>[^{}:]+)(?::(?<spec>[^{}]+))?\}")]
-    private static partial Regex Placeholder();
-
-    [GeneratedRegex(@"^(?<zero>0)?(?<width>[1-9][0-9]*)?(?:\.(?<precision>[0-9]+))?(?<type>[dfeg])?$")]
-    private static partial Regex FormatSpec();
 }

@@ -39,6 +39,9 @@ public sealed class Checkpoint : IDisposable
     /// <summary>The module's weights and buffers, on the CPU, keyed as in <c>state_dict()</c>.</summary>
     public required IReadOnlyDictionary<string, Tensor> StateDict { get; init; }
 
+    /// <summary>Written with weights only (<c>ModelCheckpoint.SaveWeightsOnly</c>): no optimizer, scheduler or callback state to resume from.</summary>
+    public bool WeightsOnly { get; init; }
+
     /// <summary>Each optimizer's state in TorchSharp's <c>save_state_dict</c> format, in <c>ConfigureOptimizers</c> order.</summary>
     public IReadOnlyList<byte[]> OptimizerStates { get; init; } = [];
 
@@ -114,6 +117,27 @@ public sealed class Checkpoint : IDisposable
         }
     }
 
+    /// <summary>
+    /// Copies <paramref name="source"/> to <paramref name="destination"/> through a temporary file in the destination's
+    /// folder and a rename: a reader never sees half a file, and a link at the destination is replaced, not written through.
+    /// </summary>
+    internal static void CopyAtomically(string source, string destination)
+    {
+        var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(destination))!;
+        Directory.CreateDirectory(directory);
+        var temporary = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(destination)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            File.Copy(source, temporary);
+            using (var stream = new FileStream(temporary, FileMode.Open, FileAccess.ReadWrite)) stream.Flush(flushToDisk: true);
+            File.Move(temporary, destination, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary)) File.Delete(temporary);
+        }
+    }
+
     /// <summary>Reads and verifies a checkpoint file.</summary>
     /// <exception cref="InvalidCheckpointException">The file is truncated, corrupt or not a LitGen checkpoint.</exception>
     public static Checkpoint Load(string path)
@@ -136,6 +160,7 @@ public sealed class Checkpoint : IDisposable
             return new Checkpoint
             {
                 FormatVersion = header.FormatVersion,
+                WeightsOnly = header.WeightsOnly,
                 LitGenVersion = header.LitGenVersion,
                 ModuleType = header.ModuleType,
                 Epoch = header.Epoch,

@@ -27,9 +27,10 @@ internal static class CheckpointMetadata
     private const string Extra = "extra";
     private const string Loops = "loops";
     private const string LrSchedulers = "lr_schedulers";
+    private const string WeightsOnly = "weights_only";
 
     public sealed record Header(int FormatVersion, string LitGenVersion, string ModuleType, int Epoch, long GlobalStep, string Precision,
-        string HyperParametersJson, JsonObject CallbackStates, JsonObject Extra, JsonObject Loops, JsonArray LrSchedulers);
+        string HyperParametersJson, JsonObject CallbackStates, JsonObject Extra, JsonObject Loops, JsonArray LrSchedulers, bool WeightsOnly);
 
     public static Dictionary<string, string> Write(Checkpoint checkpoint) => new()
     {
@@ -45,6 +46,7 @@ internal static class CheckpointMetadata
         [Extra] = checkpoint.Extra.ToJsonString(),
         [Loops] = checkpoint.Loops.ToJsonString(),
         [LrSchedulers] = checkpoint.LrSchedulers.ToJsonString(),
+        [WeightsOnly] = checkpoint.WeightsOnly ? "true" : "false",
     };
 
     public static void EnsureLitGenFormat(string path, IReadOnlyDictionary<string, string> metadata)
@@ -76,6 +78,7 @@ internal static class CheckpointMetadata
             Object(Callbacks),
             Object(Extra),
             Object(Loops),
-            JsonNode.Parse(Required(LrSchedulers)) as JsonArray ?? throw new InvalidCheckpointException(path, $"its metadata entry '{LrSchedulers}' is not a JSON array."));
+            JsonNode.Parse(Required(LrSchedulers)) as JsonArray ?? throw new InvalidCheckpointException(path, $"its metadata entry '{LrSchedulers}' is not a JSON array."),
+            metadata.GetValueOrDefault(WeightsOnly) == "true");
     }
 }

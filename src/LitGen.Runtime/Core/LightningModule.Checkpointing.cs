@@ -8,13 +8,22 @@ namespace LitGen;
 public abstract partial class LightningModule
 {
     /// <summary>
-    /// Loads a checkpoint's weights into this module: <see cref="OnLoadCheckpoint"/>, then the state dict
-    /// (every key must match when <paramref name="strict"/>), then a move to <paramref name="mapLocation"/>.
+    /// Loads a checkpoint's weights into a module built by <c>LoadFromCheckpoint</c>, in Lightning's order:
+    /// <see cref="ConfigureModel"/> (late-built layers), <see cref="OnLoadCheckpoint"/>, then the state dict (every key
+    /// must match when <paramref name="strict"/>), then a move to <paramref name="mapLocation"/>.
     /// </summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     protected internal void LoadCheckpointState(Checkpoint checkpoint, Device? mapLocation, bool strict)
     {
         EnsureComponentsRegistered();
+        ConfigureModel();
+        RegisterLateComponents();
+        LoadWeightsFrom(checkpoint, mapLocation, strict);
+    }
+
+    /// <summary>Loads a checkpoint's weights into this (configured) module: <see cref="OnLoadCheckpoint"/>, then the state dict.</summary>
+    internal void LoadWeightsFrom(Checkpoint checkpoint, Device? mapLocation, bool strict)
+    {
         OnLoadCheckpoint(checkpoint);
         var path = checkpoint.SourcePath ?? "(in memory)";
         var own = state_dict();

@@ -30,6 +30,14 @@ public abstract partial class LightningModule
             Log(name, value, onStep, onEpoch, progBar, logger, reduceFx, syncDist, batchSize);
     }
 
+    /// <summary>Logs every entry of <paramref name="values"/> (host values) with the same flags.</summary>
+    public void LogDict(IReadOnlyDictionary<string, double> values, bool? onStep = null, bool? onEpoch = null, bool progBar = false,
+        bool logger = true, ReduceFx reduceFx = ReduceFx.Mean, bool syncDist = false, int? batchSize = null)
+    {
+        foreach (var (name, value) in values)
+            Log(name, value, onStep, onEpoch, progBar, logger, reduceFx, syncDist, batchSize);
+    }
+
     private MetricStore ResolveMetrics(string name, bool? onStep)
     {
         if (ActiveMetrics is null || LogContext == HookLogging.None)

@@ -12,6 +12,7 @@ namespace LitGen;
 public abstract partial class LightningModule : nn.Module
 {
     private bool componentsRegistered;
+    private readonly Dictionary<string, object> registeredComponents = new(System.StringComparer.Ordinal);
 
     /// <summary>Creates the module; its components are registered by generated code before first use.</summary>
     protected LightningModule() : base(nameof(LightningModule))
@@ -39,20 +40,27 @@ public abstract partial class LightningModule : nn.Module
     /// <summary>The precision the trainer runs this module in, as in Lightning (<c>"32-true"</c>, <c>"bf16-true"</c>, …).</summary>
     public Precision Precision => Trainer?.Strategy.Precision ?? Precision.Float32;
 
+    // The members below are generated for every [LightningModule] class. They are virtual rather than abstract so that
+    // a class missing the attribute still compiles far enough for analyzer LIT0009 to say what to add.
+
     /// <summary>The current hyperparameter values, as generated for this class.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    protected internal abstract IHyperparameters CurrentHyperparameters { get; }
+    protected internal virtual IHyperparameters CurrentHyperparameters => throw NotGenerated();
 
     /// <summary>The hooks this module's class (and its bases) override; a constant generated for the class.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    protected internal abstract ModuleHooks OverriddenHooks { get; }
+    protected internal virtual ModuleHooks OverriddenHooks => throw NotGenerated();
 
     /// <summary>Hands the module, typed by its batch, to code that only knows it as a <see cref="LightningModule"/>.</summary>
     internal abstract TResult AcceptBatchTypeVisitor<TResult>(IBatchTypeVisitor<TResult> visitor);
 
     /// <summary>Registers the module's submodules and parameters with TorchSharp; generated from its fields.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    protected internal abstract void RegisterGeneratedComponents();
+    protected internal virtual void RegisterGeneratedComponents() => throw NotGenerated();
+
+    private protected MisconfigurationException NotGenerated() => new(
+        $"{GetType().Name} derives from LightningModule<TBatch> but LitGen generated nothing for it: mark the class [LightningModule] " +
+        "and partial (analyzer LIT0009 reports this at build time).");
 
     /// <summary>Registers the module's components once, through the generated registration (never by reflection).</summary>
     public void EnsureComponentsRegistered()
@@ -60,6 +68,41 @@ public abstract partial class LightningModule : nn.Module
         if (componentsRegistered) return;
         componentsRegistered = true;
         RegisterGeneratedComponents();
+    }
+
+    /// <summary>Registers components that <see cref="ConfigureModel"/> built after the first registration.</summary>
+    internal void RegisterLateComponents()
+    {
+        componentsRegistered = true;
+        RegisterGeneratedComponents();
+    }
+
+    /// <summary>Registers a submodule field (generated code); null fields and ones already registered are skipped.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected void RegisterGeneratedModule(string name, nn.Module? component)
+    {
+        if (component is null || !TrackRegistration(name, component)) return;
+        register_module(name, component);
+    }
+
+    /// <summary>Registers a parameter field (generated code); null fields and ones already registered are skipped.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected void RegisterGeneratedParameter(string name, Parameter? component)
+    {
+        if (component is null || !TrackRegistration(name, component)) return;
+        register_parameter(name, component);
+    }
+
+    private bool TrackRegistration(string name, object component)
+    {
+        if (registeredComponents.TryGetValue(name, out var registered))
+        {
+            if (ReferenceEquals(registered, component)) return false;
+            throw new MisconfigurationException(
+                $"{GetType().Name}.{name} was replaced after it was registered; ConfigureModel must be idempotent (build a layer only when its field is still null).");
+        }
+        registeredComponents.Add(name, component);
+        return true;
     }
 
     /// <summary>Routes TorchSharp's reflection-based registration to the generated one.</summary>

@@ -110,6 +110,12 @@ public abstract class Strategy
         if (IsGlobalZero) checkpoint.Save(path);
     }
 
+    /// <summary>Copies a checkpoint file (<c>last.ckpt</c> from the one just written) atomically, from the process that writes files.</summary>
+    internal virtual void CopyCheckpoint(string source, string destination)
+    {
+        if (IsGlobalZero) Checkpoint.CopyAtomically(source, destination);
+    }
+
     /// <summary>Deletes a checkpoint file from the process that writes files.</summary>
     internal virtual void RemoveCheckpoint(string path)
     {

@@ -13,11 +13,13 @@ internal sealed class CheckpointConnector(Trainer trainer)
 {
     private const string CallbackMetricsKey = "callback_metrics";
 
-    public Checkpoint Dump(LightningModule module)
+    /// <summary>The checkpoint of the current state; <paramref name="weightsOnly"/> leaves out optimizer, scheduler and callback state (as Lightning).</summary>
+    public Checkpoint Dump(LightningModule module, bool weightsOnly)
     {
         var states = new JsonObject();
-        foreach (var callback in trainer.Hooks.Callbacks)
-            if (callback.StateDict() is { } state) states[callback.StateKey] = state;
+        if (!weightsOnly)
+            foreach (var callback in trainer.Hooks.Callbacks)
+                if (callback.StateDict() is { } state) states[callback.StateKey] = state;
         var loops = trainer.FitLoop.Save();
         loops[CallbackMetricsKey] = trainer.LoggerConnector.SaveCallbackMetrics();
         var checkpoint = new Checkpoint
@@ -28,8 +30,9 @@ internal sealed class CheckpointConnector(Trainer trainer)
             Precision = trainer.Strategy.Precision.Name,
             HyperParametersJson = module.CurrentHyperparameters.ToJson(),
             StateDict = module.state_dict(),
-            OptimizerStates = trainer.Optimization.SaveOptimizerStates(),
-            LrSchedulers = trainer.Optimization.SaveSchedulerHistories(),
+            WeightsOnly = weightsOnly,
+            OptimizerStates = weightsOnly ? [] : trainer.Optimization.SaveOptimizerStates(),
+            LrSchedulers = weightsOnly ? [] : trainer.Optimization.SaveSchedulerHistories(),
             Loops = loops,
             RngState = SaveRngState(),
             CallbackStates = states,
@@ -53,7 +56,7 @@ internal sealed class CheckpointConnector(Trainer trainer)
         if (ckptPath is null) return;
         using var checkpoint = Checkpoint.Load(ResolvePath(ckptPath));
         checkpoint.EnsureModuleType(module.GetType());
-        module.LoadCheckpointState(checkpoint, mapLocation: null, strict: true);
+        module.LoadWeightsFrom(checkpoint, mapLocation: null, strict: true);
     }
 
     /// <summary>
@@ -64,10 +67,14 @@ internal sealed class CheckpointConnector(Trainer trainer)
     {
         using var checkpoint = Checkpoint.Load(path);
         checkpoint.EnsureModuleType(module.GetType());
+        if (checkpoint.WeightsOnly)
+            throw new InvalidCheckpointException(path,
+                "it holds weights only (ModelCheckpoint.SaveWeightsOnly), without the optimizer and loop state a fit resumes from. " +
+                "Load it with LoadFromCheckpoint or LoadWeights and start a new fit, or resume from a full checkpoint.");
         trainer.Optimization.EnsureMatches(checkpoint, path);
         var loops = checkpoint.FormatVersion == 1 ? FitLoop.UpgradeFormat1(checkpoint.Loops, module.AutomaticOptimization) : checkpoint.Loops;
 
-        module.LoadCheckpointState(checkpoint, mapLocation: null, strict: true);
+        module.LoadWeightsFrom(checkpoint, mapLocation: null, strict: true);
         trainer.Optimization.Restore(checkpoint);
         foreach (var callback in trainer.Hooks.Callbacks)
             if (checkpoint.CallbackStates[callback.StateKey] is JsonObject state) callback.LoadStateDict(state);

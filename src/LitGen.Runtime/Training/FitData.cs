@@ -3,13 +3,18 @@ using System.Collections.Generic;
 namespace LitGen;
 
 /// <summary>Where a fit's dataloaders come from: the arguments, a datamodule, or the module's hooks (reloadable).</summary>
-internal sealed class FitData<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch>? dataModule, IEnumerable<TBatch>? train, IEnumerable<TBatch>? val)
+internal sealed class FitData<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch>? dataModule,
+    IEnumerable<TBatch>? train, IReadOnlyList<IEnumerable<TBatch>>? val)
 {
     public LightningDataModule<TBatch>? DataModule { get; } = dataModule;
 
     public IEnumerable<TBatch>? Train { get; private set; }
 
-    public IEnumerable<TBatch>? Val { get; private set; }
+    /// <summary>The validation dataloaders (Lightning's list of <c>val_dataloaders</c>), or null without validation.</summary>
+    public IReadOnlyList<IEnumerable<TBatch>>? Val { get; private set; }
+
+    /// <summary>Whether <see cref="Load"/> has run (it may run early, for <c>EstimatedSteppingBatches</c>).</summary>
+    public bool Loaded { get; private set; }
 
     /// <summary>
     /// Resolves the dataloaders (again, for ReloadDataloadersEveryNEpochs: dataloaders passed to Fit are reused); with
@@ -17,9 +22,12 @@ internal sealed class FitData<TBatch>(LightningModule<TBatch> model, LightningDa
     /// </summary>
     public void Load(bool hasValidationStep, bool overfit)
     {
+        Loaded = true;
         Train = train ?? DataModule?.TrainDataloader() ?? model.TrainDataloader() ?? throw new MisconfigurationException(
             $"No training dataloader: pass one to Fit, or override TrainDataloader in {model.GetType().Name} or its datamodule.");
         if (overfit && Train is DataLoader<TBatch> loader) Train = loader.Unshuffled();
-        Val = !hasValidationStep ? null : overfit ? Train : val ?? DataModule?.ValDataloader() ?? model.ValDataloader();
+        Val = !hasValidationStep ? null
+            : overfit ? [Train]
+            : val ?? ((DataModule?.ValDataloader() ?? model.ValDataloader()) is { } hook ? [hook] : null);
     }
 }

@@ -10,7 +10,6 @@ namespace LitGen;
 public sealed partial class Trainer
 {
     private LightningModule? module;
-    private Stage runningStage;
 
     /// <summary>
     /// Trains <paramref name="model"/> on <paramref name="train"/> (re-enumerated every epoch), validating on
@@ -19,7 +18,11 @@ public sealed partial class Trainer
     /// training resumes from that checkpoint exactly where it stopped, as if it had never been interrupted.
     /// </summary>
     public void Fit<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? train = null, IEnumerable<TBatch>? val = null, string? ckptPath = null)
-        => Fit(model, new FitData<TBatch>(model, null, train, val), ckptPath);
+        => Fit(model, new FitData<TBatch>(model, null, train, val is null ? null : [val]), ckptPath);
+
+    /// <summary>Trains <paramref name="model"/> and validates on several dataloaders (metrics get a <c>/dataloader_idx_N</c> suffix).</summary>
+    public void Fit<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? train, IReadOnlyList<IEnumerable<TBatch>> val, string? ckptPath = null)
+        => Fit(model, new FitData<TBatch>(model, null, train, RequireLoaders(val)), ckptPath);
 
     /// <summary>Trains <paramref name="model"/> on the dataloaders of <paramref name="datamodule"/>, optionally resuming from <paramref name="ckptPath"/>.</summary>
     public void Fit<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch> datamodule, string? ckptPath = null)
@@ -30,7 +33,11 @@ public sealed partial class Trainer
     /// <paramref name="ckptPath"/>: <c>"best"</c>, <c>"last"</c> or a checkpoint path to load first; null uses the current weights.
     /// </summary>
     public IReadOnlyList<IReadOnlyDictionary<string, double>> Validate<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader = null, string? ckptPath = null)
-        => Evaluate<TBatch, ValidationStage>(model, dataloader, null, ckptPath);
+        => Evaluate<TBatch, ValidationStage>(model, dataloader is null ? null : [dataloader], null, ckptPath);
+
+    /// <summary>Runs one validation epoch over several dataloaders; one metrics dictionary per dataloader.</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, double>> Validate<TBatch>(LightningModule<TBatch> model, IReadOnlyList<IEnumerable<TBatch>> dataloaders, string? ckptPath = null)
+        => Evaluate<TBatch, ValidationStage>(model, RequireLoaders(dataloaders), null, ckptPath);
 
     /// <summary>Runs one validation epoch on the datamodule's validation dataloader.</summary>
     public IReadOnlyList<IReadOnlyDictionary<string, double>> Validate<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch> datamodule, string? ckptPath = null)
@@ -41,7 +48,11 @@ public sealed partial class Trainer
     /// <paramref name="ckptPath"/>: <c>"best"</c>, <c>"last"</c> or a checkpoint path to load first; null uses the current weights.
     /// </summary>
     public IReadOnlyList<IReadOnlyDictionary<string, double>> Test<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader = null, string? ckptPath = null)
-        => Evaluate<TBatch, TestStage>(model, dataloader, null, ckptPath);
+        => Evaluate<TBatch, TestStage>(model, dataloader is null ? null : [dataloader], null, ckptPath);
+
+    /// <summary>Runs one test epoch over several dataloaders; one metrics dictionary per dataloader.</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, double>> Test<TBatch>(LightningModule<TBatch> model, IReadOnlyList<IEnumerable<TBatch>> dataloaders, string? ckptPath = null)
+        => Evaluate<TBatch, TestStage>(model, RequireLoaders(dataloaders), null, ckptPath);
 
     /// <summary>Runs one test epoch on the datamodule's test dataloader.</summary>
     public IReadOnlyList<IReadOnlyDictionary<string, double>> Test<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch> datamodule, string? ckptPath = null)
@@ -49,11 +60,23 @@ public sealed partial class Trainer
 
     /// <summary>Runs <c>PredictStep</c> on every batch and returns the predictions, which the caller owns (dispose them).</summary>
     public IReadOnlyList<Tensor> Predict<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader = null, string? ckptPath = null)
-        => Predict(model, dataloader, null, ckptPath);
+        => Predict(model, dataloader is null ? null : [dataloader], null, ckptPath)[0];
+
+    /// <summary>Runs <c>PredictStep</c> over several dataloaders; the predictions of each, which the caller owns.</summary>
+    public IReadOnlyList<IReadOnlyList<Tensor>> Predict<TBatch>(LightningModule<TBatch> model, IReadOnlyList<IEnumerable<TBatch>> dataloaders, string? ckptPath = null)
+        => Predict(model, RequireLoaders(dataloaders), null, ckptPath);
 
     /// <summary>Runs <c>PredictStep</c> on the datamodule's prediction dataloader.</summary>
     public IReadOnlyList<Tensor> Predict<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch> datamodule, string? ckptPath = null)
-        => Predict(model, null, datamodule ?? throw new ArgumentNullException(nameof(datamodule)), ckptPath);
+        => Predict(model, null, datamodule ?? throw new ArgumentNullException(nameof(datamodule)), ckptPath)[0];
+
+    private static IReadOnlyList<IEnumerable<TBatch>> RequireLoaders<TBatch>(IReadOnlyList<IEnumerable<TBatch>> loaders)
+    {
+        ArgumentNullException.ThrowIfNull(loaders);
+        if (loaders.Count == 0 || loaders.Any(l => l is null))
+            throw new MisconfigurationException("A list of dataloaders must hold at least one dataloader and no null entries.");
+        return loaders;
+    }
 
     private void Fit<TBatch>(LightningModule<TBatch> model, FitData<TBatch> data, string? ckptPath)
     {
@@ -65,56 +88,57 @@ public sealed partial class Trainer
     private sealed class FitVisitor<TBatch>(Trainer trainer, LightningModule<TBatch> model, FitData<TBatch> data, string? ckptPath) : ILoopVisitor<TBatch, bool>
     {
         public bool Visit<TDriver>(TDriver driver) where TDriver : struct, ILoopDriver<TBatch>
-            => trainer.Run(model, Stage.Fit, data.DataModule, () => trainer.FitLoop.Run(model, driver, data, ckptPath));
+            => trainer.Run(model, LitGen.Stage.Fit, data.DataModule, () => trainer.FitLoop.Run(model, driver, data, ckptPath));
     }
 
-    private IReadOnlyList<IReadOnlyDictionary<string, double>> Evaluate<TBatch, TStage>(LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader,
+    private IReadOnlyList<IReadOnlyDictionary<string, double>> Evaluate<TBatch, TStage>(LightningModule<TBatch> model, IReadOnlyList<IEnumerable<TBatch>>? dataloaders,
         LightningDataModule<TBatch>? dataModule, string? ckptPath) where TStage : struct, IEvaluationStage
     {
         ArgumentNullException.ThrowIfNull(model);
         RequireStep(model, TStage.Step, TStage.Stage.ToString());
-        return model.AcceptLoopVisitor(new EvaluationVisitor<TBatch, TStage>(this, model, dataloader, dataModule, ckptPath));
+        return model.AcceptLoopVisitor(new EvaluationVisitor<TBatch, TStage>(this, model, dataloaders, dataModule, ckptPath));
     }
 
-    private sealed class EvaluationVisitor<TBatch, TStage>(Trainer trainer, LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader,
+    private sealed class EvaluationVisitor<TBatch, TStage>(Trainer trainer, LightningModule<TBatch> model, IReadOnlyList<IEnumerable<TBatch>>? dataloaders,
         LightningDataModule<TBatch>? dataModule, string? ckptPath) : ILoopVisitor<TBatch, IReadOnlyList<IReadOnlyDictionary<string, double>>>
         where TStage : struct, IEvaluationStage
     {
         public IReadOnlyList<IReadOnlyDictionary<string, double>> Visit<TDriver>(TDriver driver) where TDriver : struct, ILoopDriver<TBatch>
             => trainer.Run(model, TStage.Stage, dataModule, () =>
             {
-                bool validation = TStage.Stage == Stage.Validate;
-                var loader = validation
-                    ? dataloader ?? dataModule?.ValDataloader() ?? model.ValDataloader() ?? throw NoDataloader(model, "validation", "ValDataloader")
-                    : dataloader ?? dataModule?.TestDataloader() ?? model.TestDataloader() ?? throw NoDataloader(model, "test", "TestDataloader");
-                var limit = validation
-                    ? trainer.ValidationLimit(loader)
-                    : (trainer.FastDevRunning ? trainer.Options.FastDevRun : trainer.Options.LimitTestBatches).Resolve(CountOf(loader), nameof(TrainerOptions.LimitTestBatches));
+                bool validation = TStage.Stage == LitGen.Stage.Validate;
+                var loaders = dataloaders ?? [validation
+                    ? dataModule?.ValDataloader() ?? model.ValDataloader() ?? throw NoDataloader(model, "validation", "ValDataloader")
+                    : dataModule?.TestDataloader() ?? model.TestDataloader() ?? throw NoDataloader(model, "test", "TestDataloader")];
+                Func<IEnumerable<TBatch>, int?> limit = validation
+                    ? trainer.ValidationLimit
+                    : loader => (trainer.FastDevRunning ? trainer.Options.FastDevRun : trainer.Options.LimitTestBatches).Resolve(CountOf(loader), nameof(TrainerOptions.LimitTestBatches));
                 trainer.CheckpointConnector.LoadWeights(model, ckptPath);
                 var results = validation
-                    ? trainer.ValidateLoop.Run(model, driver, loader, limit, logResults: true)
-                    : trainer.TestLoop.Run(model, driver, loader, limit, logResults: true);
-                return (IReadOnlyList<IReadOnlyDictionary<string, double>>)[results];
+                    ? trainer.ValidateLoop.Run(model, driver, loaders, limit, logResults: true)
+                    : trainer.TestLoop.Run(model, driver, loaders, limit, logResults: true);
+                return results.Select(r => (IReadOnlyDictionary<string, double>)r).ToList();
             });
     }
 
-    private IReadOnlyList<Tensor> Predict<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader, LightningDataModule<TBatch>? dataModule, string? ckptPath)
+    private IReadOnlyList<IReadOnlyList<Tensor>> Predict<TBatch>(LightningModule<TBatch> model, IReadOnlyList<IEnumerable<TBatch>>? dataloaders,
+        LightningDataModule<TBatch>? dataModule, string? ckptPath)
     {
         ArgumentNullException.ThrowIfNull(model);
         RequireStep(model, ModuleHooks.PredictStep, "Predict");
-        return model.AcceptLoopVisitor(new PredictVisitor<TBatch>(this, model, dataloader, dataModule, ckptPath));
+        return model.AcceptLoopVisitor(new PredictVisitor<TBatch>(this, model, dataloaders, dataModule, ckptPath));
     }
 
-    private sealed class PredictVisitor<TBatch>(Trainer trainer, LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader,
-        LightningDataModule<TBatch>? dataModule, string? ckptPath) : ILoopVisitor<TBatch, IReadOnlyList<Tensor>>
+    private sealed class PredictVisitor<TBatch>(Trainer trainer, LightningModule<TBatch> model, IReadOnlyList<IEnumerable<TBatch>>? dataloaders,
+        LightningDataModule<TBatch>? dataModule, string? ckptPath) : ILoopVisitor<TBatch, IReadOnlyList<IReadOnlyList<Tensor>>>
     {
-        public IReadOnlyList<Tensor> Visit<TDriver>(TDriver driver) where TDriver : struct, ILoopDriver<TBatch>
-            => trainer.Run(model, Stage.Predict, dataModule, () =>
+        public IReadOnlyList<IReadOnlyList<Tensor>> Visit<TDriver>(TDriver driver) where TDriver : struct, ILoopDriver<TBatch>
+            => trainer.Run(model, LitGen.Stage.Predict, dataModule, () =>
             {
-                var loader = dataloader ?? dataModule?.PredictDataloader() ?? model.PredictDataloader() ?? throw NoDataloader(model, "prediction", "PredictDataloader");
-                var limit = (trainer.FastDevRunning ? trainer.Options.FastDevRun : trainer.Options.LimitPredictBatches).Resolve(CountOf(loader), nameof(TrainerOptions.LimitPredictBatches));
+                var loaders = dataloaders ?? [dataModule?.PredictDataloader() ?? model.PredictDataloader() ?? throw NoDataloader(model, "prediction", "PredictDataloader")];
                 trainer.CheckpointConnector.LoadWeights(model, ckptPath);
-                return trainer.PredictLoop.Run(model, driver, loader, limit);
+                return trainer.PredictLoop.Run(model, driver, loaders,
+                    loader => (trainer.FastDevRunning ? trainer.Options.FastDevRun : trainer.Options.LimitPredictBatches).Resolve(CountOf(loader), nameof(TrainerOptions.LimitPredictBatches)));
             });
     }
 
@@ -128,15 +152,17 @@ public sealed partial class Trainer
         => new($"No {what} dataloader: pass one to the trainer, or override {hook} in {model.GetType().Name} or its datamodule.");
 
     /// <summary>Lightning's <c>_run</c>: attach, prepare data, setup, place the module, run, teardown; exceptions reach the callbacks first.</summary>
-    private T Run<TBatch, T>(LightningModule<TBatch> model, Stage stage, LightningDataModule<TBatch>? dataModule, Func<T> body)
+    private T Run<TBatch, T>(LightningModule<TBatch> model, LitGen.Stage stage, LightningDataModule<TBatch>? dataModule, Func<T> body)
     {
         ArgumentNullException.ThrowIfNull(model);
         module = model;
-        runningStage = stage;
+        Stage = stage;
+        CkptPath = null;
         model.Trainer = this;
         model.EnsureComponentsRegistered();
         Hooks.Attach(model, ResolveCallbacks(model));
         if (Options.Seed is long seed) random.manual_seed(seed);
+        using var anomalyDetection = Options.DetectAnomaly ? autograd.detect_anomaly() : null;
         try
         {
             dataModule?.PrepareData();
@@ -144,6 +170,7 @@ public sealed partial class Trainer
             dataModule?.Setup(stage);
             Hooks.Call(ModuleHooks.Setup, static (c, t, m, s) => c.Setup(t, m, s), static (m, s) => m.Setup(s), stage);
             model.ConfigureModel();
+            model.RegisterLateComponents();
             Strategy.Setup(model);
 
             var result = body();
@@ -161,6 +188,7 @@ public sealed partial class Trainer
         }
         finally
         {
+            Stage = null;
             model.LogContext = HookLogging.None;
             model.ActiveMetrics = null;
             FitLoop.EpochLoop.EndFit();

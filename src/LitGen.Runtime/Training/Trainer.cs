@@ -14,6 +14,7 @@ namespace LitGen;
 public sealed partial class Trainer
 {
     private int? accumulateGradBatches;
+    private readonly HashSet<string> warned = new(StringComparer.Ordinal);
 
     /// <summary>Creates a trainer; loggers are set up here so that <see cref="LogDir"/> is known before <c>Fit</c>.</summary>
     public Trainer(TrainerOptions? options = null)
@@ -96,15 +97,18 @@ public sealed partial class Trainer
     public long MaxSteps => Options.FastDevRun > 0 ? Options.FastDevRun : Options.MaxSteps;
 
     /// <summary>
-    /// Optimizer steps the whole fit will take: ceil(batches / AccumulateGradBatches) × MaxEpochs, capped by MaxSteps;
-    /// infinity when the training dataloader has no length and MaxSteps is unset (Lightning's estimated_stepping_batches).
+    /// Optimizer steps the whole fit will take (Lightning's <c>estimated_stepping_batches</c>): ceil(batches /
+    /// AccumulateGradBatches) × MaxEpochs, capped by MaxSteps; MaxSteps (or infinity) when the training dataloader has no
+    /// length or MaxEpochs is -1. Asked before training starts (in <c>ConfigureOptimizers</c>, for a warm-up schedule),
+    /// it loads the training dataloader to count its batches.
     /// </summary>
     public double EstimatedSteppingBatches
     {
         get
         {
-            double perEpoch = NumTrainingBatches is int n ? Math.Ceiling(n / (double)AccumulateGradBatches) : double.PositiveInfinity;
-            double total = MaxEpochs == -1 ? double.PositiveInfinity : perEpoch * MaxEpochs;
+            if (MaxEpochs == -1) return MaxSteps == -1 ? double.PositiveInfinity : MaxSteps;
+            if ((NumTrainingBatches ?? FitLoop.EstimateTrainingBatches()) is not int n) return MaxSteps == -1 ? double.PositiveInfinity : MaxSteps;
+            double total = Math.Ceiling(n / (double)AccumulateGradBatches) * Math.Max(MaxEpochs, 1);
             return MaxSteps == -1 ? total : Math.Min(total, MaxSteps);
         }
     }
@@ -119,12 +123,22 @@ public sealed partial class Trainer
         internal set => accumulateGradBatches = value;
     }
 
-    /// <summary>Writes a checkpoint of the module being (or last) trained to <paramref name="path"/>, atomically.</summary>
-    public void SaveCheckpoint(string path)
+    /// <summary>
+    /// Writes a checkpoint of the module being (or last) trained to <paramref name="path"/>, atomically. With
+    /// <paramref name="weightsOnly"/> it leaves out optimizer, scheduler and callback state: <c>LoadFromCheckpoint</c>
+    /// reads it, a fit cannot resume from it.
+    /// </summary>
+    public void SaveCheckpoint(string path, bool weightsOnly = false)
     {
         var current = module ?? throw new InvalidOperationException("SaveCheckpoint needs a module: call it during or after Fit, Validate or Test.");
-        Strategy.SaveCheckpoint(CheckpointConnector.Dump(current), path);
+        Strategy.SaveCheckpoint(CheckpointConnector.Dump(current, weightsOnly), path);
     }
+
+    /// <summary>The entry point running now (Lightning's <c>trainer.state.fn</c>), or null between runs.</summary>
+    public Stage? Stage { get; private set; }
+
+    /// <summary>The checkpoint the current fit resumed from (Lightning's <c>trainer.ckpt_path</c>), or null.</summary>
+    public string? CkptPath { get; internal set; }
 
     internal HookCaller Hooks { get; }
     internal LoggerConnector LoggerConnector { get; }
@@ -156,8 +170,14 @@ public sealed partial class Trainer
 
     internal void ResetAccumulation() => accumulateGradBatches = null;
 
+    /// <summary>Writes a warning once per trainer (Lightning's <c>WarningCache</c>).</summary>
+    internal void Warn(string message)
+    {
+        if (warned.Add(message)) Console.Error.WriteLine("Warning: " + message);
+    }
+
     /// <summary>The loggers' step for evaluation results: stepped batches inside a fit, optimizer steps otherwise.</summary>
-    internal long EvaluationLogStep => runningStage == Stage.Fit ? FitLoop.EpochLoop.Progress.BatchesThatStepped : GlobalStep;
+    internal long EvaluationLogStep => Stage == LitGen.Stage.Fit ? FitLoop.EpochLoop.Progress.BatchesThatStepped : GlobalStep;
 
     internal bool MaxStepsReached => MaxSteps != -1 && GlobalStep >= MaxSteps;
 
@@ -167,8 +187,12 @@ public sealed partial class Trainer
 
     internal int SanitySteps => FastDevRunning ? 0 : Options.NumSanityValSteps;
 
+    /// <summary>The training batch limit in force (FastDevRun, OverfitBatches or LimitTrainBatches).</summary>
+    internal BatchLimit TrainingLimit => FastDevRunning ? Options.FastDevRun : OverfitLimit ?? Options.LimitTrainBatches;
+
     internal BatchLimit? OverfitLimit => Options.OverfitBatches.Count == 0 || Options.OverfitBatches.Fraction == 0 ? null : Options.OverfitBatches;
 
+    /// <summary>The sanity check's batch limit of one validation dataloader (NumSanityValSteps per dataloader, as Lightning).</summary>
     internal int? SanityLimit<TBatch>(IEnumerable<TBatch> valLoader)
     {
         var limit = ValidationLimit(valLoader);

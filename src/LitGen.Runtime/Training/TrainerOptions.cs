@@ -96,6 +96,12 @@ public sealed record TrainerOptions
     /// <summary>Root folder for logs and checkpoints when no logger sets one; default the working directory.</summary>
     public string? DefaultRootDir { get; init; }
 
+    /// <summary>
+    /// Run autograd with anomaly detection (Lightning's <c>detect_anomaly</c>): a backward that produces NaN fails at the
+    /// operation that produced it, instead of training on. Slower; for debugging.
+    /// </summary>
+    public bool DetectAnomaly { get; init; }
+
     /// <summary>Seed libtorch's random generator when the run starts, so that runs repeat.</summary>
     public long? Seed { get; init; }
 }

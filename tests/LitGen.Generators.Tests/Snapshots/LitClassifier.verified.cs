@@ -74,13 +74,13 @@ partial class LitClassifier : global::LitGen.ILitCliModule<global::Demo.LitClass
     [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
     protected override global::LitGen.IHyperparameters CurrentHyperparameters => Hparams;
 
-    /// <summary>Registers the submodules and parameters declared by this class with TorchSharp.</summary>
+    /// <summary>Registers the submodules and parameters declared by this class with TorchSharp (again after ConfigureModel builds more).</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
     protected override void RegisterGeneratedComponents()
     {
-        if (this.net is not null) this.register_module("net", this.net);
-        if (this.scale is not null) this.register_parameter("scale", this.scale);
-        if (this.Head is not null) this.register_module("Head", this.Head);
+        this.RegisterGeneratedModule("net", this.net);
+        this.RegisterGeneratedParameter("scale", this.scale);
+        this.RegisterGeneratedModule("Head", this.Head);
     }
 
     /// <summary>The hooks this class overrides, so the trainer skips what is not there.</summary>
@@ -121,7 +121,10 @@ partial class LitClassifier : global::LitGen.ILitCliModule<global::Demo.LitClass
         public void OnPredictBatchEnd(global::TorchSharp.torch.Tensor? outputs, (global::TorchSharp.torch.Tensor X, global::TorchSharp.torch.Tensor Y) batch, int batchIdx, int dataloaderIdx) { }
     }
 
-    /// <summary>Rebuilds a <see cref="LitClassifier"/> from a checkpoint: its hyperparameters (optionally overridden), then its weights.</summary>
+    /// <summary>
+    /// Rebuilds a <see cref="LitClassifier"/> from a checkpoint: its hyperparameters (optionally overridden),
+    /// <c>ConfigureModel</c>, <c>OnLoadCheckpoint</c>, then its weights.
+    /// </summary>
     /// <param name="path">The <c>.ckpt</c> file.</param>
     /// <param name="overrides">Changes to the saved hyperparameters, e.g. <c>hp => hp with { LearningRate = 1e-4 }</c>.</param>
     /// <param name="mapLocation">The device to move the module to; the CPU when null.</param>
@@ -131,15 +134,15 @@ partial class LitClassifier : global::LitGen.ILitCliModule<global::Demo.LitClass
     {
         using var checkpoint = global::LitGen.Checkpoint.Load(path);
         checkpoint.EnsureModuleType(typeof(global::Demo.LitClassifier));
-        var hparams = checkpoint.ReadHyperparameters(HyperParameters.FromJson);
-        if (overrides is not null) hparams = overrides(hparams);
-        var module = CreateFromHyperparameters(hparams);
-        module.LoadCheckpointState(checkpoint, mapLocation, strict);
-        return module;
+        var hyperparameters = checkpoint.ReadHyperparameters(HyperParameters.FromJson);
+        if (overrides is not null) hyperparameters = overrides(hyperparameters);
+        var restored = CreateFromHyperparameters(hyperparameters);
+        restored.LoadCheckpointState(checkpoint, mapLocation, strict);
+        return restored;
     }
 
     [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
-    private static global::Demo.LitClassifier CreateFromHyperparameters(HyperParameters hparams) => new global::Demo.LitClassifier(seed: hparams.Seed, hiddenDim: hparams.HiddenDim, learningRate: hparams.LearningRate, activation: hparams.Activation, tag: hparams.Tag);
+    private static global::Demo.LitClassifier CreateFromHyperparameters(HyperParameters hyperparameters) => new global::Demo.LitClassifier(seed: hyperparameters.Seed, hiddenDim: hyperparameters.HiddenDim, learningRate: hyperparameters.LearningRate, activation: hyperparameters.Activation, tag: hyperparameters.Tag);
 
     [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
     static global::Demo.LitClassifier global::LitGen.ILitCliModule<global::Demo.LitClassifier>.CreateFromHyperparametersJson(string json) => CreateFromHyperparameters(HyperParameters.FromJson(json));

@@ -49,7 +49,7 @@ partial class Outer
         [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
         protected override global::LitGen.IHyperparameters CurrentHyperparameters => Hparams;
 
-        /// <summary>Registers the submodules and parameters declared by this class with TorchSharp.</summary>
+        /// <summary>Registers the submodules and parameters declared by this class with TorchSharp (again after ConfigureModel builds more).</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
         protected override void RegisterGeneratedComponents()
         {
@@ -93,7 +93,10 @@ partial class Outer
             public void OnPredictBatchEnd(global::TorchSharp.torch.Tensor? outputs, global::TorchSharp.torch.Tensor batch, int batchIdx, int dataloaderIdx) { }
         }
 
-        /// <summary>Rebuilds a <see cref="Inner"/> from a checkpoint: its hyperparameters (optionally overridden), then its weights.</summary>
+        /// <summary>
+        /// Rebuilds a <see cref="Inner"/> from a checkpoint: its hyperparameters (optionally overridden),
+        /// <c>ConfigureModel</c>, <c>OnLoadCheckpoint</c>, then its weights.
+        /// </summary>
         /// <param name="path">The <c>.ckpt</c> file.</param>
         /// <param name="overrides">Changes to the saved hyperparameters, e.g. <c>hp => hp with { LearningRate = 1e-4 }</c>.</param>
         /// <param name="mapLocation">The device to move the module to; the CPU when null.</param>
@@ -103,15 +106,15 @@ partial class Outer
         {
             using var checkpoint = global::LitGen.Checkpoint.Load(path);
             checkpoint.EnsureModuleType(typeof(global::Outer.Inner));
-            var hparams = checkpoint.ReadHyperparameters(HyperParameters.FromJson);
-            if (overrides is not null) hparams = overrides(hparams);
-            var module = CreateFromHyperparameters(hparams);
-            module.LoadCheckpointState(checkpoint, mapLocation, strict);
-            return module;
+            var hyperparameters = checkpoint.ReadHyperparameters(HyperParameters.FromJson);
+            if (overrides is not null) hyperparameters = overrides(hyperparameters);
+            var restored = CreateFromHyperparameters(hyperparameters);
+            restored.LoadCheckpointState(checkpoint, mapLocation, strict);
+            return restored;
         }
 
         [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
-        private static global::Outer.Inner CreateFromHyperparameters(HyperParameters hparams) => new global::Outer.Inner(rate: hparams.Rate);
+        private static global::Outer.Inner CreateFromHyperparameters(HyperParameters hyperparameters) => new global::Outer.Inner(rate: hyperparameters.Rate);
 
         [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
         static global::Outer.Inner global::LitGen.ILitCliModule<global::Outer.Inner>.CreateFromHyperparametersJson(string json) => CreateFromHyperparameters(HyperParameters.FromJson(json));

@@ -17,6 +17,16 @@ public partial class NoOptimizerModule : LightningModule<(Tensor X, Tensor Y)>
     public override Tensor? TrainingStep((Tensor X, Tensor Y) batch, int batchIdx) => layer.forward(batch.X).sum();
 }
 
+[LightningModule]
+public partial class NullOptimizerModule : LightningModule<(Tensor X, Tensor Y)>
+{
+    private readonly TorchSharp.Modules.Linear layer = nn.Linear(1, 1);
+
+    public override Tensor? TrainingStep((Tensor X, Tensor Y) batch, int batchIdx) => layer.forward(batch.X).sum();
+
+    public override OptimizerConfig ConfigureOptimizers() => null!;
+}
+
 public class MisconfigurationTests
 {
     private static Trainer NewTrainer(TempDir dir, TrainerOptions? options = null) => new((options ?? new TrainerOptions()) with
@@ -49,11 +59,24 @@ public class MisconfigurationTests
     }
 
     [Fact]
-    public void Fit_without_optimizer_fails_with_the_fix()
+    public void Fit_without_ConfigureOptimizers_fails_with_the_fix()
     {
         using var dir = new TempDir();
         var error = Assert.Throws<MisconfigurationException>(() => NewTrainer(dir).Fit(new NoOptimizerModule(), TestData.Line()));
-        Assert.Contains("ConfigureOptimizers returned no optimizer", error.Message);
+        Assert.Contains("has no ConfigureOptimizers: override it", error.Message);
+    }
+
+    [Fact]
+    public void ConfigureOptimizers_returning_null_trains_without_an_optimizer()
+    {
+        // Lightning 2.1.4, run here: configure_optimizers returning None trains, counting 10 steps for 10 batches.
+        using var dir = new TempDir();
+        var model = new NullOptimizerModule();
+        var before = model.state_dict().ToDictionary(p => p.Key, p => p.Value.clone());
+        var trainer = NewTrainer(dir, new TrainerOptions { MaxEpochs = 1 });
+        trainer.Fit(model, TestData.Line(batches: 10));
+        Assert.Equal(10, trainer.GlobalStep);
+        Assert.All(model.state_dict(), p => Assert.True(p.Value.equal(before[p.Key]).item<bool>(), p.Key));
     }
 
     [Fact]

@@ -21,6 +21,9 @@ internal sealed class MetricStore : IDisposable
 
     public bool HasStepValues { get; private set; }
 
+    /// <summary>Appended to every name logged now: Lightning's <c>/dataloader_idx_N</c> when an evaluation has several dataloaders.</summary>
+    public string? NameSuffix { get; set; }
+
     public void Log(HookLogging context, string name, Tensor value, bool? onStep, bool? onEpoch, bool progBar, bool logger, ReduceFx reduceFx, int? batchSize)
     {
         if (value.numel() != 1)
@@ -48,7 +51,7 @@ internal sealed class MetricStore : IDisposable
     {
         foreach (var metric in order)
             if (metric.OnStep && (currentStepOnly ? metric.HasStepValue : metric.HasAnyStepValue))
-                yield return (metric.OnEpoch ? metric.Name + "_step" : metric.Name, metric.ReadStepValue(), metric.ProgBar, metric.Logger);
+                yield return ((metric.OnEpoch ? metric.Name + "_step" : metric.Name) + metric.Suffix, metric.ReadStepValue(), metric.ProgBar, metric.Logger);
     }
 
     /// <summary>Forgets which values were logged in the finished step (the epoch accumulators keep them).</summary>
@@ -64,7 +67,7 @@ internal sealed class MetricStore : IDisposable
     {
         foreach (var metric in order)
             if (metric.OnEpoch && metric.HasEpochValue)
-                yield return (metric.Name, metric.OnStep ? metric.Name + "_epoch" : metric.Name, metric.ReadEpochValue(), metric.ProgBar, metric.Logger);
+                yield return (metric.Name + metric.Suffix, (metric.OnStep ? metric.Name + "_epoch" : metric.Name) + metric.Suffix, metric.ReadEpochValue(), metric.ProgBar, metric.Logger);
     }
 
     /// <summary>Forgets everything, freeing the accumulators.</summary>
@@ -93,7 +96,7 @@ internal sealed class MetricStore : IDisposable
         foreach (var node in state)
         {
             var metric = LoggedMetric.Restore((JsonObject)node!, device);
-            metrics.Add(metric.Name, metric);
+            metrics.Add(metric.Name + metric.Suffix, metric);
             order.Add(metric);
         }
     }
@@ -106,22 +109,24 @@ internal sealed class MetricStore : IDisposable
         if (!step && !epoch)
             throw new MisconfigurationException($"Log(\"{name}\", onStep: false, onEpoch: false) logs nothing; set onStep or onEpoch to true.");
 
-        if (metrics.TryGetValue(name, out var existing))
+        var key = name + NameSuffix;
+        if (metrics.TryGetValue(key, out var existing))
         {
             if (existing.OnStep != step || existing.OnEpoch != epoch || existing.ReduceFx != reduceFx || existing.ProgBar != progBar || existing.Logger != logger)
                 throw new MisconfigurationException(
                     $"Log(\"{name}\") was called again with different arguments in the same loop; log each name with one set of onStep/onEpoch/progBar/logger/reduceFx.");
             return existing;
         }
-        var metric = new LoggedMetric(name, step, epoch, progBar, logger, reduceFx);
-        metrics.Add(name, metric);
+        var metric = new LoggedMetric(name, NameSuffix ?? "", step, epoch, progBar, logger, reduceFx);
+        metrics.Add(key, metric);
         order.Add(metric);
         return metric;
     }
 
-    private sealed class LoggedMetric(string name, bool onStep, bool onEpoch, bool progBar, bool logger, ReduceFx reduceFx) : IDisposable
+    private sealed class LoggedMetric(string name, string suffix, bool onStep, bool onEpoch, bool progBar, bool logger, ReduceFx reduceFx) : IDisposable
     {
         public string Name { get; } = name;
+        public string Suffix { get; } = suffix;
         public bool OnStep { get; } = onStep;
         public bool OnEpoch { get; } = onEpoch;
         public bool ProgBar { get; } = progBar;
@@ -202,6 +207,7 @@ internal sealed class MetricStore : IDisposable
         public JsonObject Save() => new()
         {
             ["name"] = Name,
+            ["suffix"] = Suffix,
             ["on_step"] = OnStep,
             ["on_epoch"] = OnEpoch,
             ["prog_bar"] = ProgBar,
@@ -219,7 +225,7 @@ internal sealed class MetricStore : IDisposable
         public static LoggedMetric Restore(JsonObject state, Device device)
         {
             var metric = new LoggedMetric(
-                (string)state["name"]!, (bool)state["on_step"]!, (bool)state["on_epoch"]!, (bool)state["prog_bar"]!, (bool)state["logger"]!,
+                (string)state["name"]!, (string?)state["suffix"] ?? "", (bool)state["on_step"]!, (bool)state["on_epoch"]!, (bool)state["prog_bar"]!, (bool)state["logger"]!,
                 Enum.Parse<ReduceFx>((string)state["reduce_fx"]!));
             if (state["device_step"] is JsonNode deviceStep) metric.deviceStep = Scalar(JsonDoubles.Read(deviceStep), device);
             if (state["host_step"] is JsonNode hostStep) (metric.hostStep, metric.hostStepSet) = (JsonDoubles.Read(hostStep), true);

@@ -24,8 +24,8 @@ internal interface IEvaluationStage
     static abstract void OnEnd(HookCaller hooks, MetricStore metrics);
 
     /// <summary>The batch hooks and the step for one batch.</summary>
-    static abstract void RunBatch<TBatch, TDriver>(Trainer trainer, LightningModule module, Callback[] batchCallbacks, TDriver driver, TBatch batch, int batchIdx, object? boxed)
-        where TDriver : struct, ILoopDriver<TBatch>;
+    static abstract void RunBatch<TBatch, TDriver>(Trainer trainer, LightningModule module, Callback[] batchCallbacks, TDriver driver, TBatch batch, int batchIdx,
+        int dataloaderIdx, object? boxed) where TDriver : struct, ILoopDriver<TBatch>;
 }
 
 internal readonly struct ValidationStage : IEvaluationStage
@@ -46,14 +46,14 @@ internal readonly struct ValidationStage : IEvaluationStage
     public static void OnEnd(HookCaller hooks, MetricStore metrics)
         => hooks.Call(ModuleHooks.OnValidationEnd, static (c, t, m) => c.OnValidationEnd(t, m), static m => m.OnValidationEnd(), metrics);
 
-    public static void RunBatch<TBatch, TDriver>(Trainer trainer, LightningModule module, Callback[] batchCallbacks, TDriver driver, TBatch batch, int batchIdx, object? boxed)
-        where TDriver : struct, ILoopDriver<TBatch>
+    public static void RunBatch<TBatch, TDriver>(Trainer trainer, LightningModule module, Callback[] batchCallbacks, TDriver driver, TBatch batch, int batchIdx,
+        int dataloaderIdx, object? boxed) where TDriver : struct, ILoopDriver<TBatch>
     {
-        foreach (var callback in batchCallbacks) callback.OnValidationBatchStart(trainer, module, boxed!, batchIdx, 0);
-        driver.OnValidationBatchStart(batch, batchIdx, 0);
+        foreach (var callback in batchCallbacks) callback.OnValidationBatchStart(trainer, module, boxed!, batchIdx, dataloaderIdx);
+        driver.OnValidationBatchStart(batch, batchIdx, dataloaderIdx);
         var output = driver.ValidationStep(batch, batchIdx);
-        foreach (var callback in batchCallbacks) callback.OnValidationBatchEnd(trainer, module, output, boxed!, batchIdx, 0);
-        driver.OnValidationBatchEnd(output, batch, batchIdx, 0);
+        foreach (var callback in batchCallbacks) callback.OnValidationBatchEnd(trainer, module, output, boxed!, batchIdx, dataloaderIdx);
+        driver.OnValidationBatchEnd(output, batch, batchIdx, dataloaderIdx);
     }
 }
 
@@ -75,25 +75,27 @@ internal readonly struct TestStage : IEvaluationStage
     public static void OnEnd(HookCaller hooks, MetricStore metrics)
         => hooks.Call(ModuleHooks.OnTestEnd, static (c, t, m) => c.OnTestEnd(t, m), static m => m.OnTestEnd(), metrics);
 
-    public static void RunBatch<TBatch, TDriver>(Trainer trainer, LightningModule module, Callback[] batchCallbacks, TDriver driver, TBatch batch, int batchIdx, object? boxed)
-        where TDriver : struct, ILoopDriver<TBatch>
+    public static void RunBatch<TBatch, TDriver>(Trainer trainer, LightningModule module, Callback[] batchCallbacks, TDriver driver, TBatch batch, int batchIdx,
+        int dataloaderIdx, object? boxed) where TDriver : struct, ILoopDriver<TBatch>
     {
-        foreach (var callback in batchCallbacks) callback.OnTestBatchStart(trainer, module, boxed!, batchIdx, 0);
-        driver.OnTestBatchStart(batch, batchIdx, 0);
+        foreach (var callback in batchCallbacks) callback.OnTestBatchStart(trainer, module, boxed!, batchIdx, dataloaderIdx);
+        driver.OnTestBatchStart(batch, batchIdx, dataloaderIdx);
         var output = driver.TestStep(batch, batchIdx);
-        foreach (var callback in batchCallbacks) callback.OnTestBatchEnd(trainer, module, output, boxed!, batchIdx, 0);
-        driver.OnTestBatchEnd(output, batch, batchIdx, 0);
+        foreach (var callback in batchCallbacks) callback.OnTestBatchEnd(trainer, module, output, boxed!, batchIdx, dataloaderIdx);
+        driver.OnTestBatchEnd(output, batch, batchIdx, dataloaderIdx);
     }
 }
 
 /// <summary>
-/// One validation or test epoch (Lightning's <c>_EvaluationLoop</c>): the module in eval mode without gradients, the
-/// start/epoch/batch hooks, and the epoch values it logged, which it returns and (when <c>logResults</c>) publishes.
+/// One validation or test epoch (Lightning's <c>_EvaluationLoop</c>) over one or more dataloaders: the module in eval
+/// mode without gradients, the start/epoch/batch hooks, and the epoch values it logged, one dictionary per dataloader.
+/// With several dataloaders each value logged in a step gets Lightning's <c>/dataloader_idx_N</c> suffix.
 /// </summary>
 internal sealed class EvaluationLoop<TStage>(Trainer trainer) where TStage : struct, IEvaluationStage
 {
-    public Dictionary<string, double> Run<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, IEnumerable<TBatch> loader, int? limit, bool logResults)
-        where TDriver : struct, ILoopDriver<TBatch>
+    /// <summary>Runs the epoch; <paramref name="limit"/> gives each dataloader's batch limit. Results are published when <paramref name="logResults"/>.</summary>
+    public List<Dictionary<string, double>> Run<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, IReadOnlyList<IEnumerable<TBatch>> loaders,
+        Func<IEnumerable<TBatch>, int?> limit, bool logResults) where TDriver : struct, ILoopDriver<TBatch>
     {
         var hooks = trainer.Hooks;
         using var metrics = new MetricStore();
@@ -103,18 +105,28 @@ internal sealed class EvaluationLoop<TStage>(Trainer trainer) where TStage : str
         {
             using var noGrad = no_grad();
             TStage.OnStart(hooks, metrics);
-            using (var batches = new BatchIterator<TBatch>(trainer.Strategy.ProcessDataloader(loader, TStage.Stage), limit))
+            for (int dataloaderIdx = 0; dataloaderIdx < loaders.Count; dataloaderIdx++)
             {
+                var loader = loaders[dataloaderIdx];
+                metrics.NameSuffix = loaders.Count > 1 ? DataloaderSuffix(dataloaderIdx) : null;
+                module.DataloaderIdx = dataloaderIdx;
+                using var batches = new BatchIterator<TBatch>(trainer.Strategy.ProcessDataloader(loader, TStage.Stage), limit(loader));
                 while (true)
                 {
                     using var scope = NewDisposeScope();
                     if (!batches.MoveNext(scope)) break;
-                    RunBatch(module, driver, batches.Current, batches.Index, metrics, logResults);
+                    RunBatch(module, driver, batches.Current, batches.Index, dataloaderIdx, metrics, logResults);
                 }
             }
+            (metrics.NameSuffix, module.DataloaderIdx) = (null, 0);
             TStage.OnEpochEnd(hooks, metrics);
 
-            var results = metrics.EpochValues().ToDictionary(v => v.Name, v => v.Value, StringComparer.Ordinal);
+            var epochValues = metrics.EpochValues().ToList();
+            var results = Enumerable.Range(0, loaders.Count)
+                .Select(i => epochValues
+                    .Where(v => loaders.Count == 1 || !v.Name.Contains("/dataloader_idx_", StringComparison.Ordinal) || v.Name.EndsWith(DataloaderSuffix(i), StringComparison.Ordinal))
+                    .ToDictionary(v => v.Name, v => v.Value, StringComparer.Ordinal))
+                .ToList();
             if (logResults)
             {
                 trainer.LoggerConnector.PublishEpochValues(metrics);
@@ -125,19 +137,22 @@ internal sealed class EvaluationLoop<TStage>(Trainer trainer) where TStage : str
         }
         finally
         {
+            module.DataloaderIdx = 0;
             if (wasTraining) module.train();
         }
     }
 
-    private void RunBatch<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, TBatch rawBatch, int batchIdx, MetricStore metrics, bool logResults)
+    private static string DataloaderSuffix(int dataloaderIdx) => "/dataloader_idx_" + dataloaderIdx.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private void RunBatch<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, TBatch rawBatch, int batchIdx, int dataloaderIdx, MetricStore metrics, bool logResults)
         where TDriver : struct, ILoopDriver<TBatch>
     {
-        var batch = trainer.Strategy.PrepareBatch(driver, rawBatch, 0);
+        var batch = trainer.Strategy.PrepareBatch(driver, rawBatch, dataloaderIdx);
         metrics.CurrentBatchSize = BatchTransfer.InferBatchSize(batch);
         var batchCallbacks = trainer.Hooks.BatchCallbacks;
         object? boxed = batchCallbacks.Length > 0 ? (object?)batch : null;
         using (trainer.Hooks.Logging(TStage.Step, metrics))
-            TStage.RunBatch(trainer, module, batchCallbacks, driver, batch, batchIdx, boxed);
+            TStage.RunBatch(trainer, module, batchCallbacks, driver, batch, batchIdx, dataloaderIdx, boxed);
         // Values logged with onStep: true in evaluation go to the loggers per batch, on the batch index axis.
         if (logResults) trainer.LoggerConnector.LogStepValues(metrics, batchIdx, trainer.CurrentEpoch);
         metrics.EndStep();

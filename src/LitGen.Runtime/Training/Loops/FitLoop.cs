@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using System.Text.Json.Nodes;
 using static TorchSharp.torch;
 
@@ -15,23 +17,56 @@ internal sealed class FitLoop(Trainer trainer)
 
     public FitProgress Progress { get; } = new();
 
+    private Func<int?>? estimateTrainingBatches;
+
     public TrainingEpochLoop EpochLoop { get; } = new(trainer);
+
+    /// <summary>Whether this fit validates: a validation step and at least one validation batch (Lightning's <c>num_val_batches > 0</c>).</summary>
+    public bool HasValidation { get; private set; }
+
+    /// <summary>Whether a validation run (not the sanity check) has happened in this fit (Lightning's <c>val_loop._has_run</c>).</summary>
+    public bool ValidationHasRun { get; set; }
+
+    /// <summary>The training batches per epoch, loading the training dataloader if the fit has not yet (for <c>EstimatedSteppingBatches</c>).</summary>
+    public int? EstimateTrainingBatches() => estimateTrainingBatches?.Invoke();
 
     public bool Run<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, FitData<TBatch> data, string? ckptPath)
         where TDriver : struct, ILoopDriver<TBatch>
     {
         var hooks = trainer.Hooks;
         bool hasValidationStep = module.OverriddenHooks.HasFlag(ModuleHooks.ValidationStep);
+        bool overfit = trainer.OverfitLimit is not null;
+        estimateTrainingBatches = () =>
+        {
+            if (!data.Loaded) data.Load(hasValidationStep, overfit);
+            return trainer.TrainingLimit.Resolve(Trainer.CountOf(data.Train!), nameof(TrainerOptions.LimitTrainBatches));
+        };
+        try
+        {
+            return Run(module, driver, data, ckptPath, hooks, hasValidationStep, overfit);
+        }
+        finally
+        {
+            estimateTrainingBatches = null;
+        }
+    }
+
+    private bool Run<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, FitData<TBatch> data, string? ckptPath, HookCaller hooks,
+        bool hasValidationStep, bool overfit) where TDriver : struct, ILoopDriver<TBatch>
+    {
         ValidateOptimizationSettings(module);
         trainer.Optimization.Configure(module);
-        data.Load(hasValidationStep, trainer.OverfitLimit is not null);
+        if (!data.Loaded) data.Load(hasValidationStep, overfit);
+        HasValidation = data.Val is { } loaders && loaders.Any(l => trainer.ValidationLimit(l) is not 0);
         if (!trainer.FastDevRunning && trainer.Strategy.IsGlobalZero)
             foreach (var logger in trainer.Loggers) logger.LogHyperparams(module.CurrentHyperparameters);
         Progress.Reset();
         EpochLoop.Reset();
+        ValidationHasRun = false;
         trainer.ResetAccumulation();
         trainer.LoggerConnector.Reset();
-        var resume = ckptPath is null ? null : trainer.CheckpointConnector.RestoreForResume(module, trainer.CheckpointConnector.ResolvePath(ckptPath));
+        if (ckptPath is not null) trainer.CkptPath = trainer.CheckpointConnector.ResolvePath(ckptPath);
+        var resume = trainer.CkptPath is { } path ? trainer.CheckpointConnector.RestoreForResume(module, path) : null;
 
         hooks.Call(ModuleHooks.OnFitStart, static (c, t, m) => c.OnFitStart(t, m), static m => m.OnFitStart());
         if (resume is null && FindFinder(trainer.Hooks.Callbacks) is { } finder)
@@ -45,7 +80,7 @@ internal sealed class FitLoop(Trainer trainer)
         var midEpoch = resume is null ? null : FinishRestore(module, resume);
         while (!Done())
         {
-            if (ReloadDue) data.Load(hasValidationStep, trainer.OverfitLimit is not null);
+            if (ReloadDue) data.Load(hasValidationStep, overfit);
             EpochLoop.Run(module, driver, data.Train!, data.Val, midEpoch);
             midEpoch = null;
             EndEpoch(module);
@@ -144,12 +179,12 @@ internal sealed class FitLoop(Trainer trainer)
         return false;
     }
 
-    private void RunSanityCheck<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, System.Collections.Generic.IEnumerable<TBatch> valLoader)
+    private void RunSanityCheck<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, IReadOnlyList<IEnumerable<TBatch>> valLoaders)
         where TDriver : struct, ILoopDriver<TBatch>
     {
         trainer.SanityChecking = true;
         trainer.Hooks.CallCallbacks(static (c, t, m) => c.OnSanityCheckStart(t, m));
-        EpochLoop.ValLoop.Run(module, driver, valLoader, trainer.SanityLimit(valLoader), logResults: false);
+        EpochLoop.ValLoop.Run(module, driver, valLoaders, trainer.SanityLimit, logResults: false);
         trainer.Hooks.CallCallbacks(static (c, t, m) => c.OnSanityCheckEnd(t, m));
         trainer.SanityChecking = false;
         // Lightning discards what the sanity check logged.

@@ -43,15 +43,22 @@ internal abstract class OptimizationLoop(Trainer trainer)
 /// </summary>
 internal sealed class AutomaticOptimization(Trainer trainer) : OptimizationLoop(trainer)
 {
-    /// <summary>Optimizes one batch's loss; a null loss skips backward and the step.</summary>
+    /// <summary>
+    /// Optimizes one batch's loss. A null loss (a skipped batch) skips backward but, as in Lightning, the window's
+    /// optimizer step still runs and counts: parameters without gradients are left as they are.
+    /// </summary>
     public void Run(LightningModule module, Tensor? loss, int batchIdx, bool accumulating)
     {
         int accumulate = Trainer.AccumulateGradBatches;
         var optimizer = Trainer.Optimization.Optimizers[0].Optimizer;
         if (batchIdx % accumulate == 0) ZeroGrad(optimizer);
-        if (loss is null) return;
-        Validate(loss);
-        Backward(accumulate == 1 ? loss : loss / accumulate, synchronize: !accumulating);
+        if (loss is null)
+            Trainer.Warn("TrainingStep returned null, so the batch was skipped (no backward); the optimizer step still runs, as in Lightning. Ignore this if it was on purpose.");
+        else
+        {
+            Validate(loss);
+            Backward(accumulate == 1 ? loss : loss / accumulate, synchronize: !accumulating);
+        }
         if (!accumulating) OptimizerStep(module, optimizer, clip: true);
     }
 

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using static TorchSharp.torch;
 
@@ -9,35 +10,52 @@ namespace LitGen;
 /// </summary>
 internal sealed class PredictionLoop(Trainer trainer)
 {
-    public IReadOnlyList<Tensor> Run<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, IEnumerable<TBatch> loader, int? limit)
-        where TDriver : struct, ILoopDriver<TBatch>
+    public IReadOnlyList<IReadOnlyList<Tensor>> Run<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, IReadOnlyList<IEnumerable<TBatch>> loaders,
+        Func<IEnumerable<TBatch>, int?> limit) where TDriver : struct, ILoopDriver<TBatch>
     {
         var hooks = trainer.Hooks;
-        var predictions = new List<Tensor>();
+        var predictions = new List<IReadOnlyList<Tensor>>();
         module.eval();
         using var noGrad = no_grad();
         hooks.Call(ModuleHooks.OnPredictStart, static (c, t, m) => c.OnPredictStart(t, m), static m => m.OnPredictStart());
         hooks.Call(ModuleHooks.OnPredictEpochStart, static (c, t, m) => c.OnPredictEpochStart(t, m), static m => m.OnPredictEpochStart());
-        using (var batches = new BatchIterator<TBatch>(trainer.Strategy.ProcessDataloader(loader, Stage.Predict), limit))
+        try
         {
-            while (true)
+            for (int dataloaderIdx = 0; dataloaderIdx < loaders.Count; dataloaderIdx++)
             {
-                using var scope = NewDisposeScope();
-                if (!batches.MoveNext(scope)) break;
-                int batchIdx = batches.Index;
-                var batch = trainer.Strategy.PrepareBatch(driver, batches.Current, 0);
-                var batchCallbacks = hooks.BatchCallbacks;
-                object? boxed = batchCallbacks.Length > 0 ? (object?)batch : null;
-                foreach (var callback in batchCallbacks) callback.OnPredictBatchStart(trainer, module, boxed!, batchIdx, 0);
-                driver.OnPredictBatchStart(batch, batchIdx, 0);
-                var prediction = driver.PredictStep(batch, batchIdx);
-                foreach (var callback in batchCallbacks) callback.OnPredictBatchEnd(trainer, module, prediction, boxed!, batchIdx, 0);
-                driver.OnPredictBatchEnd(prediction, batch, batchIdx, 0);
-                predictions.Add(scope.MoveToOuter(prediction.detach()));
+                module.DataloaderIdx = dataloaderIdx;
+                predictions.Add(RunDataloader(module, driver, loaders[dataloaderIdx], limit(loaders[dataloaderIdx]), dataloaderIdx));
             }
+        }
+        finally
+        {
+            module.DataloaderIdx = 0;
         }
         hooks.Call(ModuleHooks.OnPredictEpochEnd, static (c, t, m) => c.OnPredictEpochEnd(t, m), static m => m.OnPredictEpochEnd());
         hooks.Call(ModuleHooks.OnPredictEnd, static (c, t, m) => c.OnPredictEnd(t, m), static m => m.OnPredictEnd());
+        return predictions;
+    }
+
+    private List<Tensor> RunDataloader<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, IEnumerable<TBatch> loader, int? limit, int dataloaderIdx)
+        where TDriver : struct, ILoopDriver<TBatch>
+    {
+        var predictions = new List<Tensor>();
+        var batchCallbacks = trainer.Hooks.BatchCallbacks;
+        using var batches = new BatchIterator<TBatch>(trainer.Strategy.ProcessDataloader(loader, Stage.Predict), limit);
+        while (true)
+        {
+            using var scope = NewDisposeScope();
+            if (!batches.MoveNext(scope)) break;
+            int batchIdx = batches.Index;
+            var batch = trainer.Strategy.PrepareBatch(driver, batches.Current, dataloaderIdx);
+            object? boxed = batchCallbacks.Length > 0 ? (object?)batch : null;
+            foreach (var callback in batchCallbacks) callback.OnPredictBatchStart(trainer, module, boxed!, batchIdx, dataloaderIdx);
+            driver.OnPredictBatchStart(batch, batchIdx, dataloaderIdx);
+            var prediction = driver.PredictStep(batch, batchIdx);
+            foreach (var callback in batchCallbacks) callback.OnPredictBatchEnd(trainer, module, prediction, boxed!, batchIdx, dataloaderIdx);
+            driver.OnPredictBatchEnd(prediction, batch, batchIdx, dataloaderIdx);
+            predictions.Add(scope.MoveToOuter(prediction.detach()));
+        }
         return predictions;
     }
 }

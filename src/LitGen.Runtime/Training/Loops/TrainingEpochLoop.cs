@@ -67,13 +67,11 @@ internal sealed class TrainingEpochLoop
     public static JsonArray? SavedMetrics(JsonObject state) => state[MetricsKey]?.DeepClone() as JsonArray;
 
     /// <summary>Runs one epoch; with <paramref name="resume"/>, the first <c>BatchesDone</c> batches are drawn and dropped.</summary>
-    public void Run<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, IEnumerable<TBatch> trainLoader, IEnumerable<TBatch>? valLoader,
+    public void Run<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, IEnumerable<TBatch> trainLoader, IReadOnlyList<IEnumerable<TBatch>>? valLoaders,
         MidEpochResume? resume) where TDriver : struct, ILoopDriver<TBatch>
     {
-        var options = trainer.Options;
-        var limit = trainer.FastDevRunning ? options.FastDevRun : trainer.OverfitLimit ?? options.LimitTrainBatches;
-        NumTrainingBatches = limit.Resolve(Trainer.CountOf(trainLoader), nameof(TrainerOptions.LimitTrainBatches));
-        int? valCheckBatch = ResolveValCheckBatch(NumTrainingBatches, valLoader);
+        NumTrainingBatches = trainer.TrainingLimit.Resolve(Trainer.CountOf(trainLoader), nameof(TrainerOptions.LimitTrainBatches));
+        int? valCheckBatch = ResolveValCheckBatch(NumTrainingBatches, valLoaders);
 
         var metrics = Metrics!;
         if (resume is null) metrics.Reset();
@@ -98,8 +96,11 @@ internal sealed class TrainingEpochLoop
                 }
 
                 // Lightning's on_advance_end: validation when due, plateau step schedulers, then the stepped-batch count.
-                if (valLoader is not null && ShouldCheckValidation(batches.Index, batches.IsLast, valCheckBatch))
-                    ValLoop.Run(module, driver, valLoader, trainer.ValidationLimit(valLoader), logResults: true);
+                if (valLoaders is not null && ShouldCheckValidation(batches.Index, batches.IsLast, valCheckBatch))
+                {
+                    ValLoop.Run(module, driver, valLoaders, trainer.ValidationLimit, logResults: true);
+                    trainer.FitLoop.ValidationHasRun = true;
+                }
                 if (!accumulating)
                 {
                     trainer.Optimization.StepSchedulers(module, Interval.Step, plateau: true, batches.Index);
@@ -145,6 +146,7 @@ internal sealed class TrainingEpochLoop
             }
             foreach (var callback in batchCallbacks) callback.OnTrainBatchEnd(trainer, module, loss, boxed!, batchIdx);
             driver.OnTrainBatchEnd(loss, batch, batchIdx);
+            module.ClearStepOutputs();
         }
 
         if (!accumulating && (Progress.BatchesThatStepped + 1) % trainer.Options.LogEveryNSteps == 0)
@@ -157,9 +159,9 @@ internal sealed class TrainingEpochLoop
     private bool ShouldAccumulate(LightningModule module, int batchIdx, bool isLast)
         => module.AutomaticOptimization && (batchIdx + 1) % trainer.AccumulateGradBatches != 0 && !isLast;
 
-    private int? ResolveValCheckBatch<TBatch>(int? trainBatches, IEnumerable<TBatch>? valLoader)
+    private int? ResolveValCheckBatch<TBatch>(int? trainBatches, IReadOnlyList<IEnumerable<TBatch>>? valLoaders)
     {
-        if (valLoader is null) return null;
+        if (valLoaders is null) return null;
         var options = trainer.Options;
         var interval = trainer.FastDevRunning ? BatchLimit.All : options.ValCheckInterval;
         if (interval.Count is int count)

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text.Json.Nodes;
+using TorchSharp;
 using static TorchSharp.torch.optim;
 
 namespace LitGen;
@@ -22,9 +23,16 @@ internal sealed class OptimizerSetup(Trainer trainer)
 
     public void Configure(LightningModule module)
     {
+        if (!module.OverriddenHooks.HasFlag(ModuleHooks.ConfigureOptimizers))
+            throw new MisconfigurationException(
+                $"{module.GetType().Name} has no ConfigureOptimizers: override it and return the optimizer(s), e.g. optim.Adam(parameters(), 1e-3).");
         var config = module.ConfigureOptimizers() ?? OptimizerConfig.None;
         if (config.Optimizers.Count == 0)
-            throw new MisconfigurationException($"{module.GetType().Name}.ConfigureOptimizers returned no optimizer; return one, e.g. optim.Adam(parameters(), 1e-3).");
+        {
+            // Lightning's _MockOptimizer: the fit runs and counts its steps, which change nothing.
+            trainer.Warn($"{module.GetType().Name}.ConfigureOptimizers returned no optimizer; this fit runs without one (its steps change no weights).");
+            config = new OptimizerConfig(SGD(Array.Empty<TorchSharp.Modules.Parameter>(), 0.0));
+        }
         if (config.Optimizers.Count > 1 && module.AutomaticOptimization)
             throw new MisconfigurationException(
                 $"{module.GetType().Name}.ConfigureOptimizers returned {config.Optimizers.Count} optimizers; as in Lightning 2, several optimizers need manual optimization: " +
@@ -70,7 +78,7 @@ internal sealed class OptimizerSetup(Trainer trainer)
                     $"ReduceLROnPlateau is conditioned on metric '{config.Monitor}', which is not available. Available metrics: [{string.Join(", ", metrics.Keys.Order())}]. " +
                     "Log it, change LrSchedulerConfig.Monitor, or set Strict = false to skip the step with a warning.");
             else
-                Console.Error.WriteLine($"Warning: ReduceLROnPlateau conditioned on metric '{config.Monitor}', which is not available; the scheduler step was skipped.");
+                trainer.Warn($"ReduceLROnPlateau conditioned on metric '{config.Monitor}', which is not available; the scheduler step was skipped.");
         }
     }
 

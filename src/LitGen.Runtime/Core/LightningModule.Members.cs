@@ -1,0 +1,51 @@
+using System;
+using System.Collections.Generic;
+using static TorchSharp.torch;
+
+namespace LitGen;
+
+// Members Lightning modules reach for besides hooks: printing, loggers, the current dataloader, step outputs.
+public abstract partial class LightningModule
+{
+    private object? stepOutputs;
+
+    /// <summary>The loggers of the running trainer (empty outside a run or with <c>Logger = false</c>).</summary>
+    public IReadOnlyList<Logger> Loggers => Trainer?.Loggers ?? [];
+
+    /// <summary>The first logger of the running trainer, or null (Lightning's <c>self.logger</c>).</summary>
+    public Logger? Logger => Loggers.Count > 0 ? Loggers[0] : null;
+
+    /// <summary>The index of the dataloader the current evaluation or prediction batch comes from (0 with one dataloader, and in training).</summary>
+    public int DataloaderIdx { get; internal set; }
+
+    /// <summary>An input the module's <c>forward</c> accepts; <see cref="ModelSummary"/> runs it to show each layer's input and output sizes.</summary>
+    public object? ExampleInputArray { get; set; }
+
+    /// <summary>Writes a line from the process that writes files only (Lightning's rank-zero <c>self.print</c>).</summary>
+    public void Print(string message)
+    {
+        if (Trainer is null || Trainer.Strategy.IsGlobalZero) Console.WriteLine(message);
+    }
+
+    /// <summary>
+    /// Returns <paramref name="loss"/> from <c>TrainingStep</c> with typed extras (Lightning's <c>{"loss": loss, ...}</c>):
+    /// <c>OnTrainBatchEnd</c> and callbacks read them with <see cref="StepOutputs{TOutputs}"/> until the batch ends.
+    /// </summary>
+    protected Tensor? WithOutputs<TOutputs>(Tensor? loss, TOutputs outputs) where TOutputs : class
+    {
+        stepOutputs = outputs ?? throw new ArgumentNullException(nameof(outputs));
+        return loss;
+    }
+
+    /// <summary>The extras the current training step returned with <see cref="WithOutputs{TOutputs}"/>, or null when it returned none.</summary>
+    /// <exception cref="InvalidOperationException">The step returned extras of another type.</exception>
+    public TOutputs? StepOutputs<TOutputs>() where TOutputs : class => stepOutputs switch
+    {
+        null => null,
+        TOutputs outputs => outputs,
+        var other => throw new InvalidOperationException($"The training step returned outputs of type {other.GetType().Name}, not {typeof(TOutputs).Name}."),
+    };
+
+    /// <summary>Forgets the step's extras once its batch is done (their tensors are freed with the step).</summary>
+    internal void ClearStepOutputs() => stepOutputs = null;
+}
