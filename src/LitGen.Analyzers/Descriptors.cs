@@ -80,9 +80,9 @@ public static class Descriptors
     internal static readonly DiagnosticDescriptor MisspelledHook = new(
         MisspelledHookId,
         "Hook is misspelled or not an override",
-        "'{0}' looks like the hook '{1}' but does not override it, so the trainer never calls it; rename it to '{1}' and mark it override",
+        "'{0}' {2}, so the trainer never calls it; rename it to '{1}' and mark it override",
         Correctness, DiagnosticSeverity.Warning, isEnabledByDefault: true,
-        description: "Python names (training_step) and near misses (TrainStep) compile fine and silently never run.",
+        description: "Python names (training_step), near misses (TrainStep) and hooks Lightning 2 removed (training_epoch_end) compile fine and silently never run.",
         helpLinkUri: HelpLink(MisspelledHookId));
 
     internal static readonly DiagnosticDescriptor UnknownMonitorKey = new(

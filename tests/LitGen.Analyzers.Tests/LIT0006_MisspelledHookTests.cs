@@ -26,6 +26,30 @@ public class LIT0006_MisspelledHookTests
         => AnalyzerHarness.VerifyAsync(new MisspelledHookAnalyzer(), "LIT0006", Module(members));
 
     [Theory]
+    [InlineData("    public void [|OnEpochEnd|]() { }")]
+    [InlineData("    public void [|training_epoch_end|](List<Tensor> outputs) { }")]
+    [InlineData("    public void [|ValidationEpochEnd|](List<Tensor> outputs) { }")]
+    [InlineData("    public void [|test_epoch_end|](List<Tensor> outputs) { }")]
+    public Task Hooks_Lightning_2_removed_are_reported(string members)
+        => AnalyzerHarness.VerifyAsync(new MisspelledHookAnalyzer(), "LIT0006", Module(members));
+
+    [Fact]
+    public async Task A_removed_hook_is_reported_with_its_replacement_and_Lightning_name()
+    {
+        var compilation = LitGen.Tests.Shared.TestCompilation.Create(Module("    public void training_epoch_end(List<Tensor> outputs) { }"));
+        var diagnostic = Assert.Single(await compilation.WithAnalyzers([new MisspelledHookAnalyzer()]).GetAnalyzerDiagnosticsAsync());
+        var message = diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains("training_epoch_end(outputs), which Lightning 2 removed", message);
+        Assert.Contains("rename it to 'OnTrainEpochEnd'", message);
+    }
+
+    [Fact]
+    public Task Fix_replaces_a_removed_hook_and_drops_its_outputs_parameter()
+        => AssertFix(new MisspelledHookAnalyzer(), new MisspelledHookCodeFix(),
+            Module("    public void ValidationEpochEnd(List<Tensor> outputs) { }\n    public void on_epoch_end() { }"),
+            Module("    public override void OnValidationEpochEnd() { }\n    public override void OnTrainEpochEnd() { }"));
+
+    [Theory]
     [InlineData("    public override void OnFitStart() { }")]
     [InlineData("    public Tensor Forward(Tensor x) => net.forward(x);")]
     [InlineData("    private static void training_helper() { }")]

@@ -36,7 +36,10 @@ public sealed class MisspelledHookCodeFix : LitGenCodeFix
             new[] { SyntaxFactory.Token(SyntaxKind.PublicKeyword).WithTrailingTrivia(SyntaxFactory.Space), SyntaxFactory.Token(SyntaxKind.OverrideKeyword).WithTrailingTrivia(SyntaxFactory.Space) }
                 .Concat(kept));
         var leading = method.Modifiers.Count > 0 ? method.Modifiers[0].LeadingTrivia : method.ReturnType.GetLeadingTrivia();
-        var fixedMethod = method
+        var renamed = diagnostic.Properties.ContainsKey(MisspelledHookAnalyzer.DropParametersProperty)
+            ? method.WithParameterList(method.ParameterList.WithParameters(default))
+            : method;
+        var fixedMethod = renamed
             .WithReturnType(method.ReturnType.WithLeadingTrivia())
             .WithModifiers(modifiers.Replace(modifiers[0], modifiers[0].WithLeadingTrivia(leading)))
             .WithIdentifier(SyntaxFactory.Identifier(hook).WithTriviaFrom(method.Identifier));
