@@ -4,9 +4,48 @@ using static TorchSharp.torch.nn;
 
 namespace GanManualOptimization;
 
+// Lightning's SimpleGAN (docs/source-pytorch/model/manual_optimization.rst), which this sample follows:
+//
+//   class SimpleGAN(LightningModule):
+//       def __init__(self):
+//           super().__init__()
+//           self.G = Generator()
+//           self.D = Discriminator()
+//           self.automatic_optimization = False
+//
+//       def training_step(self, batch, batch_idx):
+//           g_opt, d_opt = self.optimizers()
+//           X, _ = batch
+//           batch_size = X.shape[0]
+//           real_label = torch.ones((batch_size, 1), device=self.device)
+//           fake_label = torch.zeros((batch_size, 1), device=self.device)
+//           g_X = self.sample_G(batch_size)
+//
+//           d_x = self.D(X)
+//           errD_real = self.criterion(d_x, real_label)
+//           d_z = self.D(g_X.detach())
+//           errD_fake = self.criterion(d_z, fake_label)
+//           errD = errD_real + errD_fake
+//           d_opt.zero_grad()
+//           self.manual_backward(errD)
+//           d_opt.step()
+//
+//           d_z = self.D(g_X)
+//           errG = self.criterion(d_z, real_label)
+//           g_opt.zero_grad()
+//           self.manual_backward(errG)
+//           g_opt.step()
+//
+//           self.log_dict({"g_loss": errG, "d_loss": errD}, prog_bar=True)
+//
+//       def configure_optimizers(self):
+//           g_opt = torch.optim.Adam(self.G.parameters(), lr=1e-5)
+//           d_opt = torch.optim.Adam(self.D.parameters(), lr=1e-5)
+//           return g_opt, d_opt
+
 /// <summary>
 /// A GAN on 2-D points: the generator maps Gaussian noise onto a ring of radius 2. Two optimizers, so it uses
-/// manual optimization: each step updates the discriminator, then the generator.
+/// manual optimization: each step updates the discriminator, then the generator (SimpleGAN above, in C#).
 /// </summary>
 [LightningModule]
 public partial class Gan : LightningModule<Tensor>

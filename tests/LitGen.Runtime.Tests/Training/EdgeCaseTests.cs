@@ -45,7 +45,7 @@ public class EdgeCaseTests
         var before = model.state_dict().ToDictionary(p => p.Key, p => p.Value.clone());
         trainer.Fit(model, TestData.Line(batches: 5));
         Assert.Equal(10, trainer.GlobalStep);
-        Assert.Contains(model.state_dict(), p => !p.Value.equal(before[p.Key]).item<bool>());
+        Assert.Contains(model.state_dict(), p => !p.Value.equal(before[p.Key]).all().item<bool>());
     }
 
     [Fact]
@@ -57,7 +57,7 @@ public class EdgeCaseTests
         var before = model.state_dict().ToDictionary(p => p.Key, p => p.Value.clone());
         trainer.Fit(model, TestData.Line(batches: 5));
         Assert.Equal(1, trainer.GlobalStep);
-        Assert.All(model.state_dict(), p => Assert.True(p.Value.equal(before[p.Key]).item<bool>(), p.Key));
+        Assert.All(model.state_dict(), p => Assert.True(p.Value.equal(before[p.Key]).all().item<bool>(), p.Key));
     }
 
     [Fact]
