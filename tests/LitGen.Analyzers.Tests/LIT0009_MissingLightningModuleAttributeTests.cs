@@ -1,3 +1,4 @@
+using Microsoft.CodeAnalysis.Diagnostics;
 using LitGen.Generators;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -69,4 +70,17 @@ public class LIT0009_MissingLightningModuleAttributeTests
         => RuleSources.AssertFixAll(new MissingLightningModuleAttributeAnalyzer(), new MissingLightningModuleAttributeCodeFix(),
             Usings + "public class A : LightningModule<Tensor> { }\npublic class B : LightningModule<Tensor> { }",
             Usings + "[LightningModule]\npublic partial class A : LightningModule<Tensor> { }\n[LightningModule]\npublic partial class B : LightningModule<Tensor> { }");
+
+    [Fact]
+    public async Task A_build_without_the_attribute_says_what_to_add_instead_of_failing_on_missing_members()
+    {
+        // The compiler does not run analyzers on a compilation with errors: the module must compile without the
+        // generated members so that LIT0009 is what the command-line build shows.
+        var compilation = LitGen.Tests.Shared.TestCompilation.Create(RuleSources.Module("").Replace("[LightningModule]\npublic partial class M", "public class M"));
+        CSharpGeneratorDriver.Create(new LightningModuleGenerator()).RunGeneratorsAndUpdateCompilation(compilation, out var generated, out _);
+        Assert.Empty(generated.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+        var diagnostic = Assert.Single(await generated.WithAnalyzers([new MissingLightningModuleAttributeAnalyzer()]).GetAnalyzerDiagnosticsAsync());
+        Assert.Equal(("LIT0009", DiagnosticSeverity.Error), (diagnostic.Id, diagnostic.Severity));
+        Assert.Contains("not marked [LightningModule] and partial", diagnostic.GetMessage());
+    }
 }

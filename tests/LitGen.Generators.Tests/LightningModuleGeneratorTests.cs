@@ -85,6 +85,7 @@ public class LightningModuleGeneratorTests
     [InlineData("public partial class M : LightningModule<Tensor> { [Hyperparameter] public int Size { get; } [Hyperparameter] public int size; public M(int size = 1) { Size = size; } }", "LITG0006", "size")]
     [InlineData("public partial class M { }", "LITG0007", "M")]
     [InlineData("public partial class M : LightningModule<Tensor> { public required int Classes { get; init; } }", "LITG0008", "Classes")]
+    [InlineData("public partial class M : LightningModule<Tensor> { public M(System.IO.Stream strict) { } }", "LITG0009", "strict")]
     public void Reports_a_diagnostic_at_the_offending_declaration(string declaration, string id, string at)
     {
         var source = "using LitGen;\nusing static TorchSharp.torch;\n[LightningModule]\n" + declaration;
@@ -94,6 +95,46 @@ public class LightningModuleGeneratorTests
         Assert.Equal(at, source.Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));
         Assert.Empty(result.GeneratedTrees);
         Assert.EndsWith($"docs/diagnostics/{id}.md", diagnostic.Descriptor.HelpLinkUri);
+    }
+
+    [Fact]
+    public void No_matching_constructor_names_the_missing_hyperparameters_not_the_others()
+    {
+        var (result, _) = GeneratorHarness.Run("""
+            using LitGen;
+            using static TorchSharp.torch;
+            [LightningModule]
+            public partial class M : LightningModule<Tensor>
+            {
+                [Hyperparameter] public double LearningRate { get; }
+                [Hyperparameter] public int Hidden { get; }
+                public M(nn.Module<Tensor, Tensor> backbone, double learningRate = 1e-3) { LearningRate = learningRate; }
+            }
+            """);
+        var message = Assert.Single(result.Diagnostics).GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains("missing: Hidden (a parameter 'hidden' of type int)", message);
+        Assert.DoesNotContain("LearningRate", message);
+    }
+
+    [Fact]
+    public void Required_constructor_arguments_that_are_not_hyperparameters_become_LoadFromCheckpoint_parameters()
+    {
+        var (result, output) = GeneratorHarness.Run("""
+            using LitGen;
+            using static TorchSharp.torch;
+            [LightningModule]
+            public partial class M : LightningModule<Tensor>
+            {
+                [Hyperparameter] public double LearningRate { get; }
+                public M(nn.Module<Tensor, Tensor> model, string? tag, double learningRate = 1e-3, int unsaved = 4) { LearningRate = learningRate; }
+            }
+            """);
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+        var code = Assert.Single(result.GeneratedTrees).ToString();
+        Assert.Contains("LoadFromCheckpoint(string path, global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor> model, string? tag, global::System.Func<HyperParameters, HyperParameters>? overrides = null", code);
+        Assert.Contains("=> new global::M(model: model, tag: tag, learningRate: hyperparameters.LearningRate);", code);
+        Assert.DoesNotContain("ILitCliModule", code);
     }
 
     [Fact]

@@ -45,8 +45,7 @@ public sealed class LearningRateMonitor : Callback
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var optimizer in trainer.LightningOptimizers)
         {
-            // TorchSharp schedulers do not expose their optimizer, so a scheduler's Name applies when there is one optimizer.
-            var named = trainer.LightningOptimizers.Length == 1 ? trainer.SchedulerConfigs.FirstOrDefault(c => c.Name is not null)?.Name : null;
+            var named = trainer.SchedulerConfigs.FirstOrDefault(c => c.Name is not null && ReferenceEquals(c.Optimizer, optimizer.Optimizer))?.Name;
             var name = named ?? "lr-" + optimizer.Optimizer.GetType().Name;
             int count = seen[name] = seen.GetValueOrDefault(name) + 1;
             if (count > 1) name += "-" + (count - 1).ToString(CultureInfo.InvariantCulture);

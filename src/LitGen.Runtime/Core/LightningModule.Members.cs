@@ -21,6 +21,10 @@ public abstract partial class LightningModule
     /// <summary>An input the module's <c>forward</c> accepts; <see cref="ModelSummary"/> runs it to show each layer's input and output sizes.</summary>
     public object? ExampleInputArray { get; set; }
 
+    /// <summary>Runs <c>forward</c> on an example input (the model summary's sizes); modules without a forward refuse.</summary>
+    internal virtual object? ForwardExample(object input) => throw new MisconfigurationException(
+        $"{GetType().Name}.ExampleInputArray is set but the module has no forward to run it through: derive from LightningModule<TBatch, TInput, TOutput>.");
+
     /// <summary>Writes a line from the process that writes files only (Lightning's rank-zero <c>self.print</c>).</summary>
     public void Print(string message)
     {

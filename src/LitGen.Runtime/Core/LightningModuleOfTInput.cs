@@ -30,6 +30,10 @@ public abstract class LightningModule<TBatch, TInput, TOutput> : LightningModule
             $"{GetType().Name} predicts by calling forward on each batch, but its batches ({typeof(TBatch).Name}) are not forward's input " +
             $"({typeof(TInput).Name}) or forward returns no tensor; override PredictStep.");
 
+    internal override object? ForwardExample(object input) => input is TInput typed
+        ? forward(typed)
+        : throw new MisconfigurationException($"{GetType().Name}.ExampleInputArray is a {input.GetType().Name}, but forward takes {typeof(TInput).Name}.");
+
     /// <summary>This module as a TorchSharp <c>Module&lt;TInput, TOutput&gt;</c>, to use inside other models (e.g. <c>Sequential</c>).</summary>
     public Module<TInput, TOutput> AsModule() => new ForwardModule(this);
 

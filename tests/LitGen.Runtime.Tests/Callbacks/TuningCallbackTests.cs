@@ -74,6 +74,13 @@ public class TuningCallbackTests
         Assert.Equal(finder.SuggestedLearningRate.Value, recorder.LearningRateAtTrainStart, 12);
         for (int i = 0; i < initial.Count; i++) Assert.True((initial[i] == recorder.AtTrainStart![i]).all().item<bool>(), $"parameter {i} was not restored");
         Assert.Equal(8, trainer.GlobalStep);
+
+        // Lightning's suggestion: the steepest descent of the smoothed loss (numpy.gradient), skipping the first 10 and last point.
+        var losses = finder.Losses.Skip(10).Take(finder.Losses.Count - 11).ToArray();
+        var gradient = losses.Select((_, i) => i == 0 ? losses[1] - losses[0] : i == losses.Length - 1 ? losses[i] - losses[i - 1] : (losses[i + 1] - losses[i - 1]) / 2).ToArray();
+        int steepest = Array.IndexOf(gradient, gradient.Min()) + 10;
+        Assert.Equal(finder.LearningRates[steepest], finder.SuggestedLearningRate.Value);
+        Assert.NotEqual(finder.Losses.ToList().IndexOf(finder.Losses.Min()), steepest);
     }
 
     [Fact]

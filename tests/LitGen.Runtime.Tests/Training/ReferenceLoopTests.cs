@@ -128,6 +128,11 @@ public class ReferenceLoopTests
             m => { var o = SGD(m.parameters(), 0.2); return (o, new LrSchedulerConfig(ReduceLROnPlateau(o, patience: 0, factor: 0.5)) { Monitor = "val_loss" }); }),
         ["rmsprop, accumulate 4 (last window short), no scheduler"] = new(4, 1.0, GradientClipAlgorithm.Norm,
             m => (RMSProp(m.parameters(), 0.01), null)),
+        // SGD is not scale-invariant: these fail if the loss is not divided by the accumulation count.
+        ["sgd, accumulate 3, clip norm"] = new(3, 0.5, GradientClipAlgorithm.Norm,
+            m => (SGD(m.parameters(), 0.1), null)),
+        ["sgd momentum, accumulate 2, StepLR per step"] = new(2, null, GradientClipAlgorithm.Norm,
+            m => { var o = SGD(m.parameters(), 0.05, momentum: 0.9); return (o, new LrSchedulerConfig(StepLR(o, 2, 0.8)) { Interval = Interval.Step }); }),
     };
 
     [Theory]

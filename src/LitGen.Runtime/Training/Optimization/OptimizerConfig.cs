@@ -79,6 +79,12 @@ public sealed class LrSchedulerConfig
     /// <summary>A name for logging the learning rate (defaults to <c>lr-{OptimizerType}</c>).</summary>
     public string? Name { get; init; }
 
+    /// <summary>The optimizer the scheduler drives (TorchSharp keeps it in a private field of the scheduler).</summary>
+    internal Optimizer? Optimizer => SchedulerOptimizer?.GetValue(Scheduler) as Optimizer;
+
+    private static readonly System.Reflection.FieldInfo? SchedulerOptimizer =
+        typeof(LRScheduler).GetField("_optimizer", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic);
+
     /// <summary>True for <c>ReduceLROnPlateau</c>, which steps with a metric.</summary>
     public bool ReduceOnPlateau => Scheduler is impl.ReduceLROnPlateau;
 
