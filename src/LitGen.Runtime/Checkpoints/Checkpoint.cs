@@ -42,8 +42,8 @@ public sealed class Checkpoint : IDisposable
     /// <summary>Written with weights only (<c>ModelCheckpoint.SaveWeightsOnly</c>): no optimizer, scheduler or callback state to resume from.</summary>
     public bool WeightsOnly { get; init; }
 
-    /// <summary>Each optimizer's state in TorchSharp's <c>save_state_dict</c> format, in <c>ConfigureOptimizers</c> order.</summary>
-    public IReadOnlyList<byte[]> OptimizerStates { get; init; } = [];
+    /// <summary>Each optimizer's state in TorchSharp's <c>save_state_dict</c> format, in <c>ConfigureOptimizers</c> order, left on disk.</summary>
+    internal IReadOnlyList<CheckpointBlob> OptimizerStates { get; init; } = [];
 
     /// <summary>The trainer's loop state (epoch, progress within it, counters, metrics) for exact resumption.</summary>
     public JsonObject Loops { get; init; } = new();
@@ -67,53 +67,45 @@ public sealed class Checkpoint : IDisposable
     /// <summary>The file this checkpoint was read from, when it was read from one.</summary>
     public string? SourcePath { get; private init; }
 
-    /// <summary>Writes the checkpoint to <paramref name="path"/> atomically: a temporary file in the same folder, then a rename.</summary>
+    /// <summary>
+    /// Writes the checkpoint to <paramref name="path"/> atomically: a temporary file in the same folder, flushed to disk,
+    /// then a rename. A failure (a full disk, a folder without write permission) leaves any previous file untouched.
+    /// </summary>
     public void Save(string path)
     {
         var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
-        Directory.CreateDirectory(directory);
-
-        var tensors = new Dictionary<string, Tensor>(StateDict.Count + OptimizerStates.Count, StringComparer.Ordinal);
+        var entries = new List<SafetensorsFile.Entry>(StateDict.Count + OptimizerStates.Count + 1);
         foreach (var (key, value) in StateDict)
         {
             if (key.StartsWith("litgen.", StringComparison.Ordinal))
                 throw new InvalidOperationException($"State dict key '{key}' uses the prefix reserved for LitGen's own entries; rename the field.");
-            tensors[key] = value;
+            entries.Add(SafetensorsFile.TensorEntry(key, value));
         }
-        var owned = new List<Tensor>();
+        if (RngState is { } rng) entries.Add(SafetensorsFile.BytesEntry(RngStateKey, rng));
+        for (int i = 0; i < OptimizerStates.Count; i++)
+        {
+            var blob = OptimizerStates[i];
+            entries.Add(new SafetensorsFile.Entry(OptimizerStatePrefix + i.ToString(CultureInfo.InvariantCulture), "U8", [blob.Length], blob.Length, blob.WriteTo));
+        }
+
+        var temporary = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
         try
         {
-            if (RngState is not null)
+            Directory.CreateDirectory(directory);
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))
             {
-                var rng = tensor(RngState, ScalarType.Byte);
-                owned.Add(rng);
-                tensors[RngStateKey] = rng;
+                SafetensorsFile.Write(stream, entries, CheckpointMetadata.Write(this));
+                stream.Flush(flushToDisk: true);
             }
-            for (int i = 0; i < OptimizerStates.Count; i++)
-            {
-                var blob = tensor(OptimizerStates[i], ScalarType.Byte);
-                owned.Add(blob);
-                tensors[OptimizerStatePrefix + i.ToString(CultureInfo.InvariantCulture)] = blob;
-            }
-
-            var temporary = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-            try
-            {
-                using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-                {
-                    SafetensorsFile.Write(stream, tensors, CheckpointMetadata.Write(this));
-                    stream.Flush(flushToDisk: true);
-                }
-                File.Move(temporary, path, overwrite: true);
-            }
-            finally
-            {
-                if (File.Exists(temporary)) File.Delete(temporary);
-            }
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"Could not write checkpoint '{path}': {e.Message} Files written before are unchanged.", e);
         }
         finally
         {
-            foreach (var tensor in owned) tensor.Dispose();
+            if (File.Exists(temporary)) File.Delete(temporary);
         }
     }
 
@@ -138,25 +130,31 @@ public sealed class Checkpoint : IDisposable
         }
     }
 
-    /// <summary>Reads and verifies a checkpoint file.</summary>
-    /// <exception cref="InvalidCheckpointException">The file is truncated, corrupt or not a LitGen checkpoint.</exception>
+    /// <summary>Reads and verifies a checkpoint file, without loading optimizer state into memory.</summary>
+    /// <exception cref="InvalidCheckpointException">The file is truncated, corrupt, foreign or malformed.</exception>
     public static Checkpoint Load(string path)
     {
-        var (tensors, metadata) = SafetensorsFile.Read(path);
+        var contents = SafetensorsFile.Read(path, metadata => CheckpointMetadata.EnsureLitGenFormat(path, metadata), OptimizerStatePrefix, RngStateKey);
+        var tensors = contents.Tensors;
         try
         {
-            var optimizerStates = tensors.Keys
+            var optimizerStates = contents.Blobs.Keys
                 .Where(k => k.StartsWith(OptimizerStatePrefix, StringComparison.Ordinal))
-                .OrderBy(k => int.Parse(k.AsSpan(OptimizerStatePrefix.Length), CultureInfo.InvariantCulture))
-                .Select(k => tensors[k].bytes.ToArray())
+                .Select(k => (Index: int.Parse(k.AsSpan(OptimizerStatePrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture), Key: k))
+                .OrderBy(p => p.Index)
+                .Select((p, i) => p.Index == i ? contents.Blobs[p.Key] : throw new FormatException($"optimizer state {i} is missing"))
+                .Select(region => CheckpointBlob.InFile(path, region.Offset, region.Length))
                 .ToArray();
-            var rngState = tensors.TryGetValue(RngStateKey, out var rng) ? rng.bytes.ToArray() : null;
-            foreach (var key in tensors.Keys.Where(k => k.StartsWith("litgen.", StringComparison.Ordinal)).ToArray())
+            byte[]? rngState = null;
+            if (contents.Blobs.TryGetValue(RngStateKey, out var rng))
             {
-                tensors[key].Dispose();
-                tensors.Remove(key);
+                using var stream = CheckpointBlob.InFile(path, rng.Offset, rng.Length).Open();
+                rngState = new byte[rng.Length];
+                stream.ReadExactly(rngState);
             }
-            var header = CheckpointMetadata.Read(path, metadata);
+            if (tensors.Keys.FirstOrDefault(k => k.StartsWith("litgen.", StringComparison.Ordinal)) is { } unknown)
+                throw new FormatException($"'{unknown}' is not an entry this LitGen knows");
+            var header = CheckpointMetadata.Read(path, contents.Metadata);
             return new Checkpoint
             {
                 FormatVersion = header.FormatVersion,
@@ -177,10 +175,15 @@ public sealed class Checkpoint : IDisposable
                 SourcePath = path,
             };
         }
-        catch (Exception e) when (e is FormatException or System.Text.Json.JsonException or OverflowException)
+        catch (Exception e) when (e is FormatException or System.Text.Json.JsonException or OverflowException or InvalidOperationException or ArgumentException)
         {
             foreach (var tensor in tensors.Values) tensor.Dispose();
             throw new InvalidCheckpointException(path, "its metadata is malformed: " + e.Message, e);
+        }
+        catch
+        {
+            foreach (var tensor in tensors.Values) tensor.Dispose();
+            throw;
         }
     }
 

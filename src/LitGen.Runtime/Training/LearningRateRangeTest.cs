@@ -38,7 +38,7 @@ internal sealed class LearningRateRangeTest(Trainer trainer)
             foreach (var (key, parameter) in module.state_dict()) parameter.copy_(weights[key]);
         }
         foreach (var tensor in weights.Values) tensor.Dispose();
-        OptimizerSetup.RestoreOptimizer(optimizer, optimizerState);
+        OptimizerSetup.RestoreOptimizer(optimizer, new System.IO.MemoryStream(optimizerState));
         automatic.Progress.Steps = steps;
         random.set_rng_state(rngState);
 

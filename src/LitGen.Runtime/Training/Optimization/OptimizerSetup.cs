@@ -82,7 +82,16 @@ internal sealed class OptimizerSetup(Trainer trainer)
         }
     }
 
-    public byte[][] SaveOptimizerStates() => Optimizers.Select(o => SerializeOptimizer(o.Optimizer)).ToArray();
+    /// <summary>Each optimizer's state, serialized when the checkpoint is written (never held in memory whole).</summary>
+    public CheckpointBlob[] SaveOptimizerStates() => Optimizers.Select(o =>
+    {
+        var helper = Serializable(o.Optimizer);
+        return CheckpointBlob.Generated(stream =>
+        {
+            using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            helper.save_state_dict(writer);
+        });
+    }).ToArray();
 
     public JsonArray SaveSchedulerHistories()
         => new(histories.Select(h => (JsonNode)new JsonArray(h.Select(JsonDoubles.From).ToArray())).ToArray());
@@ -109,24 +118,30 @@ internal sealed class OptimizerSetup(Trainer trainer)
                 histories[i].Add(metric);
             }
         }
-        for (int i = 0; i < Optimizers.Length; i++) RestoreOptimizer(Optimizers[i].Optimizer, checkpoint.OptimizerStates[i]);
+        for (int i = 0; i < Optimizers.Length; i++)
+        {
+            using var stream = checkpoint.OptimizerStates[i].Open();
+            RestoreOptimizer(Optimizers[i].Optimizer, stream);
+        }
     }
 
+    private static TorchSharp.Modules.OptimizerHelper Serializable(Optimizer optimizer) => optimizer as TorchSharp.Modules.OptimizerHelper
+        ?? throw new NotSupportedException(
+            $"{optimizer.GetType().Name} cannot save its state in TorchSharp 0.107 (only optimizers deriving OptimizerHelper can); " +
+            "use another optimizer or set EnableCheckpointing = false.");
+
+    /// <summary>An optimizer's state in memory (the learning-rate range test's undo point).</summary>
     public static byte[] SerializeOptimizer(Optimizer optimizer)
     {
-        if (optimizer is not TorchSharp.Modules.OptimizerHelper helper)
-            throw new NotSupportedException(
-                $"{optimizer.GetType().Name} cannot save its state in TorchSharp 0.107 (only optimizers deriving OptimizerHelper can); " +
-                "use another optimizer or set EnableCheckpointing = false.");
         using var buffer = new MemoryStream();
-        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true)) helper.save_state_dict(writer);
+        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true)) Serializable(optimizer).save_state_dict(writer);
         return buffer.ToArray();
     }
 
-    public static void RestoreOptimizer(Optimizer optimizer, byte[] state)
+    public static void RestoreOptimizer(Optimizer optimizer, Stream state)
     {
         if (optimizer is not TorchSharp.Modules.OptimizerHelper helper) return;
-        using var reader = new BinaryReader(new MemoryStream(state));
+        using var reader = new BinaryReader(state, System.Text.Encoding.UTF8, leaveOpen: true);
         helper.load_state_dict(reader);
     }
 }
