@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using LitGen.Runtime.Tests.Support;
@@ -132,24 +131,7 @@ public sealed class CheckpointFuzzTests : IDisposable
         using var checkpoint = Checkpoint.Load(path);
     }
 
-    /// <summary>A file with the real checkpoint's metadata, the given tensor entries and data, and a correct LitGen checksum.</summary>
-    private byte[] Craft(Action<JsonObject> editEntries, byte[]? data = null)
-    {
-        var header = JsonNode.Parse(Encoding.UTF8.GetString(bytes, 8, HeaderLength))!.AsObject();
-        var metadata = header["__metadata__"]!.AsObject();
-        metadata["litgen.sha256"] = new string('0', 64);
-        editEntries(header);
-        var headerBytes = Encoding.UTF8.GetBytes(header.ToJsonString());
-        data ??= bytes[(8 + HeaderLength)..];
-        var file = new byte[8 + headerBytes.Length + data.Length];
-        BinaryPrimitives.WriteUInt64LittleEndian(file, (ulong)headerBytes.Length);
-        headerBytes.CopyTo(file, 8);
-        data.CopyTo(file, 8 + headerBytes.Length);
-        var hash = Convert.ToHexString(SHA256.HashData(file)).ToLowerInvariant();
-        var withHash = Encoding.UTF8.GetBytes(header.ToJsonString().Replace(new string('0', 64), hash));
-        withHash.CopyTo(file, 8);
-        return file;
-    }
+    private byte[] Craft(Action<JsonObject> editEntries, byte[]? data = null) => CheckpointFiles.Craft(bytes, editEntries, data);
 
     private static IEnumerable<JsonObject> Tensors(JsonObject header) => header.Where(p => p.Key != "__metadata__").Select(p => p.Value!.AsObject());
 

@@ -121,3 +121,26 @@ public class CheckpointTests
         Assert.Equal(8, checkpoint.GlobalStep);
     }
 }
+
+public class LargeCheckpointTests
+{
+    [Fact]
+    public void A_tensor_over_2_GiB_saves_and_loads()
+    {
+        using var dir = new LitGen.Runtime.Tests.Support.TempDir();
+        long count = (1L << 31) + 24;   // past int.MaxValue bytes, which whole-array reads and writes cannot hold
+        using var big = zeros(count, ScalarType.Byte);
+        big[count - 1] = tensor((byte)7);
+        big[(1L << 31) + 1] = tensor((byte)9);
+        var path = Path.Combine(dir.Path, "big.ckpt");
+        new Checkpoint { ModuleType = "Big", StateDict = new Dictionary<string, Tensor> { ["big"] = big } }.Save(path);
+        Assert.True(new FileInfo(path).Length > count);
+
+        using var loaded = Checkpoint.Load(path);
+        var restored = loaded.StateDict["big"];
+        Assert.Equal(count, restored.numel());
+        Assert.Equal(7, restored[count - 1].item<byte>());
+        Assert.Equal(9, restored[(1L << 31) + 1].item<byte>());
+        Assert.Equal(16L, restored.sum().item<long>());
+    }
+}

@@ -1,0 +1,68 @@
+using System.Text.Json.Nodes;
+using LitGen.Runtime.Tests.Support;
+
+namespace LitGen.Runtime.Tests.Reliability;
+
+/// <summary>ModelCheckpoint deletes only its own files: never another run's, never the resumed checkpoint, never a path a checkpoint names.</summary>
+public class CheckpointDeletionTests
+{
+    private static Trainer NewTrainer(string root, int epochs, params Callback[] callbacks) => new(new TrainerOptions
+    {
+        MaxEpochs = epochs, DefaultRootDir = root, EnableProgressBar = false, Logger = false, Callbacks = callbacks,
+    });
+
+    [Fact]
+    public void Resuming_into_another_folder_leaves_the_first_runs_files()
+    {
+        using var dir = new TempDir();
+        var first = NewTrainer(Path.Combine(dir.Path, "a"), 2, new ModelCheckpoint { SaveLast = true });
+        first.Fit(new RegressionModule(), TestData.Line());
+        var firstFiles = Directory.GetFiles(Path.Combine(dir.Path, "a", "checkpoints"));
+        Assert.Equal(2, firstFiles.Length);
+
+        var resumed = NewTrainer(Path.Combine(dir.Path, "b"), 4, new ModelCheckpoint { SaveLast = true });
+        resumed.Fit(new RegressionModule(), TestData.Line(), ckptPath: first.CheckpointCallback!.LastModelPath);
+        Assert.All(firstFiles, f => Assert.True(File.Exists(f), $"{f} was deleted"));
+        Assert.Equal(2, Directory.GetFiles(Path.Combine(dir.Path, "b", "checkpoints")).Length);
+    }
+
+    [Fact]
+    public void The_checkpoint_a_run_resumed_from_is_never_deleted()
+    {
+        using var dir = new TempDir();
+        var first = NewTrainer(dir.Path, 1, new ModelCheckpoint());
+        first.Fit(new RegressionModule(), TestData.Line());
+        var resumedFrom = first.CheckpointCallback!.BestModelPath!;
+
+        // Same folder, keep-one policy: the next save would replace the file the run resumed from.
+        var resumed = NewTrainer(dir.Path, 3, new ModelCheckpoint());
+        resumed.Fit(new RegressionModule(), TestData.Line(), ckptPath: resumedFrom);
+        Assert.True(File.Exists(resumedFrom));
+        Assert.True(File.Exists(resumed.CheckpointCallback!.BestModelPath));
+        Assert.NotEqual(resumedFrom, resumed.CheckpointCallback.BestModelPath);
+    }
+
+    [Fact]
+    public void A_checkpoint_cannot_name_a_file_for_deletion()
+    {
+        using var dir = new TempDir();
+        var victim = Path.Combine(dir.Path, "victim.txt");
+        File.WriteAllText(victim, "keep me");
+        var first = NewTrainer(dir.Path, 1, new ModelCheckpoint { Monitor = "train_loss_epoch", SaveTopK = 1 });
+        first.Fit(new RegressionModule(), TestData.Line());
+
+        // Rewrite the callback's state so that its kept top-1 "checkpoint" is the victim, with the worst score.
+        var crafted = Path.Combine(dir.Path, "crafted.ckpt");
+        File.WriteAllBytes(crafted, CheckpointFiles.EditMetadataJson(File.ReadAllBytes(first.CheckpointCallback!.BestModelPath!), "callbacks", callbacks =>
+        {
+            var state = callbacks.AsObject().Single(p => p.Key.StartsWith("ModelCheckpoint", StringComparison.Ordinal)).Value!.AsObject();
+            state["best_k_models"] = new JsonObject { [victim] = 1e9 };
+            state["kth_best_model_path"] = victim;
+            state["best_model_path"] = victim;
+        }));
+
+        var resumed = NewTrainer(dir.Path, 3, new ModelCheckpoint { Monitor = "train_loss_epoch", SaveTopK = 1 });
+        resumed.Fit(new RegressionModule(), TestData.Line(), ckptPath: crafted);
+        Assert.Equal("keep me", File.ReadAllText(victim));
+    }
+}
