@@ -117,11 +117,11 @@ public static class ElfVersionNeedPatcher
         if (!found) return $"no need for {versionName}; left as it is";
         if (!changed) return $"{versionName} already weak";
 
-        // Replace rather than write in place: the output file may be a hard link into the NuGet cache.
+        // Replace the directory entry rather than write through it: the output file may be a hard link into the NuGet
+        // cache, and a rename leaves the linked original alone (a copy over it would not). Readers never see half a file.
         var temporary = path + ".litgen-tmp";
         File.WriteAllBytes(temporary, elf);
-        File.Copy(temporary, path, overwrite: true);
-        File.Delete(temporary);
+        File.Replace(temporary, path, destinationBackupFileName: null);
         return $"marked {versionName} weak";
     }
 

@@ -29,12 +29,14 @@ public class NativeLibraryTests
         Assert.Equal(HostLacksGlibcxx332, (need.Flags & 0x2) != 0);
     }
 
+    private static string CachedLibrary => Path.Combine(
+        Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"),
+        "torchsharp", "0.107.0", "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
+
     [Fact]
     public void Nuget_cache_copy_is_never_patched()
     {
-        var home = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
-            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        var cached = Path.Combine(home, "torchsharp", "0.107.0", "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
+        var cached = CachedLibrary;
         Assert.True(File.Exists(cached), $"expected the restored package at {cached}");
         var need = ElfVersionNeedPatcher.ReadVersionNeeds(File.ReadAllBytes(cached)).Single(n => n.Name == "GLIBCXX_3.4.32");
         Assert.Equal(0, need.Flags & 0x2);
@@ -66,6 +68,22 @@ public class NativeLibraryTests
         }
         // Only the two flag bytes may differ.
         Assert.True(original.Zip(once).Count(p => p.First != p.Second) <= 1);
+    }
+
+    [Fact]
+    public void Patching_a_hard_link_leaves_the_linked_original_untouched()
+    {
+        // The output copy of a package file can be a hard link into the NuGet cache.
+        using var dir = new Support.TempDir();
+        var original = Path.Combine(dir.Path, "cache.so");
+        var unpatched = File.ReadAllBytes(CachedLibrary);
+        File.WriteAllBytes(original, unpatched);
+        var link = Path.Combine(dir.Path, "output.so");
+        using (var ln = System.Diagnostics.Process.Start("ln", [original, link])) ln.WaitForExit();
+
+        Assert.Equal("marked GLIBCXX_3.4.32 weak", ElfVersionNeedPatcher.MarkVersionNeedWeak(link, "GLIBCXX_3.4.32"));
+        Assert.Equal(unpatched, File.ReadAllBytes(original));
+        Assert.NotEqual(unpatched, File.ReadAllBytes(link));
     }
 
     [Fact]
