@@ -5,6 +5,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Text.Json.Nodes;
+using TorchSharp;
 
 namespace LitGen;
 
@@ -115,7 +116,7 @@ public sealed partial class ModelCheckpoint : Callback
     /// <inheritdoc />
     public override void OnTrainEpochEnd(Trainer trainer, LightningModule module)
     {
-        if (!SkipSaving(trainer) && SavesOnTrainEpochEnd(trainer)) SaveForEpoch(trainer);
+        if (!SkipSaving(trainer) && SavesOnTrainEpochEnd(trainer)) SaveForEpoch(trainer, module);
     }
 
     /// <inheritdoc />
@@ -130,7 +131,7 @@ public sealed partial class ModelCheckpoint : Callback
         if (validationSavePending)
         {
             validationSavePending = false;
-            if (!SkipSaving(trainer)) SaveForEpoch(trainer);
+            if (!SkipSaving(trainer)) SaveForEpoch(trainer, module);
         }
         if (SkipSaving(trainer)) return;
         bool skipBatch = EveryNTrainSteps is not > 0 || trainer.GlobalStep % EveryNTrainSteps != 0;
@@ -139,16 +140,43 @@ public sealed partial class ModelCheckpoint : Callback
         if (TrainTimeInterval is TimeSpan interval) skipTime = Stopwatch.GetElapsedTime(lastTimeChecked, now) < interval;
         if (skipBatch && skipTime) return;
         if (!skipTime) lastTimeChecked = now;
-        var candidates = MonitorCandidates(trainer);
-        SaveTopKCheckpoint(trainer, candidates);
-        SaveLastCheckpoint(trainer, candidates);
+        SaveChecked(trainer, module, topK: true);
     }
 
-    private void SaveForEpoch(Trainer trainer)
+    private void SaveForEpoch(Trainer trainer, LightningModule module)
+        => SaveChecked(trainer, module, topK: EpochInterval >= 1 && (trainer.CurrentEpoch + 1) % EpochInterval == 0);
+
+    /// <summary>
+    /// Saves unless the weights are no longer finite (a diverged run must not replace the last good checkpoint), and
+    /// keeps the bookkeeping as it was when a save fails, so no path ever names a file that was not written.
+    /// </summary>
+    private void SaveChecked(Trainer trainer, LightningModule module, bool topK)
     {
+        if (!module.parameters().All(p => torch.isfinite(p).all().item<bool>()))
+        {
+            trainer.Warn($"The weights hold NaN or infinite values at step {trainer.GlobalStep}; ModelCheckpoint saved nothing, so {BestModelPath ?? "no checkpoint"} stays the latest good one. " +
+                "Stop such runs early with EarlyStopping { CheckFinite = true } or find the cause with TrainerOptions.DetectAnomaly.");
+            return;
+        }
         var candidates = MonitorCandidates(trainer);
-        if (EpochInterval >= 1 && (trainer.CurrentEpoch + 1) % EpochInterval == 0) SaveTopKCheckpoint(trainer, candidates);
-        SaveLastCheckpoint(trainer, candidates);
+        if (topK) AllOrNothing(() => SaveTopKCheckpoint(trainer, candidates));
+        AllOrNothing(() => SaveLastCheckpoint(trainer, candidates));
+    }
+
+    private void AllOrNothing(Action save)
+    {
+        var saved = (new Dictionary<string, double>(bestKModels), BestModelPath, BestModelScore, KthBestModelPath, LastModelPath);
+        try
+        {
+            save();
+        }
+        catch
+        {
+            bestKModels.Clear();
+            foreach (var (path, score) in saved.Item1) bestKModels[path] = score;
+            (BestModelPath, BestModelScore, KthBestModelPath, LastModelPath) = (saved.BestModelPath, saved.BestModelScore, saved.KthBestModelPath, saved.LastModelPath);
+            throw;
+        }
     }
 
     /// <summary>Lightning's <c>_should_skip_saving_checkpoint</c>: not fitting, sanity check, FastDevRun, or this step already saved.</summary>

@@ -49,6 +49,12 @@ internal static class CheckpointMetadata
         [WeightsOnly] = checkpoint.WeightsOnly ? "true" : "false",
     };
 
+    /// <summary>Whether a checkpoint's <c>litgen_version</c> is newer than this LitGen (compared as major.minor.patch).</summary>
+    public static bool IsNewer(string litGenVersion)
+        => System.Version.TryParse(litGenVersion.Split('-', '+')[0], out var theirs)
+           && System.Version.TryParse(CurrentLitGenVersion.Split('-', '+')[0], out var ours)
+           && theirs > ours;
+
     public static void EnsureLitGenFormat(string path, IReadOnlyDictionary<string, string> metadata)
     {
         if (metadata.GetValueOrDefault(Format) != FormatName)

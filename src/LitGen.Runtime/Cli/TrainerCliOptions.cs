@@ -52,10 +52,14 @@ internal static class TrainerCliOptions
     private static T Parse<T>(string v) where T : struct, Enum
         => Enum.TryParse<T>(v, ignoreCase: true, out var e) ? e : throw Bad(v, string.Join(" or ", Enum.GetNames<T>()).ToLowerInvariant());
 
+    // An integer is a count and anything else a fraction, as in Lightning (10 batches, 0.25 of them). The branches are
+    // BatchLimit on purpose: an int/double conditional would make every count a double.
     private static BatchLimit Limit(string v)
-        => int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var count) ? count
-            : double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var fraction) && fraction is >= 0 and <= 1 ? fraction
-            : throw Bad(v, "a batch count or a fraction between 0 and 1");
+    {
+        if (int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var count) && count >= 0) return count;
+        if (double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var fraction) && fraction is >= 0 and <= 1) return fraction;
+        throw Bad(v, "a batch count (0 or more) or a fraction between 0.0 and 1.0");
+    }
 
     private static FormatException Bad(string value, string expected) => new($"'{value}' is not {expected}.");
 }

@@ -25,6 +25,22 @@ public abstract partial class LightningModule
     internal void LoadWeightsFrom(Checkpoint checkpoint, Device? mapLocation, bool strict)
     {
         OnLoadCheckpoint(checkpoint);
+        EnsureWeightsMatch(checkpoint, strict);
+        using (no_grad())
+        {
+            foreach (var (key, target) in state_dict())
+                if (checkpoint.StateDict.TryGetValue(key, out var source)) target.copy_(source);
+        }
+        if (mapLocation is not null)
+        {
+            this.to(mapLocation);
+            Device = mapLocation;
+        }
+    }
+
+    /// <summary>Throws unless the checkpoint's weights fit this module: the same keys (when strict) and shapes.</summary>
+    internal void EnsureWeightsMatch(Checkpoint checkpoint, bool strict)
+    {
         var path = checkpoint.SourcePath ?? "(in memory)";
         var own = state_dict();
         var missing = own.Keys.Where(k => !checkpoint.StateDict.ContainsKey(k)).ToList();
@@ -40,16 +56,6 @@ public abstract partial class LightningModule
             if (!source.shape.SequenceEqual(target.shape))
                 throw new InvalidCheckpointException(path,
                     $"weight '{key}' has shape [{string.Join(", ", source.shape)}] but {GetType().Name} expects [{string.Join(", ", target.shape)}].");
-        }
-        using (no_grad())
-        {
-            foreach (var (key, target) in own)
-                if (checkpoint.StateDict.TryGetValue(key, out var source)) target.copy_(source);
-        }
-        if (mapLocation is not null)
-        {
-            this.to(mapLocation);
-            Device = mapLocation;
         }
     }
 }

@@ -29,8 +29,11 @@ public abstract class Logger
     /// <summary>The experiment name: the folder under <see cref="SaveDir"/>.</summary>
     public string Name { get; }
 
-    /// <summary>The run's version: the given one, or one more than the highest <c>version_N</c> folder present.</summary>
-    public int Version => resolvedVersion ??= requestedVersion ?? NextFreeVersion(Path.Combine(SaveDir, Name));
+    /// <summary>
+    /// The run's version: the given one, or one more than the highest <c>version_N</c> folder present or claimed by another
+    /// logger of this process (two trainers created one after the other never share a folder).
+    /// </summary>
+    public int Version => resolvedVersion ??= requestedVersion ?? ClaimNextFreeVersion(Path.Combine(SaveDir, Name));
 
     /// <summary>The run folder, <c>{SaveDir}/{Name}/version_{Version}</c>; created on first use.</summary>
     public string LogDir
@@ -59,13 +62,24 @@ public abstract class Logger
     protected void WriteHparamsYaml(IHyperparameters hyperparameters)
         => File.WriteAllText(Path.Combine(LogDir, "hparams.yaml"), hyperparameters.ToYaml());
 
-    private static int NextFreeVersion(string root)
+    // Versions handed out in this process, per run root, before their folders exist.
+    private static readonly Dictionary<string, int> Claimed = new(StringComparer.Ordinal);
+
+    private static int ClaimNextFreeVersion(string root)
     {
-        if (!Directory.Exists(root)) return 0;
-        var versions = Directory.GetDirectories(root, "version_*")
-            .Select(d => int.TryParse(Path.GetFileName(d).AsSpan("version_".Length), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : -1)
-            .Where(v => v >= 0)
-            .ToList();
-        return versions.Count == 0 ? 0 : versions.Max() + 1;
+        var key = Path.GetFullPath(root);
+        lock (Claimed)
+        {
+            var versions = Directory.Exists(root)
+                ? Directory.GetDirectories(root, "version_*")
+                    .Select(d => int.TryParse(Path.GetFileName(d).AsSpan("version_".Length), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : -1)
+                    .Where(v => v >= 0)
+                    .ToList()
+                : [];
+            int next = versions.Count == 0 ? 0 : versions.Max() + 1;
+            if (Claimed.TryGetValue(key, out var claimed)) next = Math.Max(next, claimed + 1);
+            Claimed[key] = next;
+            return next;
+        }
     }
 }

@@ -62,6 +62,8 @@ internal sealed class CheckpointConnector(Trainer trainer)
     /// <summary>
     /// Restores a checkpoint into the module (after ConfigureOptimizers), the optimizers, the schedulers (replayed),
     /// the callbacks and the loops; the fit loop finishes the restore (random generator, epoch end) once training starts.
+    /// Everything that can be checked is checked before anything changes, and the weights change last, so a checkpoint
+    /// that cannot be resumed leaves the module as it was.
     /// </summary>
     public ResumeState RestoreForResume(LightningModule module, string path)
     {
@@ -71,17 +73,46 @@ internal sealed class CheckpointConnector(Trainer trainer)
             throw new InvalidCheckpointException(path,
                 "it holds weights only (ModelCheckpoint.SaveWeightsOnly), without the optimizer and loop state a fit resumes from. " +
                 "Load it with LoadFromCheckpoint or LoadWeights and start a new fit, or resume from a full checkpoint.");
+        if (CheckpointMetadata.IsNewer(checkpoint.LitGenVersion))
+            trainer.Warn($"Checkpoint '{path}' was written by LitGen {checkpoint.LitGenVersion}, newer than this one ({CheckpointMetadata.CurrentLitGenVersion}).");
         trainer.Optimization.EnsureMatches(checkpoint, path);
-        var loops = checkpoint.FormatVersion == 1 ? FitLoop.UpgradeFormat1(checkpoint.Loops, module.AutomaticOptimization) : checkpoint.Loops;
+        module.EnsureWeightsMatch(checkpoint, strict: true);
+        var loops = Damaged(path, "loop state", () =>
+        {
+            var upgraded = checkpoint.FormatVersion == 1 ? FitLoop.UpgradeFormat1(checkpoint.Loops, module.AutomaticOptimization) : checkpoint.Loops;
+            FitLoop.Validate(upgraded);
+            LoggerConnector.ValidateCallbackMetrics((JsonObject)upgraded[CallbackMetricsKey]!);
+            return upgraded;
+        });
 
-        module.LoadWeightsFrom(checkpoint, mapLocation: null, strict: true);
-        trainer.Optimization.Restore(checkpoint);
+        Damaged(path, "optimizer state", () => trainer.Optimization.Restore(checkpoint));
         foreach (var callback in trainer.Hooks.Callbacks)
-            if (checkpoint.CallbackStates[callback.StateKey] is JsonObject state) callback.LoadStateDict(state);
+            if (checkpoint.CallbackStates[callback.StateKey] is JsonObject state)
+                Damaged(path, $"state of {callback.GetType().Name}", () => callback.LoadStateDict(state));
         var midEpoch = trainer.FitLoop.Load(loops);
         trainer.LoggerConnector.LoadCallbackMetrics((JsonObject)loops[CallbackMetricsKey]!);
+        module.LoadWeightsFrom(checkpoint, mapLocation: null, strict: true);
         return new ResumeState(midEpoch, checkpoint.RngState);
     }
+
+    /// <summary>Runs a step of the restore; a failure becomes an <see cref="InvalidCheckpointException"/> naming the file and the part.</summary>
+    private static T Damaged<T>(string path, string part, Func<T> restore)
+    {
+        try
+        {
+            return restore();
+        }
+        catch (Exception e) when (e is not InvalidCheckpointException and not MisconfigurationException)
+        {
+            throw new InvalidCheckpointException(path, $"its {part} is damaged or does not fit this run ({e.GetType().Name}: {e.Message}).", e);
+        }
+    }
+
+    private static void Damaged(string path, string part, Action restore) => Damaged(path, part, () =>
+    {
+        restore();
+        return true;
+    });
 
     private static byte[] SaveRngState()
     {

@@ -182,8 +182,10 @@ public sealed partial class Trainer
         }
         catch (Exception exception)
         {
-            Hooks.CallCallbacks((c, t, m) => c.OnException(t, m, exception));
-            LoggerConnector.Finalize("failed");
+            // What the user must see is this exception: a failure while handling it is reported beside it, never instead.
+            foreach (var callback in Hooks.Callbacks)
+                Guard(() => callback.OnException(this, model, exception), $"{callback.GetType().Name}.OnException");
+            Guard(() => LoggerConnector.Finalize("failed"), "finalizing the loggers");
             throw;
         }
         finally
@@ -192,6 +194,18 @@ public sealed partial class Trainer
             model.LogContext = HookLogging.None;
             model.ActiveMetrics = null;
             FitLoop.EpochLoop.EndFit();
+        }
+    }
+
+    private void Guard(Action action, string what)
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception secondary)
+        {
+            Warn($"{what} failed while the run was already failing ({secondary.GetType().Name}: {secondary.Message}); the original error follows.");
         }
     }
 

@@ -117,6 +117,19 @@ public class LitCliTests
         Assert.DoesNotContain("   at ", error);
     }
 
+    [Theory]
+    [InlineData("2", "2 steps")]
+    [InlineData("1", "1 steps")]
+    [InlineData("0.5", "2 steps")]
+    [InlineData("1.0", "4 steps")]
+    public void Batch_limits_are_counts_when_integers_and_fractions_otherwise(string limit, string expected)
+    {
+        using var dir = new TempDir();
+        var (code, output, error) = Run(["fit", "--max-epochs", "1", "--limit-train-batches", limit, "--default-root-dir", dir.Path, .. Quiet]);
+        Assert.True(code == 0, error);
+        Assert.Contains($"1 epochs, {expected}", output);
+    }
+
     [Fact]
     public void Unknown_options_and_broken_config_files_are_rejected()
     {

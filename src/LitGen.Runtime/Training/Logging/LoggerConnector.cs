@@ -107,6 +107,11 @@ internal sealed class LoggerConnector(IReadOnlyList<Logger> loggers)
         return metrics;
     }
 
+    public static void ValidateCallbackMetrics(JsonObject metrics)
+    {
+        foreach (var (_, value) in metrics) JsonDoubles.Read(value!);
+    }
+
     public void LoadCallbackMetrics(JsonObject metrics)
     {
         foreach (var (name, value) in metrics) callbackMetrics[name] = JsonDoubles.Read(value!);
@@ -118,9 +123,22 @@ internal sealed class LoggerConnector(IReadOnlyList<Logger> loggers)
         foreach (var logger in Loggers) logger.Save();
     }
 
+    /// <summary>Finalizes every logger, even when one fails; the first failure is rethrown after all were tried.</summary>
     public void Finalize(string status)
     {
         if (!LoggersEnabled) return;
-        foreach (var logger in Loggers) logger.Finalize(status);
+        Exception? failure = null;
+        foreach (var logger in Loggers)
+        {
+            try
+            {
+                logger.Finalize(status);
+            }
+            catch (Exception e)
+            {
+                failure ??= e;
+            }
+        }
+        if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
     }
 }

@@ -89,6 +89,12 @@ internal sealed class MetricStore : IDisposable
         return state;
     }
 
+    /// <summary>Throws unless <paramref name="state"/> is a state <see cref="Restore"/> can read.</summary>
+    public static void Validate(JsonArray state)
+    {
+        foreach (var node in state) LoggedMetric.Restore((JsonObject)node!, torch.CPU).Dispose();
+    }
+
     /// <summary>Replaces the contents with a state from <see cref="Save"/>; device parts are recreated on <paramref name="device"/>.</summary>
     public void Restore(JsonArray state, Device device)
     {

@@ -111,6 +111,17 @@ internal sealed class FitLoop(Trainer trainer)
             : null;
     }
 
+    /// <summary>Throws unless <paramref name="loops"/> can be loaded (it is read into throwaway progress objects).</summary>
+    public static void Validate(JsonObject loops)
+    {
+        new FitProgress().Load((JsonObject)loops[FitKey]!);
+        var epoch = (JsonObject)loops[EpochKey]!;
+        new EpochProgress().Load(epoch);
+        new OptimizerStepProgress().Load((JsonObject)loops[AutomaticKey]!);
+        new OptimizerStepProgress().Load((JsonObject)loops[ManualKey]!);
+        if (TrainingEpochLoop.SavedMetrics(epoch) is { } metrics) MetricStore.Validate(metrics);
+    }
+
     /// <summary>
     /// Format 1 kept every counter in one flat object (and one optimizer step count for both optimization loops);
     /// this rewrites it in the current layout.

@@ -103,6 +103,26 @@ internal sealed class OptimizerSetup(Trainer trainer)
             throw new InvalidCheckpointException(path,
                 $"it holds {checkpoint.OptimizerStates.Count} optimizer(s) and {checkpoint.LrSchedulers.Count} scheduler(s) but ConfigureOptimizers returned " +
                 $"{Optimizers.Length} and {Schedulers.Length}; resume with the same optimizer configuration.");
+        for (int i = 0; i < Optimizers.Length; i++)
+        {
+            // TorchSharp's state format starts with the optimizer's name.
+            string saved;
+            try
+            {
+                using var reader = new BinaryReader(checkpoint.OptimizerStates[i].Open());
+                saved = reader.ReadString();
+            }
+            catch (Exception e) when (e is IOException or FormatException)
+            {
+                throw new InvalidCheckpointException(path, $"the state of optimizer {i} is damaged ({e.Message}).", e);
+            }
+            var expected = Optimizers[i].Optimizer.GetType().Name;
+            if (saved != expected)
+                throw new InvalidCheckpointException(path,
+                    $"optimizer {i} was a {saved} when the checkpoint was written, but ConfigureOptimizers now returns a {expected}; resume with the same optimizer.");
+        }
+        if (checkpoint.LrSchedulers.Any(history => history is not JsonArray))
+            throw new InvalidCheckpointException(path, "its scheduler history is damaged.");
     }
 
     /// <summary>Replays the schedulers, then restores the optimizers' state (which also restores their learning rates exactly).</summary>
