@@ -108,6 +108,8 @@ public sealed partial class ModelCheckpoint : Callback
         if (Monitor is null && SaveTopK > 1)
             throw new MisconfigurationException($"ModelCheckpoint(SaveTopK = {SaveTopK}) needs a Monitor to rank checkpoints; set Monitor or use SaveTopK = 1 or -1.");
         ResolvedDirPath = Path.GetFullPath(DirPath ?? Path.Combine(trainer.LogDir, "checkpoints"));
+        // What a killed run left half-written is never a checkpoint; clear it so the folder holds whole files only.
+        if (trainer.Strategy.IsGlobalZero) AtomicFile.RemoveAbandoned(ResolvedDirPath);
     }
 
     /// <inheritdoc />
@@ -152,15 +154,28 @@ public sealed partial class ModelCheckpoint : Callback
     /// </summary>
     private void SaveChecked(Trainer trainer, LightningModule module, bool topK)
     {
-        if (!module.parameters().All(p => torch.isfinite(p).all().item<bool>()))
+        if (!AllFinite(module))
         {
             trainer.Warn($"The weights hold NaN or infinite values at step {trainer.GlobalStep}; ModelCheckpoint saved nothing, so {BestModelPath ?? "no checkpoint"} stays the latest good one. " +
                 "Stop such runs early with EarlyStopping { CheckFinite = true } or find the cause with TrainerOptions.DetectAnomaly.");
             return;
         }
         var candidates = MonitorCandidates(trainer);
-        if (topK) AllOrNothing(() => SaveTopKCheckpoint(trainer, candidates));
-        AllOrNothing(() => SaveLastCheckpoint(trainer, candidates));
+        AllOrNothing(() =>
+        {
+            // last.ckpt may be a copy of the top-k file written just before it, so that file's state must already name it:
+            // a run resumed from last.ckpt then keeps writing last.ckpt instead of starting last-v1.ckpt.
+            var previousLast = LastModelPath;
+            if (SaveLast) LastModelPath = VersionedPath(FormatTemplate(trainer, candidates, "last"), previousLast);
+            if (topK) SaveTopKCheckpoint(trainer, candidates);
+            if (SaveLast) SaveLastCheckpoint(trainer, previousLast);
+        });
+    }
+
+    private static bool AllFinite(LightningModule module)
+    {
+        using var scope = torch.NewDisposeScope();
+        return module.parameters().All(p => torch.isfinite(p).all().item<bool>());
     }
 
     private void AllOrNothing(Action save)
@@ -263,13 +278,12 @@ public sealed partial class ModelCheckpoint : Callback
         if (SaveTopK == 1 && previous is not null && ShouldRemove(trainer, previous, path)) trainer.Strategy.RemoveCheckpoint(previous);
     }
 
-    private void SaveLastCheckpoint(Trainer trainer, Dictionary<string, double> candidates)
+    private void SaveLastCheckpoint(Trainer trainer, string? previous)
     {
-        if (!SaveLast) return;
-        var path = VersionedPath(FormatTemplate(trainer, candidates, "last"), LastModelPath);
-        var previous = LastModelPath;
-        LastModelPath = path;
-        if (lastCheckpointSaved is not null && SaveTopK != 0 && File.Exists(lastCheckpointSaved))
+        var path = LastModelPath!;
+        // A copy of the top-k file only when that file was written at this very step: Lightning 2.1 links last.ckpt to
+        // whatever was saved last, which leaves it steps behind whenever the score did not improve.
+        if (lastCheckpointSaved is not null && lastGlobalStepSaved == trainer.GlobalStep && SaveTopK != 0 && File.Exists(lastCheckpointSaved))
             trainer.Strategy.CopyCheckpoint(lastCheckpointSaved, path);
         else
             Save(trainer, path);

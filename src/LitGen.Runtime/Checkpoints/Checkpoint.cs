@@ -73,7 +73,6 @@ public sealed class Checkpoint : IDisposable
     /// </summary>
     public void Save(string path)
     {
-        var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
         var entries = new List<SafetensorsFile.Entry>(StateDict.Count + OptimizerStates.Count + 1);
         foreach (var (key, value) in StateDict)
         {
@@ -88,45 +87,13 @@ public sealed class Checkpoint : IDisposable
             entries.Add(new SafetensorsFile.Entry(OptimizerStatePrefix + i.ToString(CultureInfo.InvariantCulture), "U8", [blob.Length], blob.Length, blob.WriteTo));
         }
 
-        var temporary = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
         try
         {
-            Directory.CreateDirectory(directory);
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))
-            {
-                SafetensorsFile.Write(stream, entries, CheckpointMetadata.Write(this));
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, path, overwrite: true);
+            AtomicFile.Write(path, stream => SafetensorsFile.Write(stream, entries, CheckpointMetadata.Write(this)));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new IOException($"Could not write checkpoint '{path}': {e.Message} Files written before are unchanged.", e);
-        }
-        finally
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
-        }
-    }
-
-    /// <summary>
-    /// Copies <paramref name="source"/> to <paramref name="destination"/> through a temporary file in the destination's
-    /// folder and a rename: a reader never sees half a file, and a link at the destination is replaced, not written through.
-    /// </summary>
-    internal static void CopyAtomically(string source, string destination)
-    {
-        var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(destination))!;
-        Directory.CreateDirectory(directory);
-        var temporary = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(destination)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.Copy(source, temporary);
-            using (var stream = new FileStream(temporary, FileMode.Open, FileAccess.ReadWrite)) stream.Flush(flushToDisk: true);
-            File.Move(temporary, destination, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
         }
     }
 

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
@@ -16,12 +17,16 @@ public sealed class CsvLogger : Logger
     private readonly List<(long Step, Dictionary<string, double> Values)> rows = [];
     private int rowsWritten;
     private int columnsWritten;
+    private bool existingLoaded;
 
     /// <summary>Creates a CSV logger writing under <paramref name="saveDir"/>/<paramref name="name"/>.</summary>
     public CsvLogger(string saveDir = "lightning_logs", string name = "lightning_logs", int? version = null)
         : base(saveDir, name, version)
     {
     }
+
+    /// <summary>Write the rows to <c>metrics.csv</c> every this many logging calls (default 100, Lightning's <c>flush_logs_every_n_steps</c>), and at every epoch end.</summary>
+    public int FlushLogsEveryNSteps { get; init; } = 100;
 
     /// <summary>The path of <c>metrics.csv</c>.</summary>
     public string MetricsPath => Path.Combine(LogDir, "metrics.csv");
@@ -32,12 +37,17 @@ public sealed class CsvLogger : Logger
     /// <inheritdoc />
     public override void LogMetrics(IReadOnlyDictionary<string, double> metrics, long step)
     {
+        LoadExistingRows();
         foreach (var key in metrics.Keys)
             if (key != "step" && !columns.Contains(key)) columns.Add(key);
         rows.Add((step, new Dictionary<string, double>(metrics)));
+        if (rows.Count - rowsWritten >= Math.Max(1, FlushLogsEveryNSteps)) Save();
     }
 
-    /// <summary>Appends new rows; rewrites the file when new columns appeared since the last save.</summary>
+    /// <summary>
+    /// Appends new rows in one write; rewrites the file (through a temporary file and a rename) when new columns appeared
+    /// since the last save. A killed process leaves whole rows only.
+    /// </summary>
     public override void Save()
     {
         if (rows.Count == rowsWritten && columns.Count == columnsWritten) return;
@@ -55,10 +65,63 @@ public sealed class CsvLogger : Logger
             }
             text.AppendLine();
         }
-        if (rewrite) File.WriteAllText(MetricsPath, text.ToString());
-        else File.AppendAllText(MetricsPath, text.ToString());
+        if (rewrite) AtomicFile.WriteAllText(MetricsPath, text.ToString());
+        else
+        {
+            using var file = new FileStream(MetricsPath, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
+            file.Write(Encoding.UTF8.GetBytes(text.ToString()));
+        }
         rowsWritten = rows.Count;
         columnsWritten = columns.Count;
+    }
+
+    // A run logging into a version folder that already has metrics.csv (an explicit version, a resume) continues the
+    // file: its rows are kept, never overwritten.
+    private void LoadExistingRows()
+    {
+        if (existingLoaded) return;
+        existingLoaded = true;
+        if (!File.Exists(MetricsPath)) return;
+        var lines = File.ReadAllLines(MetricsPath);
+        if (lines.Length == 0) return;
+        var header = SplitHeader(lines[0]);
+        if (header.Count == 0 || header[0] != "step")
+            throw new IOException($"'{MetricsPath}' exists but is not a metrics file (its first column is not 'step'); log into another version or move the file away.");
+        columns.AddRange(header.Skip(1));
+        foreach (var line in lines.Skip(1).Where(l => l.Length > 0))
+        {
+            var fields = line.Split(',');
+            var values = new Dictionary<string, double>(StringComparer.Ordinal);
+            long step = 0;
+            bool wellFormed = fields.Length == header.Count && long.TryParse(fields[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out step);
+            for (int i = 1; wellFormed && i < fields.Length; i++)
+            {
+                if (fields[i].Length == 0) continue;
+                wellFormed = double.TryParse(fields[i], NumberStyles.Float, CultureInfo.InvariantCulture, out var value);
+                values[header[i]] = value;
+            }
+            if (!wellFormed)
+                throw new IOException($"'{MetricsPath}' has a malformed row ('{line}'); log into another version or repair the file.");
+            rows.Add((step, values));
+        }
+        (rowsWritten, columnsWritten) = (rows.Count, columns.Count);
+    }
+
+    private static List<string> SplitHeader(string line)
+    {
+        var fields = new List<string>();
+        var field = new StringBuilder();
+        bool quoted = false;
+        for (int i = 0; i < line.Length; i++)
+        {
+            char c = line[i];
+            if (quoted && c == '"' && i + 1 < line.Length && line[i + 1] == '"') { field.Append('"'); i++; }
+            else if (c == '"') quoted = !quoted;
+            else if (c == ',' && !quoted) { fields.Add(field.ToString()); field.Clear(); }
+            else field.Append(c);
+        }
+        fields.Add(field.ToString());
+        return fields;
     }
 
     private static string Escape(string field)

@@ -22,7 +22,8 @@ internal sealed class EventFileWriter : IDisposable
         var seconds = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         var name = $"events.out.tfevents.{seconds}.{Environment.MachineName}.{Environment.ProcessId}.{Interlocked.Increment(ref fileCounter)}";
         Path = System.IO.Path.Combine(directory, name);
-        stream = new FileStream(Path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
+        // Unbuffered: every record reaches the file in one write, so a killed process leaves whole records only.
+        stream = new FileStream(Path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0);
         WriteEvent(step: 0, e => e.String(3, "brain.Event:2"));
     }
 
@@ -89,14 +90,12 @@ internal sealed class EventFileWriter : IDisposable
 
     private void WriteRecord(byte[] data)
     {
-        Span<byte> header = stackalloc byte[12];
-        BinaryPrimitives.WriteUInt64LittleEndian(header, (ulong)data.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[8..], MaskedCrc32C(header[..8]));
-        stream.Write(header);
-        stream.Write(data);
-        Span<byte> footer = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(footer, MaskedCrc32C(data));
-        stream.Write(footer);
+        var record = new byte[12 + data.Length + 4];
+        BinaryPrimitives.WriteUInt64LittleEndian(record, (ulong)data.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(8), MaskedCrc32C(record.AsSpan(0, 8)));
+        data.CopyTo(record, 12);
+        BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(12 + data.Length), MaskedCrc32C(data));
+        stream.Write(record);
     }
 
     private static uint MaskedCrc32C(ReadOnlySpan<byte> data)
@@ -105,14 +104,16 @@ internal sealed class EventFileWriter : IDisposable
         return ((crc >> 15) | (crc << 17)) + 0xa282ead8;
     }
 
+    // The CPU's CRC-32C instruction where there is one (BitOperations falls back to a table otherwise).
     private static uint Crc32C(ReadOnlySpan<byte> data)
     {
         uint crc = 0xFFFFFFFF;
-        foreach (var b in data)
+        while (data.Length >= 8)
         {
-            crc ^= b;
-            for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0x82F63B78 : crc >> 1;
+            crc = System.Numerics.BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(data));
+            data = data[8..];
         }
+        foreach (var b in data) crc = System.Numerics.BitOperations.Crc32C(crc, b);
         return ~crc;
     }
 

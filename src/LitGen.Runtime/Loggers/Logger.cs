@@ -58,9 +58,9 @@ public abstract class Logger
     /// <summary>Closes the run; <paramref name="status"/> is <c>"success"</c> or <c>"failed"</c>.</summary>
     public virtual void Finalize(string status) => Save();
 
-    /// <summary>Writes <c>hparams.yaml</c> into the run folder.</summary>
+    /// <summary>Writes <c>hparams.yaml</c> into the run folder (whole or not at all).</summary>
     protected void WriteHparamsYaml(IHyperparameters hyperparameters)
-        => File.WriteAllText(Path.Combine(LogDir, "hparams.yaml"), hyperparameters.ToYaml());
+        => AtomicFile.WriteAllText(Path.Combine(LogDir, "hparams.yaml"), hyperparameters.ToYaml());
 
     // Versions handed out in this process, per run root, before their folders exist.
     private static readonly Dictionary<string, int> Claimed = new(StringComparer.Ordinal);

@@ -113,7 +113,7 @@ public abstract class Strategy
     /// <summary>Copies a checkpoint file (<c>last.ckpt</c> from the one just written) atomically, from the process that writes files.</summary>
     internal virtual void CopyCheckpoint(string source, string destination)
     {
-        if (IsGlobalZero) Checkpoint.CopyAtomically(source, destination);
+        if (IsGlobalZero) AtomicFile.Copy(source, destination);
     }
 
     /// <summary>Deletes a checkpoint file from the process that writes files.</summary>

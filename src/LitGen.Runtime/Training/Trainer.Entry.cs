@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Threading;
 using static TorchSharp.torch;
 
 namespace LitGen;
@@ -17,58 +18,69 @@ public sealed partial class Trainer
     /// With <paramref name="ckptPath"/> (a path, or <c>"best"</c>/<c>"last"</c> of this trainer's checkpoint callback)
     /// training resumes from that checkpoint exactly where it stopped, as if it had never been interrupted.
     /// </summary>
-    public void Fit<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? train = null, IEnumerable<TBatch>? val = null, string? ckptPath = null)
-        => Fit(model, new FitData<TBatch>(model, null, train, val is null ? null : [val]), ckptPath);
+    public void Fit<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? train = null, IEnumerable<TBatch>? val = null, string? ckptPath = null,
+        CancellationToken cancellationToken = default)
+        => Fit(model, new FitData<TBatch>(model, null, train, val is null ? null : [val]), ckptPath, cancellationToken);
 
     /// <summary>Trains <paramref name="model"/> and validates on several dataloaders (metrics get a <c>/dataloader_idx_N</c> suffix).</summary>
-    public void Fit<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? train, IReadOnlyList<IEnumerable<TBatch>> val, string? ckptPath = null)
-        => Fit(model, new FitData<TBatch>(model, null, train, RequireLoaders(val)), ckptPath);
+    public void Fit<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? train, IReadOnlyList<IEnumerable<TBatch>> val, string? ckptPath = null,
+        CancellationToken cancellationToken = default)
+        => Fit(model, new FitData<TBatch>(model, null, train, RequireLoaders(val)), ckptPath, cancellationToken);
 
     /// <summary>Trains <paramref name="model"/> on the dataloaders of <paramref name="datamodule"/>, optionally resuming from <paramref name="ckptPath"/>.</summary>
-    public void Fit<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch> datamodule, string? ckptPath = null)
-        => Fit(model, new FitData<TBatch>(model, datamodule ?? throw new ArgumentNullException(nameof(datamodule)), null, null), ckptPath);
+    public void Fit<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch> datamodule, string? ckptPath = null, CancellationToken cancellationToken = default)
+        => Fit(model, new FitData<TBatch>(model, datamodule ?? throw new ArgumentNullException(nameof(datamodule)), null, null), ckptPath, cancellationToken);
 
     /// <summary>
     /// Runs one validation epoch and returns the epoch metrics (one dictionary per dataloader).
     /// <paramref name="ckptPath"/>: <c>"best"</c>, <c>"last"</c> or a checkpoint path to load first; null uses the current weights.
     /// </summary>
-    public IReadOnlyList<IReadOnlyDictionary<string, double>> Validate<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader = null, string? ckptPath = null)
-        => Evaluate<TBatch, ValidationStage>(model, dataloader is null ? null : [dataloader], null, ckptPath);
+    public IReadOnlyList<IReadOnlyDictionary<string, double>> Validate<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader = null, string? ckptPath = null,
+        CancellationToken cancellationToken = default)
+        => Evaluate<TBatch, ValidationStage>(model, dataloader is null ? null : [dataloader], null, ckptPath, cancellationToken);
 
     /// <summary>Runs one validation epoch over several dataloaders; one metrics dictionary per dataloader.</summary>
-    public IReadOnlyList<IReadOnlyDictionary<string, double>> Validate<TBatch>(LightningModule<TBatch> model, IReadOnlyList<IEnumerable<TBatch>> dataloaders, string? ckptPath = null)
-        => Evaluate<TBatch, ValidationStage>(model, RequireLoaders(dataloaders), null, ckptPath);
+    public IReadOnlyList<IReadOnlyDictionary<string, double>> Validate<TBatch>(LightningModule<TBatch> model, IReadOnlyList<IEnumerable<TBatch>> dataloaders, string? ckptPath = null,
+        CancellationToken cancellationToken = default)
+        => Evaluate<TBatch, ValidationStage>(model, RequireLoaders(dataloaders), null, ckptPath, cancellationToken);
 
     /// <summary>Runs one validation epoch on the datamodule's validation dataloader.</summary>
-    public IReadOnlyList<IReadOnlyDictionary<string, double>> Validate<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch> datamodule, string? ckptPath = null)
-        => Evaluate<TBatch, ValidationStage>(model, null, datamodule ?? throw new ArgumentNullException(nameof(datamodule)), ckptPath);
+    public IReadOnlyList<IReadOnlyDictionary<string, double>> Validate<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch> datamodule, string? ckptPath = null,
+        CancellationToken cancellationToken = default)
+        => Evaluate<TBatch, ValidationStage>(model, null, datamodule ?? throw new ArgumentNullException(nameof(datamodule)), ckptPath, cancellationToken);
 
     /// <summary>
     /// Runs one test epoch and returns the epoch metrics (one dictionary per dataloader).
     /// <paramref name="ckptPath"/>: <c>"best"</c>, <c>"last"</c> or a checkpoint path to load first; null uses the current weights.
     /// </summary>
-    public IReadOnlyList<IReadOnlyDictionary<string, double>> Test<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader = null, string? ckptPath = null)
-        => Evaluate<TBatch, TestStage>(model, dataloader is null ? null : [dataloader], null, ckptPath);
+    public IReadOnlyList<IReadOnlyDictionary<string, double>> Test<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader = null, string? ckptPath = null,
+        CancellationToken cancellationToken = default)
+        => Evaluate<TBatch, TestStage>(model, dataloader is null ? null : [dataloader], null, ckptPath, cancellationToken);
 
     /// <summary>Runs one test epoch over several dataloaders; one metrics dictionary per dataloader.</summary>
-    public IReadOnlyList<IReadOnlyDictionary<string, double>> Test<TBatch>(LightningModule<TBatch> model, IReadOnlyList<IEnumerable<TBatch>> dataloaders, string? ckptPath = null)
-        => Evaluate<TBatch, TestStage>(model, RequireLoaders(dataloaders), null, ckptPath);
+    public IReadOnlyList<IReadOnlyDictionary<string, double>> Test<TBatch>(LightningModule<TBatch> model, IReadOnlyList<IEnumerable<TBatch>> dataloaders, string? ckptPath = null,
+        CancellationToken cancellationToken = default)
+        => Evaluate<TBatch, TestStage>(model, RequireLoaders(dataloaders), null, ckptPath, cancellationToken);
 
     /// <summary>Runs one test epoch on the datamodule's test dataloader.</summary>
-    public IReadOnlyList<IReadOnlyDictionary<string, double>> Test<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch> datamodule, string? ckptPath = null)
-        => Evaluate<TBatch, TestStage>(model, null, datamodule ?? throw new ArgumentNullException(nameof(datamodule)), ckptPath);
+    public IReadOnlyList<IReadOnlyDictionary<string, double>> Test<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch> datamodule, string? ckptPath = null,
+        CancellationToken cancellationToken = default)
+        => Evaluate<TBatch, TestStage>(model, null, datamodule ?? throw new ArgumentNullException(nameof(datamodule)), ckptPath, cancellationToken);
 
     /// <summary>Runs <c>PredictStep</c> on every batch and returns the predictions, which the caller owns (dispose them).</summary>
-    public IReadOnlyList<Tensor> Predict<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader = null, string? ckptPath = null)
-        => Predict(model, dataloader is null ? null : [dataloader], null, ckptPath)[0];
+    public IReadOnlyList<Tensor> Predict<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader = null, string? ckptPath = null,
+        CancellationToken cancellationToken = default)
+        => Predict(model, dataloader is null ? null : [dataloader], null, ckptPath, cancellationToken)[0];
 
     /// <summary>Runs <c>PredictStep</c> over several dataloaders; the predictions of each, which the caller owns.</summary>
-    public IReadOnlyList<IReadOnlyList<Tensor>> Predict<TBatch>(LightningModule<TBatch> model, IReadOnlyList<IEnumerable<TBatch>> dataloaders, string? ckptPath = null)
-        => Predict(model, RequireLoaders(dataloaders), null, ckptPath);
+    public IReadOnlyList<IReadOnlyList<Tensor>> Predict<TBatch>(LightningModule<TBatch> model, IReadOnlyList<IEnumerable<TBatch>> dataloaders, string? ckptPath = null,
+        CancellationToken cancellationToken = default)
+        => Predict(model, RequireLoaders(dataloaders), null, ckptPath, cancellationToken);
 
     /// <summary>Runs <c>PredictStep</c> on the datamodule's prediction dataloader.</summary>
-    public IReadOnlyList<Tensor> Predict<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch> datamodule, string? ckptPath = null)
-        => Predict(model, null, datamodule ?? throw new ArgumentNullException(nameof(datamodule)), ckptPath)[0];
+    public IReadOnlyList<Tensor> Predict<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch> datamodule, string? ckptPath = null,
+        CancellationToken cancellationToken = default)
+        => Predict(model, null, datamodule ?? throw new ArgumentNullException(nameof(datamodule)), ckptPath, cancellationToken)[0];
 
     private static IReadOnlyList<IEnumerable<TBatch>> RequireLoaders<TBatch>(IReadOnlyList<IEnumerable<TBatch>> loaders)
     {
@@ -78,33 +90,35 @@ public sealed partial class Trainer
         return loaders;
     }
 
-    private void Fit<TBatch>(LightningModule<TBatch> model, FitData<TBatch> data, string? ckptPath)
+    private void Fit<TBatch>(LightningModule<TBatch> model, FitData<TBatch> data, string? ckptPath, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);
         RequireStep(model, ModuleHooks.TrainingStep, "Fit");
-        model.AcceptLoopVisitor(new FitVisitor<TBatch>(this, model, data, ckptPath));
+        model.AcceptLoopVisitor(new FitVisitor<TBatch>(this, model, data, ckptPath, cancellationToken));
     }
 
-    private sealed class FitVisitor<TBatch>(Trainer trainer, LightningModule<TBatch> model, FitData<TBatch> data, string? ckptPath) : ILoopVisitor<TBatch, bool>
+    private sealed class FitVisitor<TBatch>(Trainer trainer, LightningModule<TBatch> model, FitData<TBatch> data, string? ckptPath,
+        CancellationToken cancellationToken) : ILoopVisitor<TBatch, bool>
     {
         public bool Visit<TDriver>(TDriver driver) where TDriver : struct, ILoopDriver<TBatch>
-            => trainer.Run(model, LitGen.Stage.Fit, data.DataModule, () => trainer.FitLoop.Run(model, driver, data, ckptPath));
+            => trainer.Run(model, LitGen.Stage.Fit, data.DataModule, cancellationToken, () => trainer.FitLoop.Run(model, driver, data, ckptPath));
     }
 
     private IReadOnlyList<IReadOnlyDictionary<string, double>> Evaluate<TBatch, TStage>(LightningModule<TBatch> model, IReadOnlyList<IEnumerable<TBatch>>? dataloaders,
-        LightningDataModule<TBatch>? dataModule, string? ckptPath) where TStage : struct, IEvaluationStage
+        LightningDataModule<TBatch>? dataModule, string? ckptPath, CancellationToken cancellationToken) where TStage : struct, IEvaluationStage
     {
         ArgumentNullException.ThrowIfNull(model);
         RequireStep(model, TStage.Step, TStage.Stage.ToString());
-        return model.AcceptLoopVisitor(new EvaluationVisitor<TBatch, TStage>(this, model, dataloaders, dataModule, ckptPath));
+        return model.AcceptLoopVisitor(new EvaluationVisitor<TBatch, TStage>(this, model, dataloaders, dataModule, ckptPath, cancellationToken));
     }
 
     private sealed class EvaluationVisitor<TBatch, TStage>(Trainer trainer, LightningModule<TBatch> model, IReadOnlyList<IEnumerable<TBatch>>? dataloaders,
-        LightningDataModule<TBatch>? dataModule, string? ckptPath) : ILoopVisitor<TBatch, IReadOnlyList<IReadOnlyDictionary<string, double>>>
+        LightningDataModule<TBatch>? dataModule, string? ckptPath, CancellationToken cancellationToken)
+        : ILoopVisitor<TBatch, IReadOnlyList<IReadOnlyDictionary<string, double>>>
         where TStage : struct, IEvaluationStage
     {
         public IReadOnlyList<IReadOnlyDictionary<string, double>> Visit<TDriver>(TDriver driver) where TDriver : struct, ILoopDriver<TBatch>
-            => trainer.Run(model, TStage.Stage, dataModule, () =>
+            => trainer.Run(model, TStage.Stage, dataModule, cancellationToken, () =>
             {
                 bool validation = TStage.Stage == LitGen.Stage.Validate;
                 var loaders = dataloaders ?? [validation
@@ -122,18 +136,18 @@ public sealed partial class Trainer
     }
 
     private IReadOnlyList<IReadOnlyList<Tensor>> Predict<TBatch>(LightningModule<TBatch> model, IReadOnlyList<IEnumerable<TBatch>>? dataloaders,
-        LightningDataModule<TBatch>? dataModule, string? ckptPath)
+        LightningDataModule<TBatch>? dataModule, string? ckptPath, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);
         RequireStep(model, ModuleHooks.PredictStep, "Predict");
-        return model.AcceptLoopVisitor(new PredictVisitor<TBatch>(this, model, dataloaders, dataModule, ckptPath));
+        return model.AcceptLoopVisitor(new PredictVisitor<TBatch>(this, model, dataloaders, dataModule, ckptPath, cancellationToken));
     }
 
     private sealed class PredictVisitor<TBatch>(Trainer trainer, LightningModule<TBatch> model, IReadOnlyList<IEnumerable<TBatch>>? dataloaders,
-        LightningDataModule<TBatch>? dataModule, string? ckptPath) : ILoopVisitor<TBatch, IReadOnlyList<IReadOnlyList<Tensor>>>
+        LightningDataModule<TBatch>? dataModule, string? ckptPath, CancellationToken cancellationToken) : ILoopVisitor<TBatch, IReadOnlyList<IReadOnlyList<Tensor>>>
     {
         public IReadOnlyList<IReadOnlyList<Tensor>> Visit<TDriver>(TDriver driver) where TDriver : struct, ILoopDriver<TBatch>
-            => trainer.Run(model, LitGen.Stage.Predict, dataModule, () =>
+            => trainer.Run(model, LitGen.Stage.Predict, dataModule, cancellationToken, () =>
             {
                 var loaders = dataloaders ?? [dataModule?.PredictDataloader() ?? model.PredictDataloader() ?? throw NoDataloader(model, "prediction", "PredictDataloader")];
                 trainer.CheckpointConnector.LoadWeights(model, ckptPath);
@@ -152,7 +166,7 @@ public sealed partial class Trainer
         => new($"No {what} dataloader: pass one to the trainer, or override {hook} in {model.GetType().Name} or its datamodule.");
 
     /// <summary>Lightning's <c>_run</c>: attach, prepare data, setup, place the module, run, teardown; exceptions reach the callbacks first.</summary>
-    private T Run<TBatch, T>(LightningModule<TBatch> model, LitGen.Stage stage, LightningDataModule<TBatch>? dataModule, Func<T> body)
+    private T Run<TBatch, T>(LightningModule<TBatch> model, LitGen.Stage stage, LightningDataModule<TBatch>? dataModule, CancellationToken cancellationToken, Func<T> body)
     {
         ArgumentNullException.ThrowIfNull(model);
         module = model;
@@ -163,6 +177,8 @@ public sealed partial class Trainer
         Hooks.Attach(model, ResolveCallbacks(model));
         if (Options.Seed is long seed) random.manual_seed(seed);
         using var anomalyDetection = Options.DetectAnomaly ? autograd.detect_anomaly() : null;
+        using var interruption = Interruption = new Interruption(cancellationToken);
+        Interrupted = false;
         try
         {
             dataModule?.PrepareData();
@@ -182,6 +198,7 @@ public sealed partial class Trainer
         }
         catch (Exception exception)
         {
+            Interrupted = exception is OperationCanceledException;
             // What the user must see is this exception: a failure while handling it is reported beside it, never instead.
             foreach (var callback in Hooks.Callbacks)
                 Guard(() => callback.OnException(this, model, exception), $"{callback.GetType().Name}.OnException");
@@ -190,6 +207,7 @@ public sealed partial class Trainer
         }
         finally
         {
+            Interruption = null;
             Stage = null;
             model.LogContext = HookLogging.None;
             model.ActiveMetrics = null;

@@ -66,6 +66,12 @@ public sealed partial class Trainer
         set => FitLoop.Progress.ShouldStop = value;
     }
 
+    /// <summary>True when the last run was stopped by an interrupt (SIGINT, SIGTERM) or its cancellation token (Lightning's <c>interrupted</c>).</summary>
+    public bool Interrupted { get; private set; }
+
+    /// <summary>The stop request of the current run, checked at every batch boundary.</summary>
+    internal Interruption? Interruption { get; private set; }
+
     /// <summary>True while the sanity-check validation run is in progress.</summary>
     public bool SanityChecking { get; internal set; }
 

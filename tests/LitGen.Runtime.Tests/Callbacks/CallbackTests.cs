@@ -138,6 +138,38 @@ public class CallbackTests
     }
 
     [Fact]
+    public void Last_checkpoint_holds_the_latest_step_even_when_top_k_did_not_save_it()
+    {
+        using var dir = new TempDir();
+        // Monitoring "step" in min mode: the first step stays the best, so top-k saves once and never again.
+        var callback = new ModelCheckpoint { DirPath = dir.Path, Monitor = "step", SaveTopK = 1, EveryNTrainSteps = 1, SaveLast = true };
+        var trainer = new Trainer(new TrainerOptions { MaxEpochs = 1, DefaultRootDir = dir.Path, EnableProgressBar = false, Logger = false, Callbacks = [callback] });
+        trainer.Fit(new RegressionModule(), TestData.Line(batches: 4));
+        using var last = Checkpoint.Load(callback.LastModelPath!);
+        Assert.Equal(4, last.GlobalStep);
+        using var best = Checkpoint.Load(callback.BestModelPath!);
+        Assert.Equal(1, best.GlobalStep);
+    }
+
+    [Fact]
+    public void A_run_resumed_from_last_ckpt_keeps_writing_last_ckpt()
+    {
+        using var dir = new TempDir();
+        ModelCheckpoint NewCallback() => new() { DirPath = dir.Path, Monitor = "train_loss", SaveTopK = 1, EveryNTrainSteps = 1, SaveLast = true };
+        var first = new Trainer(new TrainerOptions { MaxSteps = 2, DefaultRootDir = dir.Path, EnableProgressBar = false, Logger = false, Callbacks = [NewCallback()] });
+        first.Fit(new RegressionModule(), TestData.Line());
+
+        var last = Path.Combine(dir.Path, "last.ckpt");
+        var resumed = new Trainer(new TrainerOptions { MaxSteps = 4, DefaultRootDir = dir.Path, EnableProgressBar = false, Logger = false, Callbacks = [NewCallback()] });
+        resumed.Fit(new RegressionModule(), TestData.Line(), ckptPath: last);
+
+        Assert.Equal(last, resumed.CheckpointCallback!.LastModelPath);
+        Assert.Empty(Directory.GetFiles(dir.Path, "last-v*.ckpt"));
+        using var checkpoint = Checkpoint.Load(last);
+        Assert.Equal(4, checkpoint.GlobalStep);
+    }
+
+    [Fact]
     public void Top_k_keeps_the_best_and_a_rerun_does_not_overwrite_earlier_files()
     {
         using var dir = new TempDir();

@@ -146,6 +146,36 @@ public class FailureTests
         Assert.Equal(previous, resumed.CheckpointCallback!.BestModelPath);
         Assert.DoesNotContain(Directory.GetFiles(folder), f => f.EndsWith(".tmp", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void A_folder_that_refuses_writes_fails_the_save_clearly_and_keeps_the_previous_checkpoint()
+    {
+        using var dir = new TempDir();
+        var folder = Path.Combine(dir.Path, "readonly");
+        Directory.CreateDirectory(folder);
+        using var mount = SmallFileSystem.TryMount(folder, sizeKb: 4096);
+        var first = NewTrainer(dir.Path, 1, new ModelCheckpoint { DirPath = folder });
+        first.Fit(new RegressionModule(), TestData.Line());
+        var previous = first.CheckpointCallback!.BestModelPath!;
+        var previousBytes = File.ReadAllBytes(previous);
+
+        // Root ignores permission bits, so there the folder becomes a read-only file system; elsewhere, a folder without write permission.
+        var original = File.GetUnixFileMode(folder);
+        if (mount is not null) mount.RemountReadOnly();
+        else File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        try
+        {
+            var resumed = NewTrainer(dir.Path, 2, new ModelCheckpoint { DirPath = folder });
+            var error = Assert.Throws<IOException>(() => resumed.Fit(new RegressionModule(), TestData.Line(), ckptPath: previous));
+            Assert.Contains($"Could not write checkpoint '{Path.Combine(folder, "epoch=1-step=8.ckpt")}'", error.Message);
+            Assert.Equal(previousBytes, File.ReadAllBytes(previous));
+            Assert.Equal(previous, resumed.CheckpointCallback!.BestModelPath);
+        }
+        finally
+        {
+            if (mount is null) File.SetUnixFileMode(folder, original);
+        }
+    }
 }
 
 /// <summary>A tmpfs of a few hundred kilobytes mounted over a folder (needs root), unmounted on dispose.</summary>
@@ -157,6 +187,8 @@ public sealed class SmallFileSystem : IDisposable
 
     public static SmallFileSystem? TryMount(string folder, int sizeKb)
         => OperatingSystem.IsLinux() && Run("mount", "-t", "tmpfs", "-o", $"size={sizeKb}k", "tmpfs", folder) ? new SmallFileSystem(folder) : null;
+
+    public void RemountReadOnly() => Assert.True(Run("mount", "-o", "remount,ro", folder), $"could not remount {folder} read-only");
 
     public void Dispose() => Run("umount", folder);
 

@@ -113,6 +113,7 @@ internal sealed class EvaluationLoop<TStage>(Trainer trainer) where TStage : str
                 using var batches = new BatchIterator<TBatch>(trainer.Strategy.ProcessDataloader(loader, TStage.Stage), limit(loader));
                 while (true)
                 {
+                    trainer.Interruption?.ThrowIfRequested();
                     using var scope = NewDisposeScope();
                     if (!batches.MoveNext(scope)) break;
                     RunBatch(module, driver, batches.Current, batches.Index, dataloaderIdx, metrics, logResults);

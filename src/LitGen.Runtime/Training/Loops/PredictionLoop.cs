@@ -44,6 +44,7 @@ internal sealed class PredictionLoop(Trainer trainer)
         using var batches = new BatchIterator<TBatch>(trainer.Strategy.ProcessDataloader(loader, Stage.Predict), limit);
         while (true)
         {
+            trainer.Interruption?.ThrowIfRequested();
             using var scope = NewDisposeScope();
             if (!batches.MoveNext(scope)) break;
             int batchIdx = batches.Index;

@@ -88,6 +88,7 @@ internal sealed class TrainingEpochLoop
             while (true)
             {
                 bool accumulating;
+                trainer.Interruption?.ThrowIfRequested();
                 using (var scope = NewDisposeScope())
                 {
                     if (!batches.MoveNext(scope)) break;

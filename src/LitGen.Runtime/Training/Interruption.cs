@@ -1,0 +1,60 @@
+using System;
+using System.Runtime.InteropServices;
+using System.Threading;
+
+namespace LitGen;
+
+/// <summary>
+/// Turns a cancellation (the caller's token) or an interrupt (Ctrl+C / SIGINT, SIGTERM) into a graceful stop at the next
+/// batch boundary, as Lightning does on KeyboardInterrupt: the run ends with an <see cref="OperationCanceledException"/>
+/// after <c>OnException</c> (where <see cref="OnExceptionCheckpoint"/> saves) and the loggers are finalized. A second
+/// signal is not intercepted, so it ends the process at once.
+/// </summary>
+internal sealed class Interruption : IDisposable
+{
+    private readonly CancellationTokenSource source;
+    private readonly PosixSignalRegistration?[] registrations;
+    private volatile string? signal;
+
+    public Interruption(CancellationToken cancellationToken)
+    {
+        source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        registrations = [Register(PosixSignal.SIGINT), Register(PosixSignal.SIGTERM)];
+    }
+
+    /// <summary>Throws at a batch boundary once a stop was requested.</summary>
+    public void ThrowIfRequested()
+    {
+        if (!source.IsCancellationRequested) return;
+        throw new OperationCanceledException(signal is { } name
+            ? $"Training was interrupted by {name} and stopped at a batch boundary; callbacks saw it in OnException and the loggers were finalized."
+            : "Training was cancelled and stopped at a batch boundary; callbacks saw it in OnException and the loggers were finalized.",
+            source.Token);
+    }
+
+    private PosixSignalRegistration? Register(PosixSignal posixSignal)
+    {
+        try
+        {
+            return PosixSignalRegistration.Create(posixSignal, OnSignal);
+        }
+        catch (PlatformNotSupportedException)
+        {
+            return null;
+        }
+    }
+
+    private void OnSignal(PosixSignalContext context)
+    {
+        if (source.IsCancellationRequested) return;
+        signal = context.Signal.ToString();
+        context.Cancel = true;
+        source.Cancel();
+    }
+
+    public void Dispose()
+    {
+        foreach (var registration in registrations) registration?.Dispose();
+        source.Dispose();
+    }
+}

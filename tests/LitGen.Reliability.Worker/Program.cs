@@ -1,0 +1,81 @@
+using LitGen;
+using static TorchSharp.torch;
+
+// Trains a small regression model, checkpointing and logging after every step, and prints "step N" after each step
+// so that a test knows where the run is when it interrupts or kills it.
+//   fit    <root> <epochs>           a fresh run
+//   resume <root> <epochs> <ckpt>    continues from a checkpoint
+// Exit codes: 0 finished, 130 interrupted (SIGINT/SIGTERM), 1 failed.
+if (args.Length < 3 || (args[0] == "resume" && args.Length < 4))
+{
+    Console.Error.WriteLine("usage: fit <root> <epochs> | resume <root> <epochs> <ckpt>");
+    return 2;
+}
+var root = args[1];
+var epochs = int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture);
+string? ckptPath = args[0] == "resume" ? args[3] : null;
+
+var tensorBoard = new TensorBoardLogger(root, "logs");
+var trainer = new Trainer(new TrainerOptions
+{
+    MaxEpochs = epochs,
+    Seed = 7,
+    DefaultRootDir = root,
+    EnableProgressBar = false,
+    EnableModelSummary = false,
+    LogEveryNSteps = 1,
+    Logger = [tensorBoard, new CsvLogger(root, "logs", tensorBoard.Version) { FlushLogsEveryNSteps = 1 }],
+    Callbacks =
+    [
+        new ModelCheckpoint { DirPath = Path.Combine(root, "checkpoints"), Monitor = "train_loss", SaveTopK = 2, EveryNTrainSteps = 1, SaveLast = true },
+        new OnExceptionCheckpoint(Path.Combine(root, "checkpoints")),
+        new StepReporter(),
+    ],
+});
+
+// Seeded before the model exists, so that every process starts from the same initial weights.
+manual_seed(7);
+var model = new WorkerModel();
+try
+{
+    trainer.Fit(model, WorkerModel.Data(), ckptPath: ckptPath);
+    Console.WriteLine($"done {trainer.GlobalStep}");
+    return 0;
+}
+catch (OperationCanceledException e)
+{
+    Console.WriteLine($"interrupted {trainer.GlobalStep}: {e.Message}");
+    return 130;
+}
+
+/// <summary>Two layers, wide enough that a checkpoint (weights and Adam state, about 13 MB) takes a while to write.</summary>
+[LightningModule]
+public partial class WorkerModel : LightningModule<(Tensor X, Tensor Y)>
+{
+    private readonly TorchSharp.Modules.Sequential net = nn.Sequential(nn.Linear(16, 1024), nn.ReLU(), nn.Linear(1024, 1024), nn.ReLU(), nn.Linear(1024, 1));
+
+    public override Tensor? TrainingStep((Tensor X, Tensor Y) batch, int batchIdx)
+    {
+        var loss = nn.functional.mse_loss(net.forward(batch.X), batch.Y);
+        Log("train_loss", loss);
+        return loss;
+    }
+
+    public override OptimizerConfig ConfigureOptimizers() => optim.Adam(parameters(), 1e-3);
+
+    public static IReadOnlyList<(Tensor X, Tensor Y)> Data()
+    {
+        var generator = new Generator(seed: 3);
+        return Enumerable.Range(0, 16).Select(_ =>
+        {
+            var x = randn([8, 16], generator: generator);
+            return (x, x.sum(1, keepdim: true).sin());
+        }).ToList();
+    }
+}
+
+public sealed class StepReporter : Callback
+{
+    public override void OnTrainBatchEnd(Trainer trainer, LightningModule module, Tensor? outputs, object batch, int batchIdx)
+        => Console.WriteLine($"step {trainer.GlobalStep}");
+}

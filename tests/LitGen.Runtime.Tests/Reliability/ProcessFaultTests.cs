@@ -1,0 +1,193 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using LitGen.Runtime.Tests.Support;
+using static TorchSharp.torch;
+
+namespace LitGen.Runtime.Tests.Reliability;
+
+/// <summary>An uninterrupted run of the worker: what every interrupted-and-resumed run must end up equal to.</summary>
+public sealed class UninterruptedWorkerRun : IDisposable
+{
+    public const int Epochs = 2;
+    public const int StepsPerEpoch = 16;
+    private readonly TempDir dir = new();
+
+    public UninterruptedWorkerRun()
+    {
+        using var worker = WorkerProcess.Fit(dir.Path, Epochs);
+        Assert.True(worker.WaitForExit() == 0, worker.Transcript);
+        using var last = Checkpoint.Load(Path.Combine(dir.Path, "checkpoints", "last.ckpt"));
+        FinalWeights = last.StateDict.ToDictionary(p => p.Key, p => p.Value.clone());
+        HparamsYaml = File.ReadAllText(Path.Combine(dir.Path, "logs", "version_0", "hparams.yaml"));
+    }
+
+    public IReadOnlyDictionary<string, Tensor> FinalWeights { get; }
+
+    public string HparamsYaml { get; }
+
+    public void Dispose() => dir.Dispose();
+}
+
+/// <summary>
+/// Fault injection on real processes: a training run is killed (SIGKILL) or interrupted (SIGINT, SIGTERM) at many points;
+/// every file it leaves must be whole or absent, resuming from what is left must reach the uninterrupted result, and
+/// nothing outside the run's folders may change.
+/// </summary>
+public sealed class ProcessFaultTests(UninterruptedWorkerRun reference) : IClassFixture<UninterruptedWorkerRun>
+{
+    public enum KillPoint { AfterStep, DuringCheckpointWrite }
+
+    [Theory]
+    [InlineData(KillPoint.AfterStep, 1)]
+    [InlineData(KillPoint.AfterStep, 6)]
+    [InlineData(KillPoint.AfterStep, 16)]
+    [InlineData(KillPoint.AfterStep, 17)]
+    [InlineData(KillPoint.AfterStep, 29)]
+    [InlineData(KillPoint.DuringCheckpointWrite, 2)]
+    [InlineData(KillPoint.DuringCheckpointWrite, 12)]
+    [InlineData(KillPoint.DuringCheckpointWrite, 20)]
+    public void A_killed_run_leaves_whole_files_only_and_resumes_to_the_uninterrupted_result(KillPoint point, int step)
+    {
+        using var dir = new TempDir();
+        var (root, untouched) = NewRunBeside(dir.Path);
+        int killedPid;
+        using (var worker = WorkerProcess.Fit(root, UninterruptedWorkerRun.Epochs))
+        {
+            killedPid = worker.ProcessId;
+            worker.WaitForStep(step);
+            if (point == KillPoint.DuringCheckpointWrite) WaitForTemporaryFile(Path.Combine(root, "checkpoints"), worker);
+            worker.KillHard();
+        }
+
+        var abandoned = AssertOnlyWholeFiles(root, killedPid);
+        if (point == KillPoint.DuringCheckpointWrite) Assert.NotEmpty(abandoned);
+
+        var last = Path.Combine(root, "checkpoints", "last.ckpt");
+        using (var resumed = File.Exists(last) ? WorkerProcess.Resume(root, UninterruptedWorkerRun.Epochs, last) : WorkerProcess.Fit(root, UninterruptedWorkerRun.Epochs))
+            Assert.True(resumed.WaitForExit() == 0, resumed.Transcript);
+
+        Assert.Empty(Directory.GetFiles(root, ".*.tmp", SearchOption.AllDirectories));
+        AssertOnlyWholeFiles(root, killedPid: null);
+        AssertEqualsUninterrupted(last);
+        untouched.AssertUnchanged();
+    }
+
+    [Theory]
+    [InlineData(WorkerProcess.SigInt)]
+    [InlineData(WorkerProcess.SigTerm)]
+    public void An_interrupt_stops_gracefully_with_an_exception_checkpoint_and_flushed_logs(int signal)
+    {
+        using var dir = new TempDir();
+        var (root, untouched) = NewRunBeside(dir.Path);
+        using (var worker = WorkerProcess.Fit(root, epochs: 1000))
+        {
+            worker.WaitForStep(5);
+            worker.Signal(signal);
+            Assert.True(worker.WaitForExit() == 130, worker.Transcript);
+            Assert.Contains("interrupted", worker.Transcript);
+            Assert.Contains(signal == WorkerProcess.SigInt ? "SIGINT" : "SIGTERM", worker.Transcript);
+        }
+
+        AssertOnlyWholeFiles(root, killedPid: null);
+        var onException = Path.Combine(root, "checkpoints", "on_exception.ckpt");
+        long stoppedAt;
+        using (var checkpoint = Checkpoint.Load(onException)) stoppedAt = checkpoint.GlobalStep;
+        Assert.InRange(stoppedAt, 5, 999 * UninterruptedWorkerRun.StepsPerEpoch);
+        // Rows are flushed as they are logged, not only at epoch end: every step up to the interrupt is there.
+        var rows = File.ReadAllLines(Path.Combine(root, "logs", "version_0", "metrics.csv")).Skip(1).Select(r => long.Parse(r.Split(',')[0])).ToList();
+        Assert.Equal(Enumerable.Range(0, (int)stoppedAt).Select(s => (long)s), rows);
+        Assert.Equal((int)stoppedAt + 1, TensorBoardReader.ReadAll(Directory.GetFiles(Path.Combine(root, "logs", "version_0"), "events.out.tfevents.*").Single()).Scalars.Count(s => s.Tag == "train_loss") + 1);
+
+        if (stoppedAt < UninterruptedWorkerRun.Epochs * UninterruptedWorkerRun.StepsPerEpoch)
+        {
+            using (var resumed = WorkerProcess.Resume(root, UninterruptedWorkerRun.Epochs, onException))
+                Assert.True(resumed.WaitForExit() == 0, resumed.Transcript);
+            AssertEqualsUninterrupted(Path.Combine(root, "checkpoints", "last.ckpt"));
+        }
+        untouched.AssertUnchanged();
+    }
+
+    private void AssertEqualsUninterrupted(string lastCheckpoint)
+    {
+        using var last = Checkpoint.Load(lastCheckpoint);
+        Assert.Equal(UninterruptedWorkerRun.Epochs * UninterruptedWorkerRun.StepsPerEpoch, last.GlobalStep);
+        Assert.Equal(reference.FinalWeights.Keys.Order(), last.StateDict.Keys.Order());
+        foreach (var (name, expected) in reference.FinalWeights)
+        {
+            var actual = last.StateDict[name];
+            Assert.True(expected.shape.SequenceEqual(actual.shape) && expected.eq(actual).all().item<bool>(), $"{name} differs from the uninterrupted run");
+        }
+    }
+
+    /// <summary>
+    /// Every file under the run is whole: checkpoints load (checksums and all), CSV rows are complete, event records pass
+    /// their CRCs, hparams.yaml is what a finished run writes. Returns the temporary files of the killed writer.
+    /// </summary>
+    private List<string> AssertOnlyWholeFiles(string root, int? killedPid)
+    {
+        var abandoned = new List<string>();
+        foreach (var file in Directory.GetFiles(root, "*", SearchOption.AllDirectories))
+        {
+            var name = Path.GetFileName(file);
+            if (name.StartsWith('.') && name.EndsWith(".tmp", StringComparison.Ordinal))
+            {
+                Assert.True(killedPid is not null && name.Contains($".{killedPid}-"), $"unexpected temporary file {file}");
+                abandoned.Add(file);
+            }
+            else if (name.EndsWith(".ckpt", StringComparison.Ordinal)) Checkpoint.Load(file).Dispose();
+            else if (name == "metrics.csv") AssertWholeCsv(file);
+            else if (name.StartsWith("events.out.tfevents.", StringComparison.Ordinal)) TensorBoardReader.ReadAll(file);
+            else if (name == "hparams.yaml") Assert.Equal(reference.HparamsYaml, File.ReadAllText(file));
+            else Assert.Fail($"unexpected file {file}");
+        }
+        return abandoned;
+    }
+
+    private static void AssertWholeCsv(string path)
+    {
+        var text = File.ReadAllText(path);
+        Assert.EndsWith("\n", text);
+        var lines = text.TrimEnd('\n').Split('\n');
+        int columns = lines[0].Split(',').Length;
+        Assert.All(lines.Skip(1), line => Assert.Equal(columns, line.Split(',').Length));
+    }
+
+    private static void WaitForTemporaryFile(string folder, WorkerProcess worker)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(60) && !worker.HasExited)
+            if (Directory.Exists(folder) && Directory.EnumerateFiles(folder, ".*.tmp").Any()) return;
+        throw new TimeoutException($"No checkpoint write was seen in progress (exited: {worker.HasExited}):\n{worker.Transcript}");
+    }
+
+    /// <summary>The run's root, beside a folder of another run's files (a lookalike checkpoint among them) that must survive.</summary>
+    private static (string Root, Snapshot Untouched) NewRunBeside(string parent)
+    {
+        var other = Path.Combine(parent, "other-run");
+        Directory.CreateDirectory(Path.Combine(other, "checkpoints"));
+        File.WriteAllText(Path.Combine(other, "checkpoints", "epoch=0-step=1.ckpt"), "another run's checkpoint");
+        File.WriteAllText(Path.Combine(other, "checkpoints", ".last.ckpt.1-0123456789abcdef0123456789abcdef.tmp"), "not ours to clean");
+        File.WriteAllText(Path.Combine(parent, "notes.txt"), "keep me");
+        return (Path.Combine(parent, "run"), new Snapshot(parent, exclude: Path.Combine(parent, "run")));
+    }
+
+    /// <summary>Hashes of every file under a folder (except the run's own), compared after the faults.</summary>
+    private sealed class Snapshot
+    {
+        private readonly string folder;
+        private readonly string exclude;
+        private readonly Dictionary<string, string> hashes;
+
+        public Snapshot(string folder, string exclude)
+        {
+            (this.folder, this.exclude) = (folder, exclude);
+            hashes = Take();
+        }
+
+        public void AssertUnchanged() => Assert.Equal(hashes, Take());
+
+        private Dictionary<string, string> Take() => Directory.GetFiles(folder, "*", SearchOption.AllDirectories)
+            .Where(f => !f.StartsWith(exclude + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            .ToDictionary(f => f, f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f))));
+    }
+}

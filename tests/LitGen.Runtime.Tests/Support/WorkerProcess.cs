@@ -1,0 +1,115 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace LitGen.Runtime.Tests.Support;
+
+/// <summary>
+/// A real training process (tests/LitGen.Reliability.Worker) to interrupt and kill. Every wait has a timeout, and
+/// disposing kills whatever is still running, so a failing test never leaves a process behind.
+/// </summary>
+public sealed class WorkerProcess : IDisposable
+{
+    public const int SigInt = 2;
+    public const int SigTerm = 15;
+
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
+    private readonly Process process;
+    private readonly ConcurrentQueue<string> lines = new();
+    private readonly ConcurrentQueue<string> transcript = new();
+
+    private WorkerProcess(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "LitGen.Reliability.Worker.dll"));
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, e) => Receive(e.Data, toLines: true);
+        process.ErrorDataReceived += (_, e) => Receive(e.Data, toLines: false);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public static WorkerProcess Fit(string root, int epochs) => new("fit", root, epochs.ToString());
+
+    public static WorkerProcess Resume(string root, int epochs, string checkpoint) => new("resume", root, epochs.ToString(), checkpoint);
+
+    public int ProcessId => process.Id;
+
+    public bool HasExited => process.HasExited;
+
+    /// <summary>Everything the process wrote so far (stdout and stderr), for failure messages.</summary>
+    public string Transcript => string.Join('\n', transcript);
+
+    /// <summary>Waits for the process to print "step <paramref name="step"/>" (or more).</summary>
+    public void WaitForStep(long step)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < Patience)
+        {
+            if (lines.TryDequeue(out var line))
+            {
+                if (line.StartsWith("step ", StringComparison.Ordinal) && long.Parse(line.AsSpan(5)) >= step) return;
+            }
+            else if (process.HasExited)
+            {
+                process.WaitForExit();   // drains the output still in flight
+                if (lines.IsEmpty) throw new InvalidOperationException($"The worker exited ({process.ExitCode}) before step {step}:\n{Transcript}");
+            }
+            else Thread.Sleep(1);
+        }
+        throw new TimeoutException($"The worker did not reach step {step} within {Patience}:\n{Transcript}");
+    }
+
+    /// <summary>Sends a POSIX signal (SIGINT, SIGTERM) as a terminal or a scheduler would.</summary>
+    public void Signal(int signal)
+    {
+        if (Kill(process.Id, signal) != 0) throw new InvalidOperationException($"kill({process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    /// <summary>SIGKILL: the process gets no chance to clean up.</summary>
+    public void KillHard()
+    {
+        process.Kill(entireProcessTree: true);
+        WaitForExit();
+    }
+
+    public int WaitForExit()
+    {
+        if (!process.WaitForExit(Patience)) throw new TimeoutException($"The worker did not exit within {Patience}:\n{Transcript}");
+        process.WaitForExit();
+        return process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit(TimeSpan.FromSeconds(30));
+            }
+        }
+        finally
+        {
+            process.Dispose();
+        }
+    }
+
+    private void Receive(string? line, bool toLines)
+    {
+        if (line is null) return;
+        transcript.Enqueue(line);
+        if (toLines) lines.Enqueue(line);
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+}
