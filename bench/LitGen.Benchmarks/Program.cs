@@ -4,6 +4,7 @@ using LitGen.Benchmarks;
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- [BenchmarkDotNet arguments, e.g. --filter *Trainer*]
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- paired [--rounds 30]
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- soak [--steps 5000]
+// dotnet run -c Release --project bench/LitGen.Benchmarks -- ddp --processes 1|2 [--steps 300]
 switch (args.FirstOrDefault())
 {
     case "paired":
@@ -11,6 +12,9 @@ switch (args.FirstOrDefault())
         return;
     case "soak":
         Soak.Run(args.Skip(1).ToArray());
+        return;
+    case "ddp":
+        DataParallel.Run(args.Skip(1).ToArray());
         return;
 }
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -44,16 +44,17 @@ public partial class LitClassifier : LightningModule<(Tensor X, Tensor Y)>
     public override Tensor? ValidationStep((Tensor X, Tensor Y) batch, int batchIdx)
     {
         var logits = Forward(batch.X);
-        Log("val_loss", functional.cross_entropy(logits, batch.Y), progBar: true);
-        Log("val_acc", Accuracy(logits, batch.Y), progBar: true);
+        // syncDist: under --devices N the epoch values are those of the whole validation set, not of one process's part.
+        Log("val_loss", functional.cross_entropy(logits, batch.Y), progBar: true, syncDist: true);
+        Log("val_acc", Accuracy(logits, batch.Y), progBar: true, syncDist: true);
         return null;
     }
 
     public override Tensor? TestStep((Tensor X, Tensor Y) batch, int batchIdx)
     {
         var logits = Forward(batch.X);
-        Log("test_loss", functional.cross_entropy(logits, batch.Y));
-        Log("test_acc", Accuracy(logits, batch.Y));
+        Log("test_loss", functional.cross_entropy(logits, batch.Y), syncDist: true);
+        Log("test_acc", Accuracy(logits, batch.Y), syncDist: true);
         return null;
     }
 

@@ -14,6 +14,21 @@ public static class MnistSample
         torch.set_num_threads(Environment.ProcessorCount);
         torch.manual_seed(42);
 
+        // First, so that with --devices N > 1 the processes are started before any data is read (Devices > 1: data-parallel
+        // processes under mpirun, each with its shard of every loader; rank 0 prints and writes the files).
+        var trainer = new Trainer(new TrainerOptions
+        {
+            MaxEpochs = options.Epochs,
+            Devices = options.Devices,
+            DefaultRootDir = options.RootDir,
+            LogEveryNSteps = 20,
+            Callbacks =
+            [
+                new ModelCheckpoint { Monitor = "val_acc", Mode = MonitorMode.Max, SaveTopK = 1, Filename = "{epoch}-{val_acc:.4f}" },
+                new EarlyStopping { Monitor = "val_loss", Patience = 3 },
+            ],
+        });
+
         var (trainImages, trainLabels) = MnistIdx.Load(options.DataDir, "train");
         var (testImages, testLabels) = MnistIdx.Load(options.DataDir, "t10k");
         // A fixed validation split: the last 1/8 of the training files.
@@ -26,17 +41,6 @@ public static class MnistSample
         Console.WriteLine($"MNIST from {options.DataDir}: {fitCount} train, {validationCount} validation, {testImages.shape[0]} test images.");
 
         var model = new LitClassifier();
-        var trainer = new Trainer(new TrainerOptions
-        {
-            MaxEpochs = options.Epochs,
-            DefaultRootDir = options.RootDir,
-            LogEveryNSteps = 20,
-            Callbacks =
-            [
-                new ModelCheckpoint { Monitor = "val_acc", Mode = MonitorMode.Max, SaveTopK = 1, Filename = "{epoch}-{val_acc:.4f}" },
-                new EarlyStopping { Monitor = "val_loss", Patience = 3 },
-            ],
-        });
         trainer.Fit(model, train, validation);
 
         var results = trainer.Test(model, test, ckptPath: "best");

@@ -1,5 +1,6 @@
 using GanManualOptimization;
 using MnistClassifier;
+using LitGen.Tests.Shared;
 using RegressionPlateau;
 
 // The samples seed libtorch's process-wide generator: they must not run at the same time.
@@ -26,6 +27,26 @@ public sealed class SampleTests : IDisposable
         Assert.NotEmpty(Directory.GetFiles(result.LogDir, "events.out.tfevents.*"));
         Assert.Matches(@"epoch=0-val_acc=0\.\d{4}\.ckpt$", result.BestCheckpoint);
         Assert.Equal(1e-4, result.Reloaded.LearningRate);
+    }
+
+    [MpiFact]
+    public void Mnist_main_job_trains_data_parallel_with_devices_2()
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "MnistClassifier.dll"), "--epochs", "1", "--devices", "2", "--root", root })
+            start.ArgumentList.Add(arg);
+        using var job = System.Diagnostics.Process.Start(start)!;
+        var output = job.StandardOutput.ReadToEndAsync();
+        var errors = job.StandardError.ReadToEndAsync();
+        if (!job.WaitForExit(TimeSpan.FromMinutes(3))) job.Kill(entireProcessTree: true);
+        Assert.True(job.ExitCode == 0, output.Result + errors.Result);
+
+        // Rank 0 alone prints the results and writes the files. Each process reads batches of 64, so one epoch takes half
+        // the steps of the single-process run (a global batch of 128): it learns, if less far.
+        var accuracy = Assert.Single(output.Result.Split('\n'), l => l.StartsWith("test_acc=", StringComparison.Ordinal));
+        Assert.True(double.Parse(accuracy["test_acc=".Length..], System.Globalization.CultureInfo.InvariantCulture) > 0.8, accuracy);
+        Assert.Single(Directory.GetFiles(root, "metrics.csv", SearchOption.AllDirectories));
+        Assert.Single(Directory.GetFiles(root, "*.ckpt", SearchOption.AllDirectories));
     }
 
     [Fact]

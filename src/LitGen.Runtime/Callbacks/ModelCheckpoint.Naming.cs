@@ -33,11 +33,12 @@ public sealed partial class ModelCheckpoint
     }
 
     /// <summary>The path for <paramref name="name"/> in the folder; with the version counter, <c>-v1</c>, <c>-v2</c>… while a file (other than <paramref name="reusable"/>) exists.</summary>
-    private string VersionedPath(string name, string? reusable)
+    private string VersionedPath(Trainer trainer, string name, string? reusable)
     {
         var path = Path.Combine(ResolvedDirPath!, name + ".ckpt");
         if (!EnableVersionCounter) return path;
-        for (int version = 1; File.Exists(path) && path != reusable; version++)
+        // Rank 0 writes the files, so what exists is what rank 0 sees.
+        for (int version = 1; trainer.Strategy.Broadcast(File.Exists(path)) && path != reusable; version++)
             path = Path.Combine(ResolvedDirPath!, $"{name}-v{version.ToString(CultureInfo.InvariantCulture)}.ckpt");
         return path;
     }

@@ -107,7 +107,7 @@ public sealed partial class ModelCheckpoint : Callback
             throw new MisconfigurationException("ModelCheckpoint: EveryNEpochs, EveryNTrainSteps and TrainTimeInterval are mutually exclusive; set one of them.");
         if (Monitor is null && SaveTopK > 1)
             throw new MisconfigurationException($"ModelCheckpoint(SaveTopK = {SaveTopK}) needs a Monitor to rank checkpoints; set Monitor or use SaveTopK = 1 or -1.");
-        ResolvedDirPath = Path.GetFullPath(DirPath ?? Path.Combine(trainer.LogDir, "checkpoints"));
+        ResolvedDirPath = trainer.Strategy.Broadcast(Path.GetFullPath(DirPath ?? Path.Combine(trainer.LogDir, "checkpoints")));
         // What a killed run left half-written is never a checkpoint; clear it so the folder holds whole files only.
         if (trainer.Strategy.IsGlobalZero) AtomicFile.RemoveAbandoned(ResolvedDirPath);
     }
@@ -139,7 +139,7 @@ public sealed partial class ModelCheckpoint : Callback
         bool skipBatch = EveryNTrainSteps is not > 0 || trainer.GlobalStep % EveryNTrainSteps != 0;
         bool skipTime = true;
         long now = Stopwatch.GetTimestamp();
-        if (TrainTimeInterval is TimeSpan interval) skipTime = Stopwatch.GetElapsedTime(lastTimeChecked, now) < interval;
+        if (TrainTimeInterval is TimeSpan interval) skipTime = trainer.Strategy.Broadcast(Stopwatch.GetElapsedTime(lastTimeChecked, now) < interval);
         if (skipBatch && skipTime) return;
         if (!skipTime) lastTimeChecked = now;
         SaveChecked(trainer, module, topK: true);
@@ -160,13 +160,14 @@ public sealed partial class ModelCheckpoint : Callback
                 "Stop such runs early with EarlyStopping { CheckFinite = true } or find the cause with TrainerOptions.DetectAnomaly.");
             return;
         }
-        var candidates = MonitorCandidates(trainer);
+        // Every process decides on rank 0's metrics, so the bookkeeping (and which files exist) is the same everywhere.
+        var candidates = trainer.Strategy.Broadcast(MonitorCandidates(trainer));
         AllOrNothing(() =>
         {
             // last.ckpt may be a copy of the top-k file written just before it, so that file's state must already name it:
             // a run resumed from last.ckpt then keeps writing last.ckpt instead of starting last-v1.ckpt.
             var previousLast = LastModelPath;
-            if (SaveLast) LastModelPath = VersionedPath(FormatTemplate(trainer, candidates, "last"), previousLast);
+            if (SaveLast) LastModelPath = VersionedPath(trainer, FormatTemplate(trainer, candidates, "last"), previousLast);
             if (topK) SaveTopKCheckpoint(trainer, candidates);
             if (SaveLast) SaveLastCheckpoint(trainer, previousLast);
         });
@@ -254,7 +255,7 @@ public sealed partial class ModelCheckpoint : Callback
         }
         // A NaN score is the worst possible, so it never displaces a finite one.
         if (double.IsNaN(current)) current = Mode == MonitorMode.Min ? double.PositiveInfinity : double.NegativeInfinity;
-        var path = VersionedPath(FormatTemplate(trainer, candidates), dropped);
+        var path = VersionedPath(trainer, FormatTemplate(trainer, candidates), dropped);
         bestKModels[path] = current;
         if (bestKModels.Count == k) KthBestModelPath = Worst();
         BestModelPath = Best();
@@ -268,7 +269,7 @@ public sealed partial class ModelCheckpoint : Callback
 
     private void SaveLatest(Trainer trainer, Dictionary<string, double> candidates)
     {
-        var path = VersionedPath(FormatTemplate(trainer, candidates), BestModelPath);
+        var path = VersionedPath(trainer, FormatTemplate(trainer, candidates), BestModelPath);
         var previous = BestModelPath;
         // The bookkeeping is updated first so that the checkpoint holds it; the older file goes only once the new one exists.
         if (SaveTopK == 1 && previous is not null) bestKModels.Remove(previous);
@@ -283,7 +284,7 @@ public sealed partial class ModelCheckpoint : Callback
         var path = LastModelPath!;
         // A copy of the top-k file only when that file was written at this very step: Lightning 2.1 links last.ckpt to
         // whatever was saved last, which leaves it steps behind whenever the score did not improve.
-        if (lastCheckpointSaved is not null && lastGlobalStepSaved == trainer.GlobalStep && SaveTopK != 0 && File.Exists(lastCheckpointSaved))
+        if (lastCheckpointSaved is not null && lastGlobalStepSaved == trainer.GlobalStep && SaveTopK != 0 && trainer.Strategy.Broadcast(File.Exists(lastCheckpointSaved)))
             trainer.Strategy.CopyCheckpoint(lastCheckpointSaved, path);
         else
             Save(trainer, path);

@@ -49,6 +49,7 @@ public sealed class Timer : Callback
 
     private void Check(Trainer trainer)
     {
-        if (Duration is TimeSpan duration && TimeElapsed >= duration) trainer.ShouldStop = true;
+        // Clocks differ between processes: rank 0's decides for all of them.
+        if (Duration is TimeSpan duration && trainer.Strategy.Broadcast(TimeElapsed >= duration)) trainer.ShouldStop = true;
     }
 }

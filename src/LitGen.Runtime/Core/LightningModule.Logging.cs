@@ -15,12 +15,12 @@ public abstract partial class LightningModule
     /// </summary>
     public void Log(string name, Tensor value, bool? onStep = null, bool? onEpoch = null, bool progBar = false,
         bool logger = true, ReduceFx reduceFx = ReduceFx.Mean, bool syncDist = false, int? batchSize = null)
-        => ResolveMetrics(name, onStep).Log(LogContext, name, value, onStep, onEpoch, progBar, logger, reduceFx, batchSize);
+        => ResolveMetrics(name, onStep).Log(LogContext, name, value, onStep, onEpoch, progBar, logger, reduceFx, syncDist, batchSize);
 
     /// <summary>Logs a host value; see <see cref="Log(string, Tensor, bool?, bool?, bool, bool, ReduceFx, bool, int?)"/>.</summary>
     public void Log(string name, double value, bool? onStep = null, bool? onEpoch = null, bool progBar = false,
         bool logger = true, ReduceFx reduceFx = ReduceFx.Mean, bool syncDist = false, int? batchSize = null)
-        => ResolveMetrics(name, onStep).Log(LogContext, name, value, onStep, onEpoch, progBar, logger, reduceFx, batchSize);
+        => ResolveMetrics(name, onStep).Log(LogContext, name, value, onStep, onEpoch, progBar, logger, reduceFx, syncDist, batchSize);
 
     /// <summary>Logs every entry of <paramref name="values"/> with the same flags.</summary>
     public void LogDict(IReadOnlyDictionary<string, Tensor> values, bool? onStep = null, bool? onEpoch = null, bool progBar = false,

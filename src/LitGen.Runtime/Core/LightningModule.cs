@@ -31,11 +31,23 @@ public abstract partial class LightningModule : nn.Module
     /// <summary>The device the trainer placed this module on.</summary>
     public Device Device { get; internal set; } = CPU;
 
-    /// <summary>The rank of this process among all processes; LitGen runs one process, so it is 0.</summary>
-    public int GlobalRank => 0;
+    /// <summary>The rank of this process among all processes of the run (0 in a single-process run).</summary>
+    public int GlobalRank => Trainer?.Strategy.GlobalRank ?? 0;
 
-    /// <summary>The rank of this process on its node; LitGen runs one process, so it is 0.</summary>
-    public int LocalRank => 0;
+    /// <summary>The rank of this process on its machine (0 in a single-process run).</summary>
+    public int LocalRank => Trainer?.Strategy.LocalRank ?? 0;
+
+    /// <summary>The number of processes of the run (1 in a single-process run).</summary>
+    public int WorldSize => Trainer?.Strategy.WorldSize ?? 1;
+
+    /// <summary>True on the process that writes logs and checkpoints (rank 0).</summary>
+    public bool IsGlobalZero => GlobalRank == 0;
+
+    /// <summary>
+    /// Gathers <paramref name="tensor"/> from every process into a tensor with a leading dimension of the world size
+    /// (Lightning's <c>all_gather</c>); in a single-process run, the tensor itself. Every process must call it.
+    /// </summary>
+    public Tensor AllGather(Tensor tensor) => Trainer?.Strategy.AllGather(tensor) ?? tensor;
 
     /// <summary>The precision the trainer runs this module in, as in Lightning (<c>"32-true"</c>, <c>"bf16-true"</c>, …).</summary>
     public Precision Precision => Trainer?.Strategy.Precision ?? Precision.Float32;

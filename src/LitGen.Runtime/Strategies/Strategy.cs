@@ -26,6 +26,12 @@ public abstract class Strategy
     /// <summary><c>"single_device"</c>: one process, one device.</summary>
     public static Strategy SingleDevice { get; } = new SingleDeviceStrategy();
 
+    /// <summary>
+    /// <c>"ddp"</c>: data-parallel over <see cref="TrainerOptions.Devices"/> processes on Open MPI (<see cref="DdpStrategy"/>).
+    /// Under <c>mpirun</c> the processes come from the launcher; started plainly, the trainer starts them itself.
+    /// </summary>
+    public static Strategy Ddp { get; } = new DdpStrategy();
+
     /// <summary>Lightning's name of the strategy, e.g. <c>"single_device"</c>.</summary>
     public abstract string Name { get; }
 
@@ -34,7 +40,8 @@ public abstract class Strategy
     {
         "auto" => Auto,
         "single_device" => SingleDevice,
-        _ => throw new MisconfigurationException($"Unknown strategy \"{name}\". Use \"auto\" or \"single_device\" (Strategy.Auto, Strategy.SingleDevice)."),
+        "ddp" => Ddp,
+        _ => throw new MisconfigurationException($"Unknown strategy \"{name}\". Use \"auto\", \"single_device\" or \"ddp\" (Strategy.Auto, Strategy.SingleDevice, Strategy.Ddp)."),
     };
 
     /// <summary>Lightning's string form, e.g. <c>"auto"</c>.</summary>
@@ -69,6 +76,22 @@ public abstract class Strategy
 
     /// <summary>Gathers a tensor from every process; on one process, the tensor itself (as Lightning's <c>all_gather</c>).</summary>
     public virtual Tensor AllGather(Tensor tensor) => tensor;
+
+    /// <summary>
+    /// One decision for all processes (Lightning's <c>reduce_boolean_decision</c>): with <paramref name="all"/>, true only
+    /// if every process says true; otherwise true if any does.
+    /// </summary>
+    internal virtual bool ReduceBooleanDecision(bool decision, bool all) => decision;
+
+    /// <summary>The random-generator states of every process, in rank order, for a checkpoint.</summary>
+    internal virtual byte[] GatherRngStates(byte[] own) => own;
+
+    /// <summary>This process's random-generator state from a checkpoint's (a checkpoint of several processes holds one per rank).</summary>
+    internal virtual byte[] SelectRngState(byte[] saved, int ownLength)
+        => saved.Length > ownLength && saved.Length % ownLength == 0 ? saved.AsSpan(0, ownLength).ToArray() : saved;
+
+    /// <summary>Called when a run fails, before the exception leaves the trainer; a multi-process strategy ends the job.</summary>
+    internal virtual void OnFailure(Exception exception) { }
 
     /// <summary>A new, unbound instance of this strategy for a trainer, resolved for its options.</summary>
     internal abstract Strategy CreateFor(TrainerOptions options);
@@ -130,7 +153,9 @@ public abstract class Strategy
     {
         public override string Name => "auto";
 
-        internal override Strategy CreateFor(TrainerOptions options) => SingleDevice.CreateFor(options);
+        // As Lightning: more than one device means data-parallel processes.
+        internal override Strategy CreateFor(TrainerOptions options)
+            => (options.Devices > 1 || options.NumNodes > 1 || MpiLauncher.WorldSize > 1 ? Ddp : SingleDevice).CreateFor(options);
     }
 }
 
@@ -142,9 +167,13 @@ public sealed class SingleDeviceStrategy : Strategy
 
     internal override Strategy CreateFor(TrainerOptions options)
     {
+        if (MpiLauncher.WorldSize > 1)
+            throw new MisconfigurationException(
+                $"This process is one of {MpiLauncher.WorldSize} started by an MPI launcher, but the strategy is single_device: every process would train alone " +
+                $"and write the same files. Use Strategy = \"ddp\" with Devices × NumNodes = {MpiLauncher.WorldSize}, or start one process.");
         if (options.Devices != 1)
             throw new MisconfigurationException(
-                $"Devices = {options.Devices} needs a multi-process strategy; the single-device strategy trains on one device. Use Devices = 1.");
+                $"Devices = {options.Devices} needs a multi-process strategy; the single-device strategy trains on one device. Use Strategy = \"ddp\" (or \"auto\"), or Devices = 1.");
         var strategy = new SingleDeviceStrategy();
         strategy.Bind(options, localRank: 0);
         return strategy;

@@ -92,7 +92,7 @@ internal sealed class CheckpointConnector(Trainer trainer)
         var midEpoch = trainer.FitLoop.Load(loops);
         trainer.LoggerConnector.LoadCallbackMetrics((JsonObject)loops[CallbackMetricsKey]!);
         module.LoadWeightsFrom(checkpoint, mapLocation: null, strict: true);
-        return new ResumeState(midEpoch, checkpoint.RngState);
+        return new ResumeState(midEpoch, checkpoint.RngState is { } rng ? SelectRngState(rng) : null);
     }
 
     /// <summary>Runs a step of the restore; a failure becomes an <see cref="InvalidCheckpointException"/> naming the file and the part.</summary>
@@ -114,7 +114,13 @@ internal sealed class CheckpointConnector(Trainer trainer)
         return true;
     });
 
-    private static byte[] SaveRngState()
+    /// <summary>The random generator of every process (one state per rank under ddp), so each resumes its own.</summary>
+    private byte[] SaveRngState() => trainer.Strategy.GatherRngStates(OwnRngState());
+
+    /// <summary>This process's generator state out of a checkpoint's.</summary>
+    public byte[] SelectRngState(byte[] saved) => trainer.Strategy.SelectRngState(saved, OwnRngState().Length);
+
+    private static byte[] OwnRngState()
     {
         using var state = random.get_rng_state();
         return state.bytes.ToArray();

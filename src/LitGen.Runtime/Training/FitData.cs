@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 
 namespace LitGen;
 
@@ -18,16 +19,18 @@ internal sealed class FitData<TBatch>(LightningModule<TBatch> model, LightningDa
 
     /// <summary>
     /// Resolves the dataloaders (again, for ReloadDataloadersEveryNEpochs: dataloaders passed to Fit are reused); with
-    /// <paramref name="overfit"/> the validation run uses the training batches, unshuffled.
+    /// <paramref name="overfit"/> the validation run uses the training batches, unshuffled. The strategy then prepares
+    /// them (under ddp, each process's shard), so every count the loops take is of what this process reads.
     /// </summary>
-    public void Load(bool hasValidationStep, bool overfit)
+    public void Load(Strategy strategy, bool hasValidationStep, bool overfit)
     {
         Loaded = true;
-        Train = train ?? DataModule?.TrainDataloader() ?? model.TrainDataloader() ?? throw new MisconfigurationException(
+        var loaded = train ?? DataModule?.TrainDataloader() ?? model.TrainDataloader() ?? throw new MisconfigurationException(
             $"No training dataloader: pass one to Fit, or override TrainDataloader in {model.GetType().Name} or its datamodule.");
-        if (overfit && Train is DataLoader<TBatch> loader) Train = loader.Unshuffled();
+        if (overfit && loaded is DataLoader<TBatch> loader) loaded = loader.Unshuffled();
+        Train = strategy.ProcessDataloader(loaded, Stage.Fit);
         Val = !hasValidationStep ? null
             : overfit ? [Train]
-            : val ?? ((DataModule?.ValDataloader() ?? model.ValDataloader()) is { } hook ? [hook] : null);
+            : (val ?? ((DataModule?.ValDataloader() ?? model.ValDataloader()) is { } hook ? [hook] : null))?.Select(v => strategy.ProcessDataloader(v, Stage.Validate)).ToList();
     }
 }

@@ -13,19 +13,26 @@ namespace LitGen;
 internal sealed class Interruption : IDisposable
 {
     private readonly CancellationTokenSource source;
+    private readonly Strategy strategy;
     private readonly PosixSignalRegistration?[] registrations;
     private volatile string? signal;
 
-    public Interruption(CancellationToken cancellationToken)
+    public Interruption(CancellationToken cancellationToken, Strategy strategy)
     {
+        this.strategy = strategy;
         source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         registrations = [Register(PosixSignal.SIGINT), Register(PosixSignal.SIGTERM)];
     }
 
-    /// <summary>Throws at a batch boundary once a stop was requested.</summary>
+    /// <summary>
+    /// Throws at a batch boundary once a stop was requested. Under ddp the processes agree first (a request on any
+    /// of them stops all at the same boundary), so none is left waiting in a gradient exchange.
+    /// </summary>
     public void ThrowIfRequested()
     {
-        if (!source.IsCancellationRequested) return;
+        bool requested = source.IsCancellationRequested;
+        if (strategy.WorldSize > 1) requested = strategy.ReduceBooleanDecision(requested, all: false);
+        if (!requested) return;
         throw new OperationCanceledException(signal is { } name
             ? $"Training was interrupted by {name} and stopped at a batch boundary; callbacks saw it in OnException and the loggers were finalized."
             : "Training was cancelled and stopped at a batch boundary; callbacks saw it in OnException and the loggers were finalized.",

@@ -55,7 +55,7 @@ internal sealed class LearningRateRangeTest(Trainer trainer)
     {
         var learningRates = new List<double>();
         var losses = new List<double>();
-        using var metrics = new MetricStore();
+        using var metrics = new MetricStore(trainer.Strategy, trainer.Warn);
         double average = 0, best = double.PositiveInfinity;
         const double beta = 0.98;
         module.train();
@@ -63,7 +63,7 @@ internal sealed class LearningRateRangeTest(Trainer trainer)
         while (step < finder.NumTrainingSteps)
         {
             int before = step;
-            using var batches = new BatchIterator<TBatch>(trainer.Strategy.ProcessDataloader(trainLoader, Stage.Fit), Trainer.CountOf(trainLoader));
+            using var batches = new BatchIterator<TBatch>(trainLoader, Trainer.CountOf(trainLoader));
             while (step < finder.NumTrainingSteps)
             {
                 using var scope = NewDisposeScope();

@@ -121,9 +121,10 @@ public sealed partial class Trainer
             => trainer.Run(model, TStage.Stage, dataModule, cancellationToken, () =>
             {
                 bool validation = TStage.Stage == LitGen.Stage.Validate;
-                var loaders = dataloaders ?? [validation
+                var loaders = (dataloaders ?? [validation
                     ? dataModule?.ValDataloader() ?? model.ValDataloader() ?? throw NoDataloader(model, "validation", "ValDataloader")
-                    : dataModule?.TestDataloader() ?? model.TestDataloader() ?? throw NoDataloader(model, "test", "TestDataloader")];
+                    : dataModule?.TestDataloader() ?? model.TestDataloader() ?? throw NoDataloader(model, "test", "TestDataloader")])
+                    .Select(loader => trainer.Strategy.ProcessDataloader(loader, TStage.Stage)).ToList();
                 Func<IEnumerable<TBatch>, int?> limit = validation
                     ? trainer.ValidationLimit
                     : loader => (trainer.FastDevRunning ? trainer.Options.FastDevRun : trainer.Options.LimitTestBatches).Resolve(CountOf(loader), nameof(TrainerOptions.LimitTestBatches));
@@ -149,7 +150,8 @@ public sealed partial class Trainer
         public IReadOnlyList<IReadOnlyList<Tensor>> Visit<TDriver>(TDriver driver) where TDriver : struct, ILoopDriver<TBatch>
             => trainer.Run(model, LitGen.Stage.Predict, dataModule, cancellationToken, () =>
             {
-                var loaders = dataloaders ?? [dataModule?.PredictDataloader() ?? model.PredictDataloader() ?? throw NoDataloader(model, "prediction", "PredictDataloader")];
+                var loaders = (dataloaders ?? [dataModule?.PredictDataloader() ?? model.PredictDataloader() ?? throw NoDataloader(model, "prediction", "PredictDataloader")])
+                    .Select(loader => trainer.Strategy.ProcessDataloader(loader, LitGen.Stage.Predict)).ToList();
                 trainer.CheckpointConnector.LoadWeights(model, ckptPath);
                 return trainer.PredictLoop.Run(model, driver, loaders,
                     loader => (trainer.FastDevRunning ? trainer.Options.FastDevRun : trainer.Options.LimitPredictBatches).Resolve(CountOf(loader), nameof(TrainerOptions.LimitPredictBatches)));
@@ -177,7 +179,7 @@ public sealed partial class Trainer
         Hooks.Attach(model, ResolveCallbacks(model));
         if (Options.Seed is long seed) random.manual_seed(seed);
         using var anomalyDetection = Options.DetectAnomaly ? autograd.detect_anomaly() : null;
-        using var interruption = Interruption = new Interruption(cancellationToken);
+        using var interruption = Interruption = new Interruption(cancellationToken, Strategy);
         Interrupted = false;
         try
         {
@@ -198,6 +200,7 @@ public sealed partial class Trainer
         }
         catch (Exception exception)
         {
+            Strategy.OnFailure(exception);
             Interrupted = exception is OperationCanceledException;
             // What the user must see is this exception: a failure while handling it is reported beside it, never instead.
             foreach (var callback in Hooks.Callbacks)
@@ -238,8 +241,9 @@ public sealed partial class Trainer
         // FastDevRun is a smoke test: it must not write checkpoints or stop early.
         if (FastDevRunning) resolved.RemoveAll(c => c is ModelCheckpoint or EarlyStopping);
         else if (Options.EnableCheckpointing && !resolved.OfType<ModelCheckpoint>().Any()) resolved.Add(new ModelCheckpoint());
-        if (Options.EnableProgressBar && !resolved.OfType<ProgressBar>().Any()) resolved.Add(new ProgressBar());
-        if (Options.EnableModelSummary && !FastDevRunning && !resolved.OfType<ModelSummary>().Any()) resolved.Add(new ModelSummary());
+        // Rank 0 speaks for the job on the console.
+        if (Options.EnableProgressBar && Strategy.IsGlobalZero && !resolved.OfType<ProgressBar>().Any()) resolved.Add(new ProgressBar());
+        if (Options.EnableModelSummary && Strategy.IsGlobalZero && !FastDevRunning && !resolved.OfType<ModelSummary>().Any()) resolved.Add(new ModelSummary());
         // MaxTime is a Timer, as in Lightning.
         if (Options.MaxTime is TimeSpan maxTime && !resolved.OfType<Timer>().Any()) resolved.Add(new Timer { Duration = maxTime });
         // Lightning runs checkpointing callbacks last so they see what the others changed.

@@ -14,6 +14,7 @@ namespace LitGen;
 public sealed partial class Trainer
 {
     private int? accumulateGradBatches;
+    private readonly string? sharedLogDir;
     private readonly HashSet<string> warned = new(StringComparer.Ordinal);
 
     /// <summary>Creates a trainer; loggers are set up here so that <see cref="LogDir"/> is known before <c>Fit</c>.</summary>
@@ -24,6 +25,8 @@ public sealed partial class Trainer
         Strategy = Options.Strategy.CreateFor(Options);
         Hooks = new HookCaller(this);
         LoggerConnector = new LoggerConnector(CreateLoggers(Options)) { LoggersEnabled = !FastDevRunning && Strategy.IsGlobalZero };
+        // Only rank 0 has loggers that pick a version folder; the other processes learn it from rank 0.
+        if (Strategy.WorldSize > 1) sharedLogDir = Strategy.Broadcast(Strategy.IsGlobalZero ? LocalLogDir : null);
         CheckpointConnector = new CheckpointConnector(this);
         Optimization = new OptimizerSetup(this);
         FitLoop = new FitLoop(this);
@@ -75,8 +78,10 @@ public sealed partial class Trainer
     /// <summary>True while the sanity-check validation run is in progress.</summary>
     public bool SanityChecking { get; internal set; }
 
-    /// <summary>The run folder of the first logger, or the default root folder when there is no logger.</summary>
-    public string LogDir => Loggers.Count > 0 ? Loggers[0].LogDir : DefaultRootDir;
+    /// <summary>The run folder of the first logger, or the default root folder when there is no logger (rank 0's under ddp).</summary>
+    public string LogDir => sharedLogDir ?? LocalLogDir;
+
+    private string LocalLogDir => Loggers.Count > 0 ? Loggers[0].LogDir : DefaultRootDir;
 
     /// <summary>The root for logs and checkpoints.</summary>
     public string DefaultRootDir => Options.DefaultRootDir ?? Directory.GetCurrentDirectory();
@@ -176,10 +181,10 @@ public sealed partial class Trainer
 
     internal void ResetAccumulation() => accumulateGradBatches = null;
 
-    /// <summary>Writes a warning once per trainer (Lightning's <c>WarningCache</c>).</summary>
+    /// <summary>Writes a warning once per trainer (Lightning's <c>WarningCache</c>), from rank 0 only (<c>rank_zero_warn</c>).</summary>
     internal void Warn(string message)
     {
-        if (warned.Add(message)) Console.Error.WriteLine("Warning: " + message);
+        if (Strategy.IsGlobalZero && warned.Add(message)) Console.Error.WriteLine("Warning: " + message);
     }
 
     /// <summary>The loggers' step for evaluation results: stepped batches inside a fit, optimizer steps otherwise.</summary>

@@ -54,10 +54,19 @@ public sealed record TrainerOptions
     /// <c>DataLoader</c> shuffles from (seed, epoch). TorchSharp has no <c>use_deterministic_algorithms</c>.</summary>
     public bool Deterministic { get; init; }
 
-    /// <summary>The number of devices (processes) to train on (default 1).</summary>
+    /// <summary>The number of devices to train on per machine, one process each (default 1); more than one needs strategy <c>"ddp"</c> (which <c>"auto"</c> picks).</summary>
     public int Devices { get; init; } = 1;
 
-    /// <summary>How the run is spread over devices: <see cref="LitGen.Strategy.Auto"/> (default) or <c>"single_device"</c>.</summary>
+    /// <summary>The number of machines of a ddp job (default 1); a job across machines is started with <c>mpirun --hostfile</c>.</summary>
+    public int NumNodes { get; init; } = 1;
+
+    /// <summary>
+    /// Under ddp, give every process its shard of LitGen's <see cref="DataLoader{TBatch}"/> automatically (default true), in the
+    /// global order one process would see. Set false when the dataloaders are already split per process.
+    /// </summary>
+    public bool UseDistributedSampler { get; init; } = true;
+
+    /// <summary>How the run is spread over devices: <see cref="LitGen.Strategy.Auto"/> (default), <c>"single_device"</c> or <c>"ddp"</c>.</summary>
     public Strategy Strategy { get; init; } = Strategy.Auto;
 
     /// <summary>Validation batches run before training to catch bugs early; -1 runs them all, 0 none.</summary>

@@ -207,14 +207,13 @@ public class LoopControlTests
         Assert.Equal(2, model.TrainLoaderCalls);
     }
 
-    [Theory]
-    [InlineData(2, "Devices = 2")]
-    public void Distributed_settings_are_refused(int devices, string expected)
-        => Assert.Contains(expected, Assert.Throws<MisconfigurationException>(() => new Trainer(new TrainerOptions { Devices = devices })).Message);
+    [Fact]
+    public void Several_devices_are_refused_by_the_single_device_strategy()
+        => Assert.Contains("Devices = 2", Assert.Throws<MisconfigurationException>(() => new Trainer(new TrainerOptions { Strategy = "single_device", Devices = 2 })).Message);
 
     [Fact]
-    public void Distributed_strategy_is_refused()
-        => Assert.Contains("ddp", Assert.Throws<MisconfigurationException>(() => new Trainer(new TrainerOptions { Strategy = "ddp" })).Message);
+    public void An_unknown_strategy_is_refused_with_the_known_ones()
+        => Assert.Contains("\"ddp\"", Assert.Throws<MisconfigurationException>(() => new Trainer(new TrainerOptions { Strategy = "fsdp" })).Message);
 
     [Fact]
     public void Deterministic_without_seed_is_refused()

@@ -9,9 +9,10 @@ namespace LitGen;
 /// <summary>
 /// The values logged during one loop (training, or one evaluation run): Lightning's <c>_ResultCollection</c>.
 /// Tensor values stay on their device (accumulated in place, in float64); the host reads them only when
-/// a logger, the progress bar or an epoch end asks.
+/// a logger, the progress bar or an epoch end asks. Values logged with <c>syncDist</c> are reduced across processes as
+/// Lightning does: a step value when it is logged, an epoch value (from each process's accumulation) when it is read.
 /// </summary>
-internal sealed class MetricStore : IDisposable
+internal sealed class MetricStore(Strategy strategy, Action<string> warn) : IDisposable
 {
     private readonly Dictionary<string, LoggedMetric> metrics = new(StringComparer.Ordinal);
     private readonly List<LoggedMetric> order = [];
@@ -24,19 +25,19 @@ internal sealed class MetricStore : IDisposable
     /// <summary>Appended to every name logged now: Lightning's <c>/dataloader_idx_N</c> when an evaluation has several dataloaders.</summary>
     public string? NameSuffix { get; set; }
 
-    public void Log(HookLogging context, string name, Tensor value, bool? onStep, bool? onEpoch, bool progBar, bool logger, ReduceFx reduceFx, int? batchSize)
+    public void Log(HookLogging context, string name, Tensor value, bool? onStep, bool? onEpoch, bool progBar, bool logger, ReduceFx reduceFx, bool syncDist, int? batchSize)
     {
         if (value.numel() != 1)
             throw new MisconfigurationException(
                 $"Log(\"{name}\") got a tensor of shape [{string.Join(", ", value.shape)}]; only scalars can be logged. Reduce it first (e.g. .mean()).");
-        var metric = Resolve(context, name, onStep, onEpoch, progBar, logger, reduceFx);
+        var metric = Resolve(context, name, onStep, onEpoch, progBar, logger, reduceFx, syncDist);
         metric.Update(value, batchSize ?? CurrentBatchSize);
         HasStepValues |= metric.OnStep;
     }
 
-    public void Log(HookLogging context, string name, double value, bool? onStep, bool? onEpoch, bool progBar, bool logger, ReduceFx reduceFx, int? batchSize)
+    public void Log(HookLogging context, string name, double value, bool? onStep, bool? onEpoch, bool progBar, bool logger, ReduceFx reduceFx, bool syncDist, int? batchSize)
     {
-        var metric = Resolve(context, name, onStep, onEpoch, progBar, logger, reduceFx);
+        var metric = Resolve(context, name, onStep, onEpoch, progBar, logger, reduceFx, syncDist);
         metric.Update(value, batchSize ?? CurrentBatchSize);
         HasStepValues |= metric.OnStep;
     }
@@ -92,7 +93,7 @@ internal sealed class MetricStore : IDisposable
     /// <summary>Throws unless <paramref name="state"/> is a state <see cref="Restore"/> can read.</summary>
     public static void Validate(JsonArray state)
     {
-        foreach (var node in state) LoggedMetric.Restore((JsonObject)node!, torch.CPU).Dispose();
+        foreach (var node in state) LoggedMetric.Restore((JsonObject)node!, torch.CPU, null).Dispose();
     }
 
     /// <summary>Replaces the contents with a state from <see cref="Save"/>; device parts are recreated on <paramref name="device"/>.</summary>
@@ -101,13 +102,13 @@ internal sealed class MetricStore : IDisposable
         Reset();
         foreach (var node in state)
         {
-            var metric = LoggedMetric.Restore((JsonObject)node!, device);
+            var metric = LoggedMetric.Restore((JsonObject)node!, device, strategy);
             metrics.Add(metric.Name + metric.Suffix, metric);
             order.Add(metric);
         }
     }
 
-    private LoggedMetric Resolve(HookLogging context, string name, bool? onStep, bool? onEpoch, bool progBar, bool logger, ReduceFx reduceFx)
+    private LoggedMetric Resolve(HookLogging context, string name, bool? onStep, bool? onEpoch, bool progBar, bool logger, ReduceFx reduceFx, bool syncDist)
     {
         bool defaultStep = context == HookLogging.Step;
         bool step = onStep ?? defaultStep;
@@ -123,13 +124,17 @@ internal sealed class MetricStore : IDisposable
                     $"Log(\"{name}\") was called again with different arguments in the same loop; log each name with one set of onStep/onEpoch/progBar/logger/reduceFx.");
             return existing;
         }
-        var metric = new LoggedMetric(name, NameSuffix ?? "", step, epoch, progBar, logger, reduceFx);
+        if (epoch && !syncDist && strategy.WorldSize > 1)
+            warn($"Log(\"{name}\") accumulates an epoch value on each of the {strategy.WorldSize} processes separately; " +
+                 $"use Log(\"{name}\", …, syncDist: true) so that every process (and the callbacks that watch it) sees the value of the whole job.");
+        var metric = new LoggedMetric(name, NameSuffix ?? "", step, epoch, progBar, logger, reduceFx, syncDist ? strategy : null);
         metrics.Add(key, metric);
         order.Add(metric);
         return metric;
     }
 
-    private sealed class LoggedMetric(string name, string suffix, bool onStep, bool onEpoch, bool progBar, bool logger, ReduceFx reduceFx) : IDisposable
+    // sync: the strategy reducing the values across processes; null when the metric is not synchronized.
+    private sealed class LoggedMetric(string name, string suffix, bool onStep, bool onEpoch, bool progBar, bool logger, ReduceFx reduceFx, Strategy? sync) : IDisposable
     {
         public string Name { get; } = name;
         public string Suffix { get; } = suffix;
@@ -154,15 +159,20 @@ internal sealed class MetricStore : IDisposable
         private int hostCount;
         private double weight;
 
+        // The epoch value as read (reduced across processes when synchronized), until the next update.
+        private double? epochValue;
+
         public void Update(Tensor value, int batchSize)
         {
             // All state is 0-dimensional, so values of shape [] and [1] mix and checkpoints restore it exactly.
             var detached = value.detach();
             if (detached.dim() != 0) detached = detached.reshape([]);
+            epochValue = null;
             if (OnStep)
             {
-                if (deviceStep is null) deviceStep = Persist(detached);
-                else deviceStep.copy_(detached);
+                var stepValue = sync is null ? detached : sync.AllReduce(detached, ReduceFx);
+                if (deviceStep is null) deviceStep = Persist(stepValue);
+                else deviceStep.copy_(stepValue);
                 stepOnDevice = true;
                 HasStepValue = true;
             }
@@ -187,9 +197,16 @@ internal sealed class MetricStore : IDisposable
 
         public void Update(double value, int batchSize)
         {
+            epochValue = null;
             if (OnStep)
             {
                 hostStep = value;
+                if (sync is not null)
+                {
+                    using var local = tensor(value, ScalarType.Float64);
+                    using var reduced = sync.AllReduce(local, ReduceFx);
+                    hostStep = reduced.item<double>();
+                }
                 hostStepSet = true;
                 stepOnDevice = false;
                 HasStepValue = true;
@@ -226,13 +243,14 @@ internal sealed class MetricStore : IDisposable
             ["host_accumulator"] = JsonDoubles.From(hostAccumulator),
             ["host_count"] = hostCount,
             ["weight"] = weight,
+            ["sync_dist"] = sync is not null,
         };
 
-        public static LoggedMetric Restore(JsonObject state, Device device)
+        public static LoggedMetric Restore(JsonObject state, Device device, Strategy? strategy)
         {
             var metric = new LoggedMetric(
                 (string)state["name"]!, (string?)state["suffix"] ?? "", (bool)state["on_step"]!, (bool)state["on_epoch"]!, (bool)state["prog_bar"]!, (bool)state["logger"]!,
-                Enum.Parse<ReduceFx>((string)state["reduce_fx"]!));
+                Enum.Parse<ReduceFx>((string)state["reduce_fx"]!), (bool?)state["sync_dist"] == true ? strategy : null);
             if (state["device_step"] is JsonNode deviceStep) metric.deviceStep = Scalar(JsonDoubles.Read(deviceStep), device);
             if (state["host_step"] is JsonNode hostStep) (metric.hostStep, metric.hostStepSet) = (JsonDoubles.Read(hostStep), true);
             metric.stepOnDevice = (bool)state["step_on_device"]!;
@@ -245,17 +263,30 @@ internal sealed class MetricStore : IDisposable
 
         private static Tensor Scalar(double value, Device device) => tensor(value, ScalarType.Float64, device).DetachFromDisposeScope();
 
-        public double ReadEpochValue()
+        /// <summary>The epoch reduction; when synchronized, of every process's accumulation (a collective call: every process reads it).</summary>
+        public double ReadEpochValue() => epochValue ??= sync is null ? LocalEpochValue() : SynchronizedEpochValue(sync);
+
+        private double SynchronizedEpochValue(Strategy strategy)
+        {
+            using var scope = NewDisposeScope();
+            var local = tensor(new[] { LocalTotal(), weight }, ScalarType.Float64);
+            var totals = strategy.AllReduce(local.narrow(0, 0, 1), ReduceFx == ReduceFx.Mean ? ReduceFx.Sum : ReduceFx).item<double>();
+            if (ReduceFx != ReduceFx.Mean) return totals;
+            return totals / strategy.AllReduce(local.narrow(0, 1, 1), ReduceFx.Sum).item<double>();
+        }
+
+        private double LocalEpochValue() => ReduceFx == ReduceFx.Mean ? LocalTotal() / weight : LocalTotal();
+
+        private double LocalTotal()
         {
             bool hasDevice = deviceAccumulator is not null, hasHost = hostCount > 0;
             double device = hasDevice ? deviceAccumulator!.item<double>() : 0;
-            double total = ReduceFx switch
+            return ReduceFx switch
             {
                 ReduceFx.Max => hasDevice && hasHost ? Math.Max(device, hostAccumulator) : hasDevice ? device : hostAccumulator,
                 ReduceFx.Min => hasDevice && hasHost ? Math.Min(device, hostAccumulator) : hasDevice ? device : hostAccumulator,
                 _ => device + hostAccumulator,
             };
-            return ReduceFx == ReduceFx.Mean ? total / weight : total;
         }
 
         public void Dispose()

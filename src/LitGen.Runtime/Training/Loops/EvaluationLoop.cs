@@ -98,7 +98,7 @@ internal sealed class EvaluationLoop<TStage>(Trainer trainer) where TStage : str
         Func<IEnumerable<TBatch>, int?> limit, bool logResults) where TDriver : struct, ILoopDriver<TBatch>
     {
         var hooks = trainer.Hooks;
-        using var metrics = new MetricStore();
+        using var metrics = new MetricStore(trainer.Strategy, trainer.Warn);
         bool wasTraining = module.training;
         module.eval();
         try
@@ -110,7 +110,7 @@ internal sealed class EvaluationLoop<TStage>(Trainer trainer) where TStage : str
                 var loader = loaders[dataloaderIdx];
                 metrics.NameSuffix = loaders.Count > 1 ? DataloaderSuffix(dataloaderIdx) : null;
                 module.DataloaderIdx = dataloaderIdx;
-                using var batches = new BatchIterator<TBatch>(trainer.Strategy.ProcessDataloader(loader, TStage.Stage), limit(loader));
+                using var batches = new BatchIterator<TBatch>(loader, limit(loader));
                 while (true)
                 {
                     trainer.Interruption?.ThrowIfRequested();

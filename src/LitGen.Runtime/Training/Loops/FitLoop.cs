@@ -38,7 +38,7 @@ internal sealed class FitLoop(Trainer trainer)
         bool overfit = trainer.OverfitLimit is not null;
         estimateTrainingBatches = () =>
         {
-            if (!data.Loaded) data.Load(hasValidationStep, overfit);
+            if (!data.Loaded) data.Load(trainer.Strategy, hasValidationStep, overfit);
             return trainer.TrainingLimit.Resolve(Trainer.CountOf(data.Train!), nameof(TrainerOptions.LimitTrainBatches));
         };
         try
@@ -56,7 +56,7 @@ internal sealed class FitLoop(Trainer trainer)
     {
         ValidateOptimizationSettings(module);
         trainer.Optimization.Configure(module);
-        if (!data.Loaded) data.Load(hasValidationStep, overfit);
+        if (!data.Loaded) data.Load(trainer.Strategy, hasValidationStep, overfit);
         HasValidation = data.Val is { } loaders && loaders.Any(l => trainer.ValidationLimit(l) is not 0);
         if (!trainer.FastDevRunning && trainer.Strategy.IsGlobalZero)
             foreach (var logger in trainer.Loggers) logger.LogHyperparams(module.CurrentHyperparameters);
@@ -80,7 +80,7 @@ internal sealed class FitLoop(Trainer trainer)
         var midEpoch = resume is null ? null : FinishRestore(module, resume);
         while (!Done())
         {
-            if (ReloadDue) data.Load(hasValidationStep, overfit);
+            if (ReloadDue) data.Load(trainer.Strategy, hasValidationStep, overfit);
             EpochLoop.Run(module, driver, data.Train!, data.Val, midEpoch);
             midEpoch = null;
             EndEpoch(module);

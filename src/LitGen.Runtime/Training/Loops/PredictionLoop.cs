@@ -41,7 +41,7 @@ internal sealed class PredictionLoop(Trainer trainer)
     {
         var predictions = new List<Tensor>();
         var batchCallbacks = trainer.Hooks.BatchCallbacks;
-        using var batches = new BatchIterator<TBatch>(trainer.Strategy.ProcessDataloader(loader, Stage.Predict), limit);
+        using var batches = new BatchIterator<TBatch>(loader, limit);
         while (true)
         {
             trainer.Interruption?.ThrowIfRequested();

@@ -47,7 +47,7 @@ internal sealed class TrainingEpochLoop
         Manual.Progress.Reset();
     }
 
-    public void StartFit() => trainer.LoggerConnector.TrainMetrics = Metrics = new MetricStore();
+    public void StartFit() => trainer.LoggerConnector.TrainMetrics = Metrics = new MetricStore(trainer.Strategy, trainer.Warn);
 
     public void EndFit()
     {
@@ -83,7 +83,7 @@ internal sealed class TrainingEpochLoop
         trainer.FitLoop.Progress.Phase = FitPhase.MidEpoch;
         Progress.BatchesDone = skip;
 
-        using (var batches = new BatchIterator<TBatch>(trainer.Strategy.ProcessDataloader(trainLoader, Stage.Fit), NumTrainingBatches))
+        using (var batches = new BatchIterator<TBatch>(trainLoader, NumTrainingBatches))
         {
             while (true)
             {

@@ -1,0 +1,239 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LitGen;
+
+/// <summary>
+/// Data-parallel training over processes on Open MPI (Lightning's <c>DDPStrategy</c>): one process per device, the same
+/// initial weights everywhere (broadcast from rank 0), gradients averaged in buckets after every synchronizing backward,
+/// each process reading its own shard of the data, rank 0 writing every file, and every decision that ends or saves
+/// a run taken once for all processes. With one process it behaves as <see cref="SingleDeviceStrategy"/> and needs no MPI.
+/// </summary>
+public sealed class DdpStrategy : Strategy
+{
+    private static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(120);
+    private static readonly JsonSerializerOptions Json = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    private OpenMpi? mpi;
+    private GradientBuckets? buckets;
+    private LightningModule? module;
+    private int rank;
+    private int localRank;
+    private int size = 1;
+    private bool useDistributedSampler = true;
+
+    internal DdpStrategy()
+    {
+    }
+
+    /// <inheritdoc />
+    public override string Name => "ddp";
+
+    /// <inheritdoc />
+    public override int GlobalRank => rank;
+
+    /// <inheritdoc />
+    public override int LocalRank => localRank;
+
+    /// <inheritdoc />
+    public override int WorldSize => size;
+
+    internal override Strategy CreateFor(TrainerOptions options)
+    {
+        if (options.Devices < 1 || options.NumNodes < 1)
+            throw new MisconfigurationException($"Devices and NumNodes must be 1 or more, got Devices = {options.Devices}, NumNodes = {options.NumNodes}.");
+        int processes = options.Devices * options.NumNodes;
+        var strategy = new DdpStrategy { useDistributedSampler = options.UseDistributedSampler };
+        if (!MpiLauncher.UnderLauncher)
+        {
+            if (options.NumNodes > 1)
+                throw new MisconfigurationException(
+                    $"NumNodes = {options.NumNodes}: a job across machines is started by mpirun with a hostfile (mpirun --hostfile hosts -np {processes} dotnet app.dll); see docs/distributed.md.");
+            if (processes > 1) MpiLauncher.RelaunchAndExit(processes);
+            strategy.Bind(options, localRank: 0);
+            return strategy;
+        }
+
+        var mpi = OpenMpi.Initialize();
+        (strategy.mpi, strategy.rank, strategy.size) = (mpi, mpi.Rank, mpi.Size);
+        strategy.localRank = MpiLauncher.LocalRank ?? strategy.rank;
+        if (strategy.size != processes)
+            throw new MisconfigurationException(
+                $"The launcher started {strategy.size} processes but Devices × NumNodes = {options.Devices} × {options.NumNodes} = {processes}; make them agree (e.g. mpirun -np {processes}, or Devices = {strategy.size}).");
+        if (!mpi.Barrier(StartupTimeout))
+            strategy.Fail($"not every process of the job reached the trainer within {StartupTimeout.TotalSeconds:0} s (a process failed to start or took another path through the program).");
+        strategy.Bind(options, strategy.localRank);
+        // The processes of a machine share its cores: libtorch's threads are divided among them.
+        int localSize = Math.Max(1, MpiLauncher.LocalSize ?? 1);
+        if (Environment.GetEnvironmentVariable("OMP_NUM_THREADS") is null) set_num_threads(Math.Max(1, Environment.ProcessorCount / localSize));
+        // One process speaks for the job on the console; the others write errors only.
+        if (strategy.rank != 0) Console.SetOut(TextWriter.Null);
+        return strategy;
+    }
+
+    internal override void Setup(LightningModule module)
+    {
+        base.Setup(module);
+        this.module = module;
+        if (mpi is null) return;
+        using var noGrad = no_grad();
+        foreach (var (_, tensor) in module.state_dict()) BroadcastInPlace(tensor, src: 0);
+        buckets?.Dispose();
+        buckets = new GradientBuckets(mpi, size);
+    }
+
+    internal override void Backward(Tensor loss, bool synchronize)
+    {
+        loss.backward();
+        if (synchronize && buckets is not null) buckets.AllReduce(module!.parameters().ToList());
+    }
+
+    /// <inheritdoc />
+    public override void Barrier() => mpi?.Barrier();
+
+    /// <inheritdoc />
+    public override T Broadcast<T>(T value, int src = 0)
+    {
+        if (mpi is null) return value;
+        CheckSource(src);
+        if (value is Tensor tensor)
+        {
+            var copy = tensor.detach().clone();
+            BroadcastInPlace(copy, src);
+            return (T)(object)copy;
+        }
+        var bytes = rank == src ? JsonSerializer.SerializeToUtf8Bytes(value, Json) : [];
+        var length = new[] { (long)bytes.Length };
+        unsafe
+        {
+            fixed (long* l = length) mpi.Broadcast((IntPtr)l, sizeof(long), src);
+        }
+        if (rank != src) bytes = new byte[length[0]];
+        unsafe
+        {
+            fixed (byte* b = bytes) mpi.Broadcast((IntPtr)b, bytes.Length, src);
+        }
+        return JsonSerializer.Deserialize<T>(bytes, Json)!;
+    }
+
+    /// <inheritdoc />
+    public override Tensor AllReduce(Tensor tensor, ReduceFx reduceFx = ReduceFx.Mean)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (mpi is null) return tensor;
+        using var scope = NewDisposeScope();
+        var exchangeType = tensor.dtype switch
+        {
+            ScalarType.Float64 => ScalarType.Float64,
+            ScalarType.Int64 or ScalarType.Int32 or ScalarType.Int16 or ScalarType.Int8 or ScalarType.Byte or ScalarType.Bool => ScalarType.Int64,
+            _ => ScalarType.Float32,
+        };
+        var host = tensor.detach().to(exchangeType, CPU).contiguous().clone();
+        var (datatype, elementSize) = exchangeType switch
+        {
+            ScalarType.Float64 => (mpi.Double, 8),
+            ScalarType.Int64 => (mpi.Int64, 8),
+            _ => (mpi.Float, 4),
+        };
+        var op = reduceFx switch
+        {
+            ReduceFx.Max => mpi.Max,
+            ReduceFx.Min => mpi.Min,
+            _ => mpi.Sum,
+        };
+        mpi.AllReduceInPlace(TensorMemory.Address(host), host.numel(), datatype, elementSize, op);
+        var reduced = reduceFx == ReduceFx.Mean ? host.to(ScalarType.Float64).div_(size) : host;
+        var result = reduceFx == ReduceFx.Mean && !tensor.is_floating_point() ? reduced : reduced.to(tensor.dtype);
+        return result.to(tensor.device).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public override Tensor AllGather(Tensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (mpi is null) return tensor;
+        using var scope = NewDisposeScope();
+        var host = tensor.detach().cpu().contiguous();
+        var gathered = empty([size, .. tensor.shape], host.dtype);
+        long bytes = host.numel() * host.ElementSize;
+        if (bytes > int.MaxValue) throw new NotSupportedException($"AllGather of {bytes} bytes per process: MPI counts are 32-bit; gather it in parts.");
+        mpi.AllGather(TensorMemory.Address(host), TensorMemory.Address(gathered), (int)bytes);
+        return gathered.to(tensor.device).MoveToOuterDisposeScope();
+    }
+
+    internal override bool ReduceBooleanDecision(bool decision, bool all)
+    {
+        if (mpi is null) return decision;
+        using var votes = tensor(decision ? 1L : 0L);
+        using var total = AllReduce(votes, ReduceFx.Sum);
+        long count = total.item<long>();
+        return all ? count == size : count > 0;
+    }
+
+    internal override IEnumerable<TBatch> ProcessDataloader<TBatch>(IEnumerable<TBatch> loader, Stage stage)
+        => size == 1 || !useDistributedSampler ? loader : DistributedSampling.Shard(loader, rank, size, stage);
+
+    internal override void SaveCheckpoint(Checkpoint checkpoint, string path)
+    {
+        base.SaveCheckpoint(checkpoint, path);
+        // No process goes on (and perhaps reads or deletes the file) before it is complete.
+        Barrier();
+    }
+
+    internal override void CopyCheckpoint(string source, string destination)
+    {
+        base.CopyCheckpoint(source, destination);
+        Barrier();
+    }
+
+    internal override byte[] GatherRngStates(byte[] own)
+    {
+        if (mpi is null) return own;
+        var all = new byte[own.Length * size];
+        unsafe
+        {
+            fixed (byte* send = own)
+            fixed (byte* receive = all)
+                mpi.AllGather((IntPtr)send, (IntPtr)receive, own.Length);
+        }
+        return all;
+    }
+
+    internal override byte[] SelectRngState(byte[] saved, int ownLength)
+        => saved.Length == ownLength * size ? saved.AsSpan(rank * ownLength, ownLength).ToArray() : base.SelectRngState(saved, ownLength);
+
+    internal override void OnFailure(Exception exception)
+    {
+        if (mpi is null || size == 1 || exception is OperationCanceledException) return;
+        Fail($"{exception.GetType().FullName}: {exception.Message}{Environment.NewLine}{exception.StackTrace}");
+    }
+
+    /// <summary>Reports a failure of this process and ends the whole job, so that no other process waits for it forever.</summary>
+    private void Fail(string reason)
+    {
+        Console.Error.WriteLine($"[rank {rank}] LitGen ddp: {reason}");
+        Console.Error.WriteLine($"[rank {rank}] Ending all {size} processes of the job.");
+        Console.Error.Flush();
+        mpi!.Abort(1);
+        Environment.Exit(1);
+    }
+
+    private void BroadcastInPlace(Tensor tensor, int src)
+    {
+        var host = tensor.device_type == DeviceType.CPU && tensor.is_contiguous() ? tensor : tensor.cpu().contiguous();
+        mpi!.Broadcast(TensorMemory.Address(host), host.numel() * host.ElementSize, src);
+        if (!ReferenceEquals(host, tensor)) tensor.copy_(host);
+    }
+
+    private void CheckSource(int src)
+    {
+        if (src < 0 || src >= size) throw new ArgumentOutOfRangeException(nameof(src), src, $"The source rank must be between 0 and {size - 1}.");
+    }
+}

@@ -1,0 +1,78 @@
+using LitGen;
+using LitGen.Distributed.Worker;
+using static TorchSharp.torch;
+
+// Runs one ddp scenario (under mpirun, or started plainly to test the self-launch) and writes what each rank saw:
+//   train <out> [key=value ...]   the same training as the in-process reference; rank 0 writes <out>/final.ckpt
+//   metrics <out>                 syncDist reductions, one set of log files
+//   earlystop <out>               a stop decision that only one rank would take
+//   throw <out>                   rank 1 throws mid-training
+//   slow <out>                    trains for a long time (to be killed)
+//   list <out>                    a dataloader the strategy cannot split
+var (scenario, output) = (args[0], args[1]);
+var settings = RunSettings.Parse(args.Skip(2));
+Directory.CreateDirectory(output);
+manual_seed(1);
+
+switch (scenario)
+{
+    case "train":
+    {
+        var callbacks = settings.CheckpointEveryNSteps is int every
+            ? new Callback[] { new ModelCheckpoint { DirPath = Path.Combine(output, "checkpoints"), EveryNTrainSteps = every, SaveTopK = -1 } }
+            : [];
+        var trainer = new Trainer(DdpModel.Options(settings, output, settings.Devices, callbacks));
+        var model = new DdpModel(settings.Dropout, settings.Manual);
+        // Every rank draws its own dropout masks (rank 0's initial weights are broadcast to all).
+        manual_seed(100 + trainer.Strategy.GlobalRank);
+        trainer.Fit(model, DdpModel.Loader(settings.BatchSize, settings.Shuffle), ckptPath: settings.Resume);
+        trainer.SaveCheckpoint(Path.Combine(output, "final.ckpt"));
+        RankReport.Write(output, trainer);
+        break;
+    }
+    case "metrics":
+    {
+        var trainer = new Trainer(new TrainerOptions
+        {
+            Strategy = "ddp", Devices = 2, MaxEpochs = 2, DefaultRootDir = output, LogEveryNSteps = 1, EnableProgressBar = false,
+        });
+        trainer.Fit(new RankMetricsModel(), DdpModel.Loader(16, shuffle: false));
+        RankReport.Write(output, trainer);
+        break;
+    }
+    case "earlystop":
+    {
+        var trainer = new Trainer(new TrainerOptions
+        {
+            Strategy = "ddp", Devices = 2, MaxEpochs = 10, DefaultRootDir = output, Logger = false, EnableProgressBar = false, EnableCheckpointing = false,
+            Callbacks = [new EarlyStopping { Monitor = "monitored", Patience = 1, CheckOnTrainEpochEnd = true }],
+        });
+        trainer.Fit(new DivergingOnOneRankModel(), DdpModel.Loader(16, shuffle: false));
+        RankReport.Write(output, trainer);
+        break;
+    }
+    case "throw":
+    case "slow":
+    {
+        var trainer = new Trainer(new TrainerOptions
+        {
+            Strategy = "ddp", Devices = 2, MaxEpochs = scenario == "slow" ? 10_000 : 5, DefaultRootDir = output, Logger = false,
+            EnableProgressBar = false, EnableCheckpointing = false,
+        });
+        File.WriteAllText(Path.Combine(output, $"pid-rank{trainer.Strategy.GlobalRank}"), Environment.ProcessId.ToString());
+        trainer.Fit(new FailingOnOneRankModel(fail: scenario == "throw"), DdpModel.Loader(16, shuffle: false));
+        RankReport.Write(output, trainer);
+        break;
+    }
+    case "list":
+    {
+        // A plain list cannot be split: every rank refuses it, and the job ends with the message.
+        var trainer = new Trainer(new TrainerOptions { Strategy = "ddp", Devices = 2, MaxEpochs = 1, DefaultRootDir = output, Logger = false, EnableProgressBar = false });
+        trainer.Fit(new DdpModel(), DdpModel.Loader(16, shuffle: false).ToList());
+        break;
+    }
+    default:
+        Console.Error.WriteLine($"unknown scenario {scenario}");
+        return 2;
+}
+return 0;
