@@ -20,6 +20,9 @@ internal static class MpiLauncher
     /// <summary>The number of processes of the job, as the launcher says; 1 without a launcher.</summary>
     public static int WorldSize => Integer("OMPI_COMM_WORLD_SIZE") ?? Integer("PMI_SIZE") ?? 1;
 
+    /// <summary>The rank of this process in the job, as the launcher says; 0 without a launcher.</summary>
+    public static int GlobalRank => Integer("OMPI_COMM_WORLD_RANK") ?? Integer("PMI_RANK") ?? 0;
+
     /// <summary>The rank of this process on its machine, as the launcher says.</summary>
     public static int? LocalRank => Integer("OMPI_COMM_WORLD_LOCAL_RANK") ?? Integer("MPI_LOCALRANKID") ?? Integer("PMI_LOCAL_RANK");
 
