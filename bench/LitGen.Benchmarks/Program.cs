@@ -3,8 +3,9 @@ using LitGen.Benchmarks;
 
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- [BenchmarkDotNet arguments, e.g. --filter *Trainer*]
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- paired [--rounds 30]
-// dotnet run -c Release --project bench/LitGen.Benchmarks -- soak [--steps 5000]
+// dotnet run -c Release --project bench/LitGen.Benchmarks -- soak [--steps 5000] [--workers N]
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- ddp --processes 1|2 [--steps 300]
+// dotnet run -c Release --project bench/LitGen.Benchmarks -- data --workers 0|2 [--steps 150]
 switch (args.FirstOrDefault())
 {
     case "paired":
@@ -12,6 +13,9 @@ switch (args.FirstOrDefault())
         return;
     case "soak":
         Soak.Run(args.Skip(1).ToArray());
+        return;
+    case "data":
+        DataPipeline.Run(args.Skip(1).ToArray());
         return;
     case "ddp":
         DataParallel.Run(args.Skip(1).ToArray());

@@ -7,13 +7,15 @@ namespace LitGen.Benchmarks;
 
 /// <summary>
 /// The memory soak: trains the MLP for many steps on a dataloader that creates every batch lazily, and reports
-/// resident memory and live tensors as it goes and after Fit returns.
+/// resident memory and live tensors as it goes and after Fit returns. With <c>--workers N</c> the batches come from a
+/// map-style dataset through LitGen's DataLoader with N worker threads.
 /// </summary>
 public static class Soak
 {
     public static void Run(string[] args)
     {
-        int steps = args.Length >= 2 && args[0] == "--steps" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5000;
+        int steps = Option(args, "--steps", 5000);
+        int workers = Option(args, "--workers", -1);
         torch.set_num_threads(2);
         manual_seed(0);
         var model = new MlpModule();
@@ -27,9 +29,11 @@ public static class Soak
             EnableModelSummary = false,
             Callbacks = [probe],
         });
-        long liveBefore = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
-        trainer.Fit(model, LazyBatches());
-        long liveAfter = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        long liveBefore = Tensor.TotalCount;
+        trainer.Fit(model, workers < 0 ? LazyBatches() : SampledBatches(workers));
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        long liveAfter = Tensor.TotalCount;
 
         Console.WriteLine("step,rss_mib,live_tensors");
         foreach (var (step, rss, live) in probe.Samples) Console.WriteLine($"{step},{rss:0.0},{live}");
@@ -45,6 +49,23 @@ public static class Soak
         while (true) yield return (randn(64, 784), randint(0, 10, [64]));
     }
 
+    /// <summary>Batches of samples made one by one on <paramref name="workers"/> worker threads (0: in the training loop).</summary>
+    private static DataLoader<(Tensor, Tensor)> SampledBatches(int workers)
+    {
+        var samples = Dataset.FromFunction(4096, _ =>
+        {
+            var generator = WorkerInfo.Current!.Generator;
+            return (randn([784], generator: generator), randint(0, 10, [1], generator: generator)[0].item<long>());
+        });
+        return DataLoader.Create<(Tensor, long), (Tensor, Tensor)>(samples, 64, shuffle: true, seed: 0, numWorkers: workers);
+    }
+
+    private static int Option(string[] args, string name, int fallback)
+    {
+        int at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
     private sealed class MemoryProbe(int every) : Callback
     {
         public List<(long Step, double Rss, long Live)> Samples { get; } = [];
@@ -54,7 +75,7 @@ public static class Soak
             long step = trainer.GlobalStep;
             if (step != 200 && step % every != 0) return;
             using var process = Process.GetCurrentProcess();
-            Samples.Add((step, process.WorkingSet64 / 1024.0 / 1024.0, DisposeScopeManager.Statistics.ThreadTotalLiveCount));
+            Samples.Add((step, process.WorkingSet64 / 1024.0 / 1024.0, Tensor.TotalCount));
         }
     }
 }

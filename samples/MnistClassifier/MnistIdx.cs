@@ -7,18 +7,14 @@ namespace MnistClassifier;
 /// <summary>Reads the MNIST IDX files (<c>train-images-idx3-ubyte[.gz]</c>, …) of the bundled subset or of the full dataset.</summary>
 public static class MnistIdx
 {
-    /// <summary>Images scaled to [0, 1] and normalized with MNIST's mean and std, as [N, 1, 28, 28] float32; labels as int64.</summary>
-    public static (Tensor Images, Tensor Labels) Load(string directory, string prefix)
+    /// <summary>The raw images (28 × 28 bytes each) and labels of one split.</summary>
+    public static (byte[] Images, byte[] Labels) Read(string directory, string prefix)
     {
         var images = ReadIdx(Find(directory, $"{prefix}-images-idx3-ubyte"), expectedMagic: 0x803);
         var labels = ReadIdx(Find(directory, $"{prefix}-labels-idx1-ubyte"), expectedMagic: 0x801);
         if (images.Dimensions[0] != labels.Dimensions[0])
             throw new InvalidDataException($"{directory}: {images.Dimensions[0]} images but {labels.Dimensions[0]} labels for '{prefix}'.");
-
-        var x = tensor(images.Data, ScalarType.Byte).reshape(images.Dimensions[0], 1, 28, 28)
-            .to(ScalarType.Float32).div_(255).sub_(0.1307).div_(0.3081);
-        var y = tensor(labels.Data, ScalarType.Byte).to(ScalarType.Int64);
-        return (x, y);
+        return (images.Data, labels.Data);
     }
 
     private static string Find(string directory, string name)

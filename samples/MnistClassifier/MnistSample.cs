@@ -29,16 +29,16 @@ public static class MnistSample
             ],
         });
 
-        var (trainImages, trainLabels) = MnistIdx.Load(options.DataDir, "train");
-        var (testImages, testLabels) = MnistIdx.Load(options.DataDir, "t10k");
-        // A fixed validation split: the last 1/8 of the training files.
-        long validationCount = trainImages.shape[0] / 8, fitCount = trainImages.shape[0] - validationCount;
-        var train = new DataLoader<(Tensor X, Tensor Y)>(
-            new TensorDataset(trainImages[..(int)fitCount], trainLabels[..(int)fitCount]), batchSize: 64, shuffle: true, seed: 42);
-        var validation = new DataLoader<(Tensor X, Tensor Y)>(
-            new TensorDataset(trainImages[(int)fitCount..], trainLabels[(int)fitCount..]), batchSize: 256);
-        var test = new DataLoader<(Tensor X, Tensor Y)>(new TensorDataset(testImages, testLabels), batchSize: 256);
-        Console.WriteLine($"MNIST from {options.DataDir}: {fitCount} train, {validationCount} validation, {testImages.shape[0]} test images.");
+        var images = MnistDataset.Load(options.DataDir, "train");
+        var testImages = MnistDataset.Load(options.DataDir, "t10k");
+        // A fixed validation split: the last 1/8 of the training files. Samples are decoded on --workers threads.
+        long validationCount = images.Count / 8, fitCount = images.Count - validationCount;
+        DataLoader<(Tensor X, Tensor Y)> Loader(MnistDataset dataset, int batchSize, bool shuffle) => DataLoader.Create<(Tensor Image, long Label), (Tensor X, Tensor Y)>(
+            dataset, batchSize, shuffle, seed: shuffle ? 42 : null, numWorkers: options.Workers);
+        var train = Loader(images.Slice(0, fitCount), 64, shuffle: true);
+        var validation = Loader(images.Slice(fitCount, validationCount), 256, shuffle: false);
+        var test = Loader(testImages, 256, shuffle: false);
+        Console.WriteLine($"MNIST from {options.DataDir}: {fitCount} train, {validationCount} validation, {testImages.Count} test images.");
 
         var model = new LitClassifier();
         trainer.Fit(model, train, validation);

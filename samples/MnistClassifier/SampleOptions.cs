@@ -2,8 +2,8 @@ using System.Globalization;
 
 namespace MnistClassifier;
 
-/// <summary>The sample's command line: --data DIR, --epochs N, --root DIR, --devices N.</summary>
-public sealed record SampleOptions(string DataDir, int Epochs, string RootDir, int Devices = 1)
+/// <summary>The sample's command line: --data DIR, --epochs N, --root DIR, --devices N, --workers N.</summary>
+public sealed record SampleOptions(string DataDir, int Epochs, string RootDir, int Devices = 1, int Workers = 0)
 {
     public static SampleOptions Parse(string[] args)
     {
@@ -17,7 +17,8 @@ public sealed record SampleOptions(string DataDir, int Epochs, string RootDir, i
                 "--epochs" => options with { Epochs = int.TryParse(Value(), CultureInfo.InvariantCulture, out var e) && e > 0 ? e : throw new ArgumentException("--epochs needs a positive integer.") },
                 "--root" => options with { RootDir = Value() },
                 "--devices" => options with { Devices = int.TryParse(Value(), CultureInfo.InvariantCulture, out var d) && d > 0 ? d : throw new ArgumentException("--devices needs a positive integer.") },
-                _ => throw new ArgumentException($"Unknown option '{args[i]}'. Options: --data DIR, --epochs N, --root DIR, --devices N."),
+                "--workers" => options with { Workers = int.TryParse(Value(), CultureInfo.InvariantCulture, out var w) && w >= 0 ? w : throw new ArgumentException("--workers needs 0 or a positive integer.") },
+                _ => throw new ArgumentException($"Unknown option '{args[i]}'. Options: --data DIR, --epochs N, --root DIR, --devices N, --workers N."),
             };
         }
         return options;

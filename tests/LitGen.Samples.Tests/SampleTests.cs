@@ -18,7 +18,8 @@ public sealed class SampleTests : IDisposable
     [Fact]
     public void Mnist_main_job_trains_tests_checkpoints_and_reloads()
     {
-        var options = SampleOptions.Parse(["--epochs", "1", "--root", root]);
+        // Samples decoded on two DataLoader worker threads.
+        var options = SampleOptions.Parse(["--epochs", "1", "--root", root, "--workers", "2"]);
         var result = MnistSample.Run(options);
 
         Assert.True(result.TestAccuracy > 0.9, $"test accuracy {result.TestAccuracy}");
@@ -54,6 +55,7 @@ public sealed class SampleTests : IDisposable
     {
         Assert.Throws<ArgumentException>(() => SampleOptions.Parse(["--epochs", "zero"]));
         Assert.Throws<ArgumentException>(() => SampleOptions.Parse(["--bogus"]));
+        Assert.Throws<ArgumentException>(() => SampleOptions.Parse(["--workers", "-1"]));
         Assert.Throws<FileNotFoundException>(() => MnistSample.Run(SampleOptions.Parse(["--data", root, "--root", root])));
     }
 

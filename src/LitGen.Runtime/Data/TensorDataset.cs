@@ -5,8 +5,11 @@ using static TorchSharp.torch;
 
 namespace LitGen;
 
-/// <summary>Samples held in tensors that share their first dimension (e.g. features and labels).</summary>
-public sealed class TensorDataset
+/// <summary>
+/// Samples held in tensors that share their first dimension (e.g. features and labels): sample <c>i</c> is row <c>i</c>
+/// of each. A <see cref="DataLoader{TBatch}"/> over it cuts whole batches out of the tensors at once.
+/// </summary>
+public sealed class TensorDataset : Dataset<Tensor[]>
 {
     /// <summary>Wraps <paramref name="tensors"/>; sample <c>i</c> is row <c>i</c> of each.</summary>
     public TensorDataset(params Tensor[] tensors)
@@ -25,5 +28,8 @@ public sealed class TensorDataset
     public IReadOnlyList<Tensor> Tensors { get; }
 
     /// <summary>The number of samples.</summary>
-    public long Count { get; }
+    public override long Count { get; }
+
+    /// <summary>Row <paramref name="index"/> of each tensor.</summary>
+    public override Tensor[] GetItem(long index) => Tensors.Select(t => t[index]).ToArray();
 }

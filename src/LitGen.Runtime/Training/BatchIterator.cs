@@ -9,6 +9,8 @@ namespace LitGen;
 /// Enumerates at most <c>limit</c> batches of a dataloader inside the caller's per-batch dispose scopes and knows
 /// whether the current batch is the last one (Lightning's <c>is_last_batch</c>): from the dataloader's length when it
 /// has one, else by fetching one batch ahead, whose tensors are moved into the scope of the step that uses them.
+/// A resumed epoch starts after its first <c>skip</c> batches: a LitGen DataLoader does not even build them, any other
+/// dataloader's are drawn and freed one by one.
 /// </summary>
 internal sealed class BatchIterator<TBatch> : IDisposable
 {
@@ -19,10 +21,21 @@ internal sealed class BatchIterator<TBatch> : IDisposable
     private List<IDisposable>? pendingDisposables;
     private bool started;
 
-    public BatchIterator(IEnumerable<TBatch> loader, int? total)
+    public BatchIterator(IEnumerable<TBatch> loader, int? total, int skip = 0)
     {
-        source = loader.GetEnumerator();
         this.total = total;
+        if (skip > 0 && loader is ISkippableLoader<TBatch> skippable)
+        {
+            source = skippable.GetEnumerator(skip);
+            Index = skip - 1;
+            return;
+        }
+        source = loader.GetEnumerator();
+        for (; Index + 1 < skip; Index++)
+        {
+            using var scope = torch.NewDisposeScope();
+            if (!source.MoveNext()) break;
+        }
     }
 
     public TBatch Current { get; private set; } = default!;

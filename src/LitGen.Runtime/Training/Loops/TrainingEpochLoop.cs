@@ -83,7 +83,7 @@ internal sealed class TrainingEpochLoop
         trainer.FitLoop.Progress.Phase = FitPhase.MidEpoch;
         Progress.BatchesDone = skip;
 
-        using (var batches = new BatchIterator<TBatch>(trainLoader, NumTrainingBatches))
+        using (var batches = new BatchIterator<TBatch>(trainLoader, NumTrainingBatches, skip))
         {
             while (true)
             {
@@ -92,7 +92,6 @@ internal sealed class TrainingEpochLoop
                 using (var scope = NewDisposeScope())
                 {
                     if (!batches.MoveNext(scope)) break;
-                    if (batches.Index < skip) continue;
                     accumulating = RunBatch(module, driver, batches.Current, batches.Index, batches.IsLast, metrics);
                 }
 
