@@ -16,8 +16,8 @@ public static class DataParallel
 
     public static void Run(string[] args)
     {
-        int processes = Option(args, "--processes", 1);
-        int steps = Option(args, "--steps", 300);
+        int processes = BenchArgs.Option(args, "--processes", 1);
+        int steps = BenchArgs.Option(args, "--steps", 300);
         const int warmup = 30;
         set_num_threads(2);
         var clock = new StepClock(warmup);
@@ -58,11 +58,6 @@ public static class DataParallel
             $"{{\"processes\": {trainer.Strategy.WorldSize}, \"threads_per_process\": {get_num_threads()}, \"step_us\": {stepMicroseconds:0.0}, \"samples_per_s\": {samplesPerSecond:0.0}{allreduce}}}"));
     }
 
-    private static int Option(string[] args, string name, int fallback)
-    {
-        int at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
-    }
 
     /// <summary>Times the steps after a warm-up.</summary>
     private sealed class StepClock(int warmup) : Callback

@@ -19,8 +19,8 @@ public static partial class DataPipeline
 
     public static void Run(string[] args)
     {
-        int workers = Option(args, "--workers", 0);
-        int steps = Option(args, "--steps", 150);
+        int workers = BenchArgs.Option(args, "--workers", 0);
+        int steps = BenchArgs.Option(args, "--steps", 150);
         string folder = EnsureImages(args.SkipWhile(a => a != "--data").Skip(1).FirstOrDefault());
         set_num_threads(1);
         manual_seed(0);
@@ -67,11 +67,6 @@ public static partial class DataPipeline
         return folder;
     }
 
-    private static int Option(string[] args, string name, int fallback)
-    {
-        int at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
-    }
 
     /// <summary>Reads, decodes, blurs, crops and flips one image per sample.</summary>
     private sealed class ImageFiles(string folder) : Dataset<(Tensor Image, long Label)>

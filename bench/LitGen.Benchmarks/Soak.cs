@@ -14,8 +14,8 @@ public static class Soak
 {
     public static void Run(string[] args)
     {
-        int steps = Option(args, "--steps", 5000);
-        int workers = Option(args, "--workers", -1);
+        int steps = BenchArgs.Option(args, "--steps", 5000);
+        int workers = BenchArgs.Option(args, "--workers", -1);
         torch.set_num_threads(2);
         manual_seed(0);
         var model = new MlpModule();
@@ -60,11 +60,6 @@ public static class Soak
         return DataLoader.Create<(Tensor, long), (Tensor, Tensor)>(samples, 64, shuffle: true, seed: 0, numWorkers: workers);
     }
 
-    private static int Option(string[] args, string name, int fallback)
-    {
-        int at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
-    }
 
     private sealed class MemoryProbe(int every) : Callback
     {
