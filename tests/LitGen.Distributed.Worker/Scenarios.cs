@@ -106,11 +106,23 @@ public partial class DdpModel : LightningModule<(Tensor X, Tensor Y)>
     public static DataLoader<(Tensor, Tensor)> Loader(int batchSize, bool shuffle) => new(Data(), batchSize, shuffle, seed: 5);
 }
 
-/// <summary>Logs a value that differs by rank, with every reduction, synchronized and not.</summary>
+/// <summary>
+/// Logs a value that differs by rank, with every reduction, synchronized and not; and metric objects whose state
+/// differs by rank (an accuracy right on rank 0 and wrong on rank 1; an AUROC over more scores on rank 0 than on rank 1).
+/// </summary>
 [LightningModule]
 public partial class RankMetricsModel : LightningModule<(Tensor X, Tensor Y)>
 {
     private readonly TorchSharp.Modules.Linear layer = nn.Linear(8, 1);
+    private readonly MulticlassAccuracy accuracy = new(3);
+    private readonly BinaryAUROC auroc = new();
+
+    /// <summary>The scores and labels rank <paramref name="rank"/> gives the AUROC at batch <paramref name="batchIdx"/>.</summary>
+    public static (Tensor Scores, Tensor Labels) AurocBatch(int rank, int batchIdx)
+    {
+        var positions = arange(rank == 0 ? 16 : 8, ScalarType.Float32);
+        return ((positions * (rank + 1) + batchIdx).sin() * 0.5f + 0.5f, (positions.to(ScalarType.Int64) + batchIdx + rank) % 2);
+    }
 
     public override Tensor? TrainingStep((Tensor X, Tensor Y) batch, int batchIdx)
     {
@@ -122,6 +134,13 @@ public partial class RankMetricsModel : LightningModule<(Tensor X, Tensor Y)>
         Log("epoch_max", value, onStep: false, onEpoch: true, reduceFx: ReduceFx.Max, syncDist: true);
         Log("epoch_sum", value, onStep: false, onEpoch: true, reduceFx: ReduceFx.Sum, syncDist: true);
         Log("epoch_local", value, onStep: false, onEpoch: true);
+
+        var classes = arange(16, ScalarType.Int64) % 3;
+        accuracy.Update(GlobalRank == 0 ? classes : (classes + 1) % 3, classes);
+        Log("metric_acc", accuracy, onStep: false, onEpoch: true);
+        var (scores, labels) = AurocBatch(GlobalRank, batchIdx);
+        auroc.Update(scores, labels);
+        Log("metric_auroc", auroc, onStep: false, onEpoch: true);
         return loss;
     }
 

@@ -22,6 +22,21 @@ public abstract partial class LightningModule
         bool logger = true, ReduceFx reduceFx = ReduceFx.Mean, bool syncDist = false, int? batchSize = null)
         => ResolveMetrics(name, onStep).Log(LogContext, name, value, onStep, onEpoch, progBar, logger, reduceFx, syncDist, batchSize);
 
+    /// <summary>
+    /// Logs a metric object (Lightning's <c>self.log(name, metric)</c>): per step, the value of its last
+    /// <see cref="Metric.Forward"/> (or of what it holds so far); per epoch, <see cref="Metric.Compute"/> over the whole
+    /// epoch (over all processes under ddp), after which the trainer resets it. Update it in the step, then log it.
+    /// </summary>
+    public void Log(string name, Metric metric, bool? onStep = null, bool? onEpoch = null, bool progBar = false, bool logger = true)
+        => ResolveMetrics(name, onStep).Log(LogContext, name, metric, onStep, onEpoch, progBar, logger);
+
+    /// <summary>Logs every metric of <paramref name="metrics"/> under its name (see <see cref="Log(string, Metric, bool?, bool?, bool, bool)"/>).</summary>
+    public void LogDict(MetricCollection metrics, bool? onStep = null, bool? onEpoch = null, bool progBar = false, bool logger = true)
+    {
+        System.ArgumentNullException.ThrowIfNull(metrics);
+        foreach (var (name, metric) in metrics) Log(name, metric, onStep, onEpoch, progBar, logger);
+    }
+
     /// <summary>Logs every entry of <paramref name="values"/> with the same flags.</summary>
     public void LogDict(IReadOnlyDictionary<string, Tensor> values, bool? onStep = null, bool? onEpoch = null, bool progBar = false,
         bool logger = true, ReduceFx reduceFx = ReduceFx.Mean, bool syncDist = false, int? batchSize = null)

@@ -83,6 +83,12 @@ public abstract class Strategy
     /// </summary>
     internal virtual bool ReduceBooleanDecision(bool decision, bool all) => decision;
 
+    /// <summary>Tensors of different first-dimension lengths from every process, concatenated in rank order (a metric's gathered scores).</summary>
+    internal virtual Tensor AllGatherVariable(Tensor tensor) => tensor;
+
+    /// <summary>A text from every process, in rank order (each process's part of a checkpoint).</summary>
+    internal virtual string[] GatherTexts(string own) => [own];
+
     /// <summary>The random-generator states of every process, in rank order, for a checkpoint.</summary>
     internal virtual byte[] GatherRngStates(byte[] own) => own;
 

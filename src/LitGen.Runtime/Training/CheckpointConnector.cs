@@ -12,6 +12,7 @@ namespace LitGen;
 internal sealed class CheckpointConnector(Trainer trainer)
 {
     private const string CallbackMetricsKey = "callback_metrics";
+    private const string MetricStatesKey = "metric_states";
 
     /// <summary>The checkpoint of the current state; <paramref name="weightsOnly"/> leaves out optimizer, scheduler and callback state (as Lightning).</summary>
     public Checkpoint Dump(LightningModule module, bool weightsOnly)
@@ -22,6 +23,7 @@ internal sealed class CheckpointConnector(Trainer trainer)
                 if (callback.StateDict() is { } state) states[callback.StateKey] = state;
         var loops = trainer.FitLoop.Save();
         loops[CallbackMetricsKey] = trainer.LoggerConnector.SaveCallbackMetrics();
+        loops[MetricStatesKey] = SaveMetricStates(module);
         var checkpoint = new Checkpoint
         {
             ModuleType = module.GetType().FullName!,
@@ -91,8 +93,31 @@ internal sealed class CheckpointConnector(Trainer trainer)
                 Damaged(path, $"state of {callback.GetType().Name}", () => callback.LoadStateDict(state));
         var midEpoch = trainer.FitLoop.Load(loops);
         trainer.LoggerConnector.LoadCallbackMetrics((JsonObject)loops[CallbackMetricsKey]!);
+        // A metric accumulates over the epoch: an epoch resumed in its middle continues from the saved counts.
+        if (midEpoch is not null && loops[MetricStatesKey] is JsonArray metricStates)
+            Damaged(path, "metric state", () => RestoreMetricStates(module, metricStates));
         module.LoadWeightsFrom(checkpoint, mapLocation: null, strict: true);
         return new ResumeState(midEpoch, checkpoint.RngState is { } rng ? SelectRngState(rng) : null);
+    }
+
+    /// <summary>The state of every <see cref="Metric"/> of the module by its path, one object per process (rank order).</summary>
+    private JsonArray SaveMetricStates(LightningModule module)
+    {
+        var own = new JsonObject();
+        foreach (var (path, submodule) in module.named_modules())
+            if (submodule is Metric metric) own[path] = metric.SaveState();
+        var perRank = new JsonArray();
+        foreach (var text in trainer.Strategy.GatherTexts(own.ToJsonString())) perRank.Add(JsonNode.Parse(text));
+        return perRank;
+    }
+
+    private void RestoreMetricStates(LightningModule module, JsonArray perRank)
+    {
+        if (perRank.Count == 0) return;
+        // A checkpoint of another number of processes restores rank 0's part everywhere.
+        var saved = (JsonObject)perRank[perRank.Count == trainer.Strategy.WorldSize ? trainer.Strategy.GlobalRank : 0]!;
+        foreach (var (path, submodule) in module.named_modules())
+            if (submodule is Metric metric && saved[path] is JsonObject state) metric.LoadState(state);
     }
 
     /// <summary>Runs a step of the restore; a failure becomes an <see cref="InvalidCheckpointException"/> naming the file and the part.</summary>

@@ -65,6 +65,14 @@ public class DdpTests
             Assert.Equal(2.5, report.CallbackMetrics["step_mean"]);
             Assert.Equal(5.0, report.CallbackMetrics["step_sum"]);
         }
+        // Metric objects: counts summed over ranks (rank 0 all right, rank 1 all wrong), scores of unequal lengths gathered.
+        var batches = new[] { (0, 0), (0, 1), (1, 0), (1, 1) }.Select(p => RankMetricsModel.AurocBatch(p.Item1, p.Item2)).ToList();
+        double expectedAuroc = MetricFunctions.BinaryAUROC(cat(batches.Select(b => b.Scores).ToArray()), cat(batches.Select(b => b.Labels).ToArray())).item<float>();
+        foreach (var report in new[] { rank0, rank1 })
+        {
+            Assert.Equal(0.5, report.CallbackMetrics["metric_acc"], 6);
+            Assert.Equal(expectedAuroc, report.CallbackMetrics["metric_auroc"], 6);
+        }
         Assert.Equal(1.5, rank0.CallbackMetrics["epoch_local"]);
         Assert.Equal(2.5, rank1.CallbackMetrics["epoch_local"]);
         Assert.Equal(rank0.LogDir, rank1.LogDir);

@@ -168,6 +168,35 @@ public sealed class DdpStrategy : Strategy
         return gathered.to(tensor.device).MoveToOuterDisposeScope();
     }
 
+    internal override Tensor AllGatherVariable(Tensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (mpi is null) return tensor;
+        using var scope = NewDisposeScope();
+        var lengths = AllGather(torch.tensor(new[] { tensor.shape[0] })).data<long>().ToArray();
+        long longest = lengths.Max();
+        var padded = tensor.shape[0] == longest ? tensor : cat([tensor, zeros([longest - tensor.shape[0], .. tensor.shape[1..]], tensor.dtype, tensor.device)]);
+        var gathered = AllGather(padded);
+        return cat(lengths.Select((length, rank) => gathered[rank].narrow(0, 0, length)).ToArray()).MoveToOuterDisposeScope();
+    }
+
+    internal override string[] GatherTexts(string own)
+    {
+        if (mpi is null) return [own];
+        using var scope = NewDisposeScope();
+        var bytes = tensor(Encoding.UTF8.GetBytes(own), ScalarType.Byte);
+        var all = AllGatherVariable(bytes).data<byte>().ToArray();
+        var lengths = AllGather(torch.tensor(new[] { bytes.shape[0] })).data<long>().ToArray();
+        var texts = new string[size];
+        int offset = 0;
+        for (int r = 0; r < size; r++)
+        {
+            texts[r] = Encoding.UTF8.GetString(all, offset, (int)lengths[r]);
+            offset += (int)lengths[r];
+        }
+        return texts;
+    }
+
     internal override bool ReduceBooleanDecision(bool decision, bool all)
     {
         if (mpi is null) return decision;

@@ -30,16 +30,25 @@ internal sealed class MetricStore(Strategy strategy, Action<string> warn) : IDis
         if (value.numel() != 1)
             throw new MisconfigurationException(
                 $"Log(\"{name}\") got a tensor of shape [{string.Join(", ", value.shape)}]; only scalars can be logged. Reduce it first (e.g. .mean()).");
-        var metric = Resolve(context, name, onStep, onEpoch, progBar, logger, reduceFx, syncDist);
+        var metric = Resolve(context, name, onStep, onEpoch, progBar, logger, reduceFx, syncDist, null);
         metric.Update(value, batchSize ?? CurrentBatchSize);
         HasStepValues |= metric.OnStep;
     }
 
     public void Log(HookLogging context, string name, double value, bool? onStep, bool? onEpoch, bool progBar, bool logger, ReduceFx reduceFx, bool syncDist, int? batchSize)
     {
-        var metric = Resolve(context, name, onStep, onEpoch, progBar, logger, reduceFx, syncDist);
+        var metric = Resolve(context, name, onStep, onEpoch, progBar, logger, reduceFx, syncDist, null);
         metric.Update(value, batchSize ?? CurrentBatchSize);
         HasStepValues |= metric.OnStep;
+    }
+
+    public void Log(HookLogging context, string name, Metric metric, bool? onStep, bool? onEpoch, bool progBar, bool logger)
+    {
+        System.ArgumentNullException.ThrowIfNull(metric);
+        var entry = Resolve(context, name, onStep, onEpoch, progBar, logger, ReduceFx.Mean, syncDist: true, metric);
+        metric.Strategy = strategy;
+        entry.UpdateFrom(metric);
+        HasStepValues |= entry.OnStep;
     }
 
     /// <summary>The values logged with <c>onStep</c> since the last <see cref="EndStep"/> (reads them on the host).</summary>
@@ -71,7 +80,7 @@ internal sealed class MetricStore(Strategy strategy, Action<string> warn) : IDis
                 yield return (metric.Name + metric.Suffix, (metric.OnStep ? metric.Name + "_epoch" : metric.Name) + metric.Suffix, metric.ReadEpochValue(), metric.ProgBar, metric.Logger);
     }
 
-    /// <summary>Forgets everything, freeing the accumulators.</summary>
+    /// <summary>Forgets everything, freeing the accumulators and resetting logged metric objects for their next epoch.</summary>
     public void Reset()
     {
         foreach (var metric in order) metric.Dispose();
@@ -82,11 +91,15 @@ internal sealed class MetricStore(Strategy strategy, Action<string> warn) : IDis
 
     public void Dispose() => Reset();
 
-    /// <summary>The partial-epoch state of every metric, exact (doubles round-trip), for mid-epoch checkpoints.</summary>
+    /// <summary>
+    /// The partial-epoch state of every logged value, exact (doubles round-trip), for mid-epoch checkpoints. Metric
+    /// objects are left out: they are saved with the module (their entries come back when they are logged again).
+    /// </summary>
     public JsonArray Save()
     {
         var state = new JsonArray();
-        foreach (var metric in order) state.Add(metric.Save());
+        foreach (var metric in order)
+            if (!metric.IsMetricObject) state.Add(metric.Save());
         return state;
     }
 
@@ -108,7 +121,8 @@ internal sealed class MetricStore(Strategy strategy, Action<string> warn) : IDis
         }
     }
 
-    private LoggedMetric Resolve(HookLogging context, string name, bool? onStep, bool? onEpoch, bool progBar, bool logger, ReduceFx reduceFx, bool syncDist)
+    private LoggedMetric Resolve(HookLogging context, string name, bool? onStep, bool? onEpoch, bool progBar, bool logger, ReduceFx reduceFx, bool syncDist,
+        Metric? metricObject)
     {
         bool defaultStep = context == HookLogging.Step;
         bool step = onStep ?? defaultStep;
@@ -119,15 +133,16 @@ internal sealed class MetricStore(Strategy strategy, Action<string> warn) : IDis
         var key = name + NameSuffix;
         if (metrics.TryGetValue(key, out var existing))
         {
-            if (existing.OnStep != step || existing.OnEpoch != epoch || existing.ReduceFx != reduceFx || existing.ProgBar != progBar || existing.Logger != logger)
+            if (existing.OnStep != step || existing.OnEpoch != epoch || existing.ReduceFx != reduceFx || existing.ProgBar != progBar || existing.Logger != logger
+                || !ReferenceEquals(existing.MetricObject, metricObject))
                 throw new MisconfigurationException(
                     $"Log(\"{name}\") was called again with different arguments in the same loop; log each name with one set of onStep/onEpoch/progBar/logger/reduceFx.");
             return existing;
         }
-        if (epoch && !syncDist && strategy.WorldSize > 1)
+        if (epoch && !syncDist && metricObject is null && strategy.WorldSize > 1)
             warn($"Log(\"{name}\") accumulates an epoch value on each of the {strategy.WorldSize} processes separately; " +
                  $"use Log(\"{name}\", …, syncDist: true) so that every process (and the callbacks that watch it) sees the value of the whole job.");
-        var metric = new LoggedMetric(name, NameSuffix ?? "", step, epoch, progBar, logger, reduceFx, syncDist ? strategy : null);
+        var metric = new LoggedMetric(name, NameSuffix ?? "", step, epoch, progBar, logger, reduceFx, syncDist ? strategy : null) { MetricObject = metricObject };
         metrics.Add(key, metric);
         order.Add(metric);
         return metric;
@@ -145,7 +160,12 @@ internal sealed class MetricStore(Strategy strategy, Action<string> warn) : IDis
         public ReduceFx ReduceFx { get; } = reduceFx;
         public bool HasStepValue { get; set; }
         public bool HasAnyStepValue => deviceStep is not null || hostStepSet;
-        public bool HasEpochValue => deviceAccumulator is not null || hostCount > 0;
+        public bool HasEpochValue => deviceAccumulator is not null || hostCount > 0 || MetricObject is not null;
+
+        /// <summary>The metric object logged under this name (its epoch value is its <c>Compute</c>), or null for plain values.</summary>
+        public Metric? MetricObject { get; init; }
+
+        public bool IsMetricObject => MetricObject is not null;
 
         // The latest step value: a device scalar when logged as a tensor, else a host double.
         private Tensor? deviceStep;
@@ -193,6 +213,22 @@ internal sealed class MetricStore(Strategy strategy, Action<string> warn) : IDis
                 }
             }
             weight += batchSize;
+        }
+
+        /// <summary>Takes a metric object's step value: its last batch value, or what it holds so far (this process's).</summary>
+        public void UpdateFrom(Metric metric)
+        {
+            epochValue = null;
+            if (!OnStep) return;
+            using var scope = NewDisposeScope();
+            var value = metric.LastBatchValue ?? metric.ComputeLocal();
+            if (value.numel() != 1)
+                throw new MisconfigurationException($"Log(\"{Name}\", metric) needs a metric with a single value; {metric.GetType().Name} has {value.numel()}. Log one of its values instead.");
+            var scalar = value.detach().reshape([]);
+            if (deviceStep is null) deviceStep = Persist(scalar);
+            else deviceStep.copy_(scalar);
+            stepOnDevice = true;
+            HasStepValue = true;
         }
 
         public void Update(double value, int batchSize)
@@ -264,7 +300,17 @@ internal sealed class MetricStore(Strategy strategy, Action<string> warn) : IDis
         private static Tensor Scalar(double value, Device device) => tensor(value, ScalarType.Float64, device).DetachFromDisposeScope();
 
         /// <summary>The epoch reduction; when synchronized, of every process's accumulation (a collective call: every process reads it).</summary>
-        public double ReadEpochValue() => epochValue ??= sync is null ? LocalEpochValue() : SynchronizedEpochValue(sync);
+        public double ReadEpochValue() => epochValue ??= MetricObject is { } metric ? MetricEpochValue(metric)
+            : sync is null ? LocalEpochValue() : SynchronizedEpochValue(sync);
+
+        private double MetricEpochValue(Metric metric)
+        {
+            using var scope = NewDisposeScope();
+            var value = metric.Compute();
+            if (value.numel() != 1)
+                throw new MisconfigurationException($"Log(\"{Name}\", metric) needs a metric with a single value; {metric.GetType().Name} has {value.numel()}. Log one of its values instead.");
+            return value.to(ScalarType.Float64).item<double>();
+        }
 
         private double SynchronizedEpochValue(Strategy strategy)
         {
@@ -293,6 +339,7 @@ internal sealed class MetricStore(Strategy strategy, Action<string> warn) : IDis
         {
             deviceStep?.Dispose();
             deviceAccumulator?.Dispose();
+            MetricObject?.Reset();
         }
 
         // Accumulators outlive the step's dispose scope, so they are detached from it and freed by Dispose.
