@@ -19,6 +19,10 @@ public partial class LitClassifier : LightningModule<(Tensor X, Tensor Y)>
 
     private readonly Module<Tensor, Tensor> features;
     private readonly Module<Tensor, Tensor> head;
+    // Metric objects: accumulated over the epoch (and over all processes under --devices N), computed and reset by the trainer.
+    private readonly MulticlassAccuracy valAccuracy = new(10);
+    private readonly MulticlassAccuracy testAccuracy = new(10);
+    private readonly List<Tensor> misclassified = [];
 
     public LitClassifier(int channels = 16, int hiddenDim = 128, double learningRate = 1e-3)
     {
@@ -46,7 +50,8 @@ public partial class LitClassifier : LightningModule<(Tensor X, Tensor Y)>
         var logits = Forward(batch.X);
         // syncDist: under --devices N the epoch values are those of the whole validation set, not of one process's part.
         Log("val_loss", functional.cross_entropy(logits, batch.Y), progBar: true, syncDist: true);
-        Log("val_acc", Accuracy(logits, batch.Y), progBar: true, syncDist: true);
+        valAccuracy.Update(logits, batch.Y);
+        Log("val_acc", valAccuracy, progBar: true);
         return null;
     }
 
@@ -54,15 +59,37 @@ public partial class LitClassifier : LightningModule<(Tensor X, Tensor Y)>
     {
         var logits = Forward(batch.X);
         Log("test_loss", functional.cross_entropy(logits, batch.Y), syncDist: true);
-        Log("test_acc", Accuracy(logits, batch.Y), syncDist: true);
+        testAccuracy.Update(logits, batch.Y);
+        Log("test_acc", testAccuracy);
+        var wrong = (logits.argmax(1) != batch.Y).nonzero().flatten();
+        foreach (var index in wrong.data<long>().Take(MisclassifiedShown - misclassified.Count))
+            misclassified.Add(batch.X[index].detach().clone().DetachFromDisposeScope());
         return null;
     }
+
+    /// <summary>Shows the first misclassified test digits in TensorBoard's images tab, as one grid.</summary>
+    public override void OnTestEpochEnd()
+    {
+        if (misclassified.Count > 0)
+        {
+            using var scope = NewDisposeScope();
+            // Undo the normalization, and lay the digits out 8 to a row.
+            var digits = stack(misclassified.ToArray()).mul(0.3081).add(0.1307).clamp(0, 1);
+            int rows = (misclassified.Count + 7) / 8;
+            var grid = zeros(1, rows * 28, 8 * 28);
+            for (int i = 0; i < misclassified.Count; i++)
+                grid[.., (i / 8 * 28)..(i / 8 * 28 + 28), (i % 8 * 28)..(i % 8 * 28 + 28)] = digits[i];
+            foreach (var logger in Loggers.OfType<TensorBoardLogger>()) logger.Experiment.AddImage("test/misclassified", grid, GlobalStep);
+        }
+        foreach (var digit in misclassified) digit.Dispose();
+        misclassified.Clear();
+    }
+
+    private const int MisclassifiedShown = 32;
 
     public override OptimizerConfig ConfigureOptimizers()
     {
         var optimizer = optim.Adam(parameters(), LearningRate);
         return new OptimizerConfig(optimizer, new LrSchedulerConfig(optim.lr_scheduler.StepLR(optimizer, step_size: 3, gamma: 0.5)));
     }
-
-    private static Tensor Accuracy(Tensor logits, Tensor labels) => (logits.argmax(1) == labels).to(ScalarType.Float32).mean();
 }

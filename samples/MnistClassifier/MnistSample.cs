@@ -7,7 +7,7 @@ namespace MnistClassifier;
 /// <summary>Trains, tests and reloads <see cref="LitClassifier"/>; what the main job prints.</summary>
 public static class MnistSample
 {
-    public sealed record Result(double TestAccuracy, double TestLoss, string LogDir, string BestCheckpoint, LitClassifier.HyperParameters Reloaded);
+    public sealed record Result(double TestAccuracy, double TestLoss, string LogDir, string BestCheckpoint, LitClassifier.HyperParameters Reloaded, string Report);
 
     public static Result Run(SampleOptions options)
     {
@@ -26,6 +26,8 @@ public static class MnistSample
             [
                 new ModelCheckpoint { Monitor = "val_acc", Mode = MonitorMode.Max, SaveTopK = 1, Filename = "{epoch}-{val_acc:.4f}" },
                 new EarlyStopping { Monitor = "val_loss", Patience = 3 },
+                new ParameterHistograms { EveryNSteps = 50 },
+                new LearningRateMonitor(),
             ],
         });
 
@@ -46,6 +48,7 @@ public static class MnistSample
         var results = trainer.Test(model, test, ckptPath: "best");
         var best = trainer.CheckpointCallback!.BestModelPath!;
         var restored = LitClassifier.LoadFromCheckpoint(best, hp => hp with { LearningRate = 1e-4 });
-        return new Result(results[0]["test_acc"], results[0]["test_loss"], trainer.LogDir, best, restored.Hparams);
+        // The CSV logger writes metrics.html (the charts of metrics.csv) whenever a run ends.
+        return new Result(results[0]["test_acc"], results[0]["test_loss"], trainer.LogDir, best, restored.Hparams, Path.Combine(trainer.LogDir, "metrics.html"));
     }
 }

@@ -25,6 +25,7 @@ public sealed class SampleTests : IDisposable
         Assert.True(result.TestAccuracy > 0.9, $"test accuracy {result.TestAccuracy}");
         Assert.True(File.Exists(Path.Combine(result.LogDir, "metrics.csv")));
         Assert.True(File.Exists(Path.Combine(result.LogDir, "hparams.yaml")));
+        Assert.Contains("val_acc", File.ReadAllText(result.Report));
         Assert.NotEmpty(Directory.GetFiles(result.LogDir, "events.out.tfevents.*"));
         Assert.Matches(@"epoch=0-val_acc=0\.\d{4}\.ckpt$", result.BestCheckpoint);
         Assert.Equal(1e-4, result.Reloaded.LearningRate);

@@ -31,6 +31,19 @@ public sealed class CsvLogger : Logger
     /// <summary>The path of <c>metrics.csv</c>.</summary>
     public string MetricsPath => Path.Combine(LogDir, "metrics.csv");
 
+    /// <summary>Write <c>metrics.html</c>, the charts of <c>metrics.csv</c>, when the run ends (default true); see <see cref="MetricsReport"/>.</summary>
+    public bool WriteReport { get; init; } = true;
+
+    /// <summary>The path of <c>metrics.html</c>.</summary>
+    public string ReportPath => Path.Combine(LogDir, "metrics.html");
+
+    /// <inheritdoc />
+    public override void Finalize(string status)
+    {
+        Save();
+        if (WriteReport && File.Exists(MetricsPath)) MetricsReport.Write(MetricsPath, ReportPath);
+    }
+
     /// <inheritdoc />
     public override void LogHyperparams(IHyperparameters hyperparameters) => WriteHparamsYaml(hyperparameters);
 

@@ -33,6 +33,25 @@ internal sealed class EventFileWriter : IDisposable
     public void WriteScalar(string tag, float value, long step)
         => WriteEvent(step, e => e.Message(5, summary => summary.Message(1, v => v.String(1, tag).Float(2, value))));
 
+    // Value { histo = 5: HistogramProto { min = 1; max = 2; num = 3; sum = 4; sum_squares = 5; bucket_limit = 6 (packed); bucket = 7 (packed) } }
+    public void WriteHistogram(string tag, Histogram histogram, long step)
+        => WriteEvent(step, e => e.Message(5, summary => summary.Message(1, v => v.String(1, tag).Message(5, h => h
+            .Double(1, histogram.Min).Double(2, histogram.Max).Double(3, histogram.Count).Double(4, histogram.Sum).Double(5, histogram.SumOfSquares)
+            .PackedDoubles(6, histogram.BucketLimits).PackedDoubles(7, histogram.BucketCounts)))));
+
+    // Value { image = 4: Image { height = 1; width = 2; colorspace = 3; encoded_image_string = 4 } }
+    public void WriteImage(string tag, int height, int width, int channels, byte[] png, long step)
+        => WriteEvent(step, e => e.Message(5, summary => summary.Message(1, v => v.String(1, tag).Message(4, image => image
+            .Varint(1, (ulong)height).Varint(2, (ulong)width).Varint(3, (ulong)channels).Bytes(4, png)))));
+
+    // Value { tag = 1; metadata = 9 { plugin_data = 1 { plugin_name = "text" } }; tensor = 8: TensorProto { dtype = 1 (DT_STRING = 7);
+    // tensor_shape = 2 { dim = 2 { size = 1 } }; string_val = 8 } }, as PyTorch's add_text writes it.
+    public void WriteText(string tag, string text, long step)
+        => WriteEvent(step, e => e.Message(5, summary => summary.Message(1, v => v
+            .String(1, tag)
+            .Message(9, metadata => metadata.Message(1, plugin => plugin.String(1, "text")))
+            .Message(8, tensor => tensor.Varint(1, 7).Message(2, shape => shape.Message(2, dim => dim.Varint(1, 1))).String(8, text)))));
+
     /// <summary>
     /// Writes the three summaries of TensorBoard's HParams plugin (experiment, session start, session end) for one run,
     /// as PyTorch's <c>SummaryWriter.add_hparams</c> does. Values are numbers, bools or strings.
@@ -143,6 +162,13 @@ internal sealed class EventFileWriter : IDisposable
         }
 
         public ProtoWriter String(int field, string value) => Bytes(field, Encoding.UTF8.GetBytes(value));
+
+        public ProtoWriter PackedDoubles(int field, IReadOnlyList<double> values)
+        {
+            var bytes = new byte[8 * values.Count];
+            for (int i = 0; i < values.Count; i++) BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(8 * i), values[i]);
+            return Bytes(field, bytes);
+        }
 
         public ProtoWriter Bytes(int field, byte[] value)
         {

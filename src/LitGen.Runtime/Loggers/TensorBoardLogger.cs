@@ -5,12 +5,14 @@ using System.Text.Json;
 namespace LitGen;
 
 /// <summary>
-/// Writes a TensorBoard event file (scalars) and <c>hparams.yaml</c> into <c>{saveDir}/{name}/version_{n}/</c>;
-/// open it with <c>tensorboard --logdir {saveDir}</c>.
+/// Writes a TensorBoard event file (scalars, hyperparameters; histograms, images and text through
+/// <see cref="Experiment"/>) and <c>hparams.yaml</c> into <c>{saveDir}/{name}/version_{n}/</c>; open it with
+/// <c>tensorboard --logdir {saveDir}</c>.
 /// </summary>
 public sealed class TensorBoardLogger : Logger, IDisposable
 {
     private EventFileWriter? writer;
+    private TensorBoardExperiment? experiment;
 
     /// <summary>Creates a TensorBoard logger writing under <paramref name="saveDir"/>/<paramref name="name"/>.</summary>
     public TensorBoardLogger(string saveDir = "lightning_logs", string name = "lightning_logs", int? version = null)
@@ -20,6 +22,9 @@ public sealed class TensorBoardLogger : Logger, IDisposable
 
     /// <summary>The event file being written, once the first event was logged.</summary>
     public string? EventFilePath => writer?.Path;
+
+    /// <summary>The event file for histograms, images and text (Lightning's <c>logger.experiment</c>, a <c>SummaryWriter</c>).</summary>
+    public TensorBoardExperiment Experiment => experiment ??= new TensorBoardExperiment(RankZero.IsGlobalZero ? () => writer ??= new EventFileWriter(LogDir) : null);
 
     /// <summary>Write the <c>hp_metric</c> placeholder (-1) that TensorBoard's HParams tab shows (default true, as in Lightning).</summary>
     public bool DefaultHpMetric { get; init; } = true;

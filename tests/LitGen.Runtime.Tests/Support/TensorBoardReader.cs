@@ -14,6 +14,65 @@ public static class TensorBoardReader
     /// <summary>A summary carrying plugin data (e.g. TensorBoard's HParams plugin).</summary>
     public sealed record PluginEvent(string Tag, string Plugin, byte[] Content);
 
+    /// <summary>A histogram summary (HistogramProto).</summary>
+    public sealed record HistogramEvent(string Tag, long Step, double Min, double Max, double Count, double Sum, double[] BucketLimits, double[] BucketCounts);
+
+    /// <summary>An image summary: its size, channels and encoded bytes.</summary>
+    public sealed record ImageEvent(string Tag, long Step, int Height, int Width, int Channels, byte[] Encoded);
+
+    /// <summary>A text summary (the text plugin's string tensor).</summary>
+    public sealed record TextEvent(string Tag, long Step, string Text);
+
+    /// <summary>Histograms, images and text of an event file.</summary>
+    public static (List<HistogramEvent> Histograms, List<ImageEvent> Images, List<TextEvent> Texts) ReadRich(string path)
+    {
+        var (histograms, images, texts) = (new List<HistogramEvent>(), new List<ImageEvent>(), new List<TextEvent>());
+        foreach (var (step, value) in SummaryValues(path))
+        {
+            var fields = Fields(value).ToList();
+            var tag = Encoding.UTF8.GetString(fields.Single(f => f.Field == 1).Payload!);
+            if (fields.SingleOrDefault(f => f.Field == 5 && f.Wire == 2).Payload is { } histo)
+            {
+                var h = Fields(histo).ToList();
+                double D(int field) => BitConverter.UInt64BitsToDouble(h.Single(f => f.Field == field).Value);
+                double[] Packed(int field) => Enumerable.Range(0, h.Single(f => f.Field == field).Payload!.Length / 8)
+                    .Select(i => BinaryPrimitives.ReadDoubleLittleEndian(h.Single(f => f.Field == field).Payload!.AsSpan(8 * i))).ToArray();
+                histograms.Add(new HistogramEvent(tag, step, D(1), D(2), D(3), D(4), Packed(6), Packed(7)));
+            }
+            if (fields.SingleOrDefault(f => f.Field == 4 && f.Wire == 2).Payload is { } image)
+            {
+                var i = Fields(image).ToList();
+                images.Add(new ImageEvent(tag, step, (int)i.Single(f => f.Field == 1).Value, (int)i.Single(f => f.Field == 2).Value,
+                    (int)i.Single(f => f.Field == 3).Value, i.Single(f => f.Field == 4).Payload!));
+            }
+            if (fields.SingleOrDefault(f => f.Field == 8 && f.Wire == 2).Payload is { } tensor)
+            {
+                var t = Fields(tensor).ToList();
+                if (t.Single(f => f.Field == 1).Value != 7) throw new InvalidDataException("a text tensor must be DT_STRING");
+                texts.Add(new TextEvent(tag, step, Encoding.UTF8.GetString(t.Single(f => f.Field == 8).Payload!)));
+            }
+        }
+        return (histograms, images, texts);
+    }
+
+    /// <summary>Every Summary.Value of the file with its event's step.</summary>
+    private static IEnumerable<(long Step, byte[] Value)> SummaryValues(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        int offset = 0;
+        while (offset < bytes.Length)
+        {
+            var length = (int)BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(offset));
+            var data = bytes.AsSpan(offset + 12, length).ToArray();
+            offset += 12 + length + 4;
+            var fields = Fields(data).ToList();
+            long step = fields.Where(f => f.Field == 2 && f.Wire == 0).Select(f => (long)f.Value).FirstOrDefault();
+            foreach (var summary in fields.Where(f => f.Field == 5 && f.Wire == 2))
+                foreach (var value in Fields(summary.Payload!).Where(f => f.Field == 1))
+                    yield return (step, value.Payload!);
+        }
+    }
+
     public static (string FileVersion, List<ScalarEvent> Scalars) Read(string path)
     {
         var (version, scalars, _) = ReadAll(path);
