@@ -244,8 +244,8 @@ public sealed partial class Trainer
         // Rank 0 speaks for the job on the console.
         if (Options.EnableProgressBar && Strategy.IsGlobalZero && !resolved.OfType<ProgressBar>().Any()) resolved.Add(new ProgressBar());
         if (Options.EnableModelSummary && Strategy.IsGlobalZero && !FastDevRunning && !resolved.OfType<ModelSummary>().Any()) resolved.Add(new ModelSummary());
-        // MaxTime is a Timer, as in Lightning.
-        if (Options.MaxTime is TimeSpan maxTime && !resolved.OfType<Timer>().Any()) resolved.Add(new Timer { Duration = maxTime });
+        // MaxTime is a TrainingTimer, as it is a Timer in Lightning.
+        if (Options.MaxTime is TimeSpan maxTime && !resolved.OfType<TrainingTimer>().Any()) resolved.Add(new TrainingTimer { Duration = maxTime });
         // Lightning runs checkpointing callbacks last so they see what the others changed.
         return resolved.Where(c => c is not ModelCheckpoint).Concat(resolved.OfType<ModelCheckpoint>()).ToArray();
     }

@@ -17,7 +17,7 @@ public sealed record TrainerOptions
     /// <summary>Keep training for at least this many epochs even when a callback asks to stop.</summary>
     public int? MinEpochs { get; init; }
 
-    /// <summary>Stop training after this much wall-clock time (adds a <see cref="Timer"/>, which checks after every batch).</summary>
+    /// <summary>Stop training after this much wall-clock time (adds a <see cref="TrainingTimer"/>, which checks after every batch).</summary>
     public TimeSpan? MaxTime { get; init; }
 
     /// <summary>Training batches per epoch: a count or a fraction of the dataloader (default all).</summary>

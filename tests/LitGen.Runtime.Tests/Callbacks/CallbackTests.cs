@@ -233,18 +233,18 @@ public class SchedulingCallbackTests
     public void Timer_stops_training_and_keeps_its_elapsed_time_in_checkpoints()
     {
         using var dir = new TempDir();
-        var timer = new Timer { Duration = TimeSpan.FromHours(1) };
+        var timer = new TrainingTimer { Duration = TimeSpan.FromHours(1) };
         var trainer = new Trainer(new TrainerOptions { MaxEpochs = 2, DefaultRootDir = dir.Path, EnableProgressBar = false, Logger = false, Callbacks = [timer] });
         trainer.Fit(new RegressionModule(), TestData.Line());
         Assert.True(timer.TimeElapsed > TimeSpan.Zero);
         Assert.True(timer.TimeRemaining < TimeSpan.FromHours(1));
 
         using var checkpoint = Checkpoint.Load(trainer.CheckpointCallback!.BestModelPath!);
-        var resumedTimer = new Timer { Duration = TimeSpan.FromHours(1) };
-        resumedTimer.LoadStateDict((System.Text.Json.Nodes.JsonObject)checkpoint.CallbackStates[nameof(Timer)]!);
+        var resumedTimer = new TrainingTimer { Duration = TimeSpan.FromHours(1) };
+        resumedTimer.LoadStateDict((System.Text.Json.Nodes.JsonObject)checkpoint.CallbackStates["Timer"]!);
         Assert.True(resumedTimer.TimeElapsed > TimeSpan.Zero);
 
-        var stopped = new Trainer(new TrainerOptions { MaxEpochs = 50, DefaultRootDir = dir.Path, EnableProgressBar = false, Logger = false, Callbacks = [new Timer { Duration = TimeSpan.Zero, Interval = Interval.Epoch }] });
+        var stopped = new Trainer(new TrainerOptions { MaxEpochs = 50, DefaultRootDir = dir.Path, EnableProgressBar = false, Logger = false, Callbacks = [new TrainingTimer { Duration = TimeSpan.Zero, Interval = Interval.Epoch }] });
         stopped.Fit(new RegressionModule(), TestData.Line());
         Assert.Equal(1, stopped.CurrentEpoch);
     }

@@ -235,7 +235,7 @@ public class ModuleMemberTests
     [Fact]
     public void The_timer_restores_its_elapsed_seconds()
     {
-        var timer = new Timer { Duration = TimeSpan.FromHours(1) };
+        var timer = new TrainingTimer { Duration = TimeSpan.FromHours(1) };
         timer.LoadStateDict(new JsonObject { ["time_elapsed_seconds"] = 2.5 });
         Assert.Equal(TimeSpan.FromSeconds(2.5), timer.TimeElapsed);
     }

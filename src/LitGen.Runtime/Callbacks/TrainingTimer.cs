@@ -5,11 +5,12 @@ using System.Text.Json.Nodes;
 namespace LitGen;
 
 /// <summary>
-/// Tracks the time spent training and stops when <see cref="Duration"/> is reached (Lightning's <c>Timer</c>;
-/// <c>TrainerOptions.MaxTime</c> adds one). The elapsed time is kept in checkpoints, so a resumed run gets only the
+/// Tracks the time spent training and stops when <see cref="Duration"/> is reached (Lightning's <c>Timer</c>, named
+/// so as not to clash with <c>System.Threading.Timer</c> under implicit usings; <c>TrainerOptions.MaxTime</c> adds
+/// one). The elapsed time is kept in checkpoints (under Lightning's key, <c>Timer</c>), so a resumed run gets only the
 /// time that was left.
 /// </summary>
-public sealed class Timer : Callback
+public sealed class TrainingTimer : Callback
 {
     private readonly Stopwatch clock = new();
     private TimeSpan elapsedBefore;
@@ -19,6 +20,9 @@ public sealed class Timer : Callback
 
     /// <summary>Check after every optimizer step (default) or after every epoch.</summary>
     public Interval Interval { get; init; } = Interval.Step;
+
+    /// <inheritdoc />
+    public override string StateKey => "Timer";
 
     /// <summary>Time spent training so far, resumed runs included.</summary>
     public TimeSpan TimeElapsed => elapsedBefore + clock.Elapsed;
