@@ -43,10 +43,10 @@ public static class MnistSample
         Console.WriteLine($"MNIST from {options.DataDir}: {fitCount} train, {validationCount} validation, {testImages.Count} test images.");
 
         var model = new LitClassifier();
-        trainer.Fit(model, train, validation);
+        var fit = trainer.Fit(model, train, validation);
 
         var results = trainer.Test(model, test, ckptPath: "best");
-        var best = trainer.CheckpointCallback!.BestModelPath!;
+        var best = fit.BestModelPath!;
         var restored = LitClassifier.LoadFromCheckpoint(best, hp => hp with { LearningRate = 1e-4 });
         // The CSV logger writes metrics.html (the charts of metrics.csv) whenever a run ends.
         return new Result(results[0]["test_acc"], results[0]["test_loss"], trainer.LogDir, best, restored.Hparams, Path.Combine(trainer.LogDir, "metrics.html"));

@@ -10,7 +10,7 @@ namespace LitGen;
 /// <see cref="Patience"/> checks without an improvement of more than <see cref="MinDelta"/>, when it becomes
 /// non-finite, when it reaches <see cref="StoppingThreshold"/>, or when it passes <see cref="DivergenceThreshold"/>.
 /// </summary>
-public sealed class EarlyStopping : Callback
+public class EarlyStopping : Callback
 {
     /// <summary>The logged metric to watch (required).</summary>
     public required string Monitor { get; init; }

@@ -8,7 +8,7 @@ namespace LitGen;
 /// Changes gradient accumulation by epoch (Lightning's <c>GradientAccumulationScheduler</c>): from each epoch in
 /// <see cref="Scheduling"/> on (0-based), accumulate that many batches; before the first listed epoch, 1.
 /// </summary>
-public sealed class GradientAccumulationScheduler : Callback
+public class GradientAccumulationScheduler : Callback
 {
     /// <summary>Creates the scheduler, e.g. <c>new Dictionary&lt;int, int&gt; { [0] = 4, [5] = 2 }</c>.</summary>
     public GradientAccumulationScheduler(IReadOnlyDictionary<int, int> scheduling)

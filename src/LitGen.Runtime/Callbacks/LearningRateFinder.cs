@@ -19,7 +19,7 @@ public enum LrFinderMode
 /// records the smoothed loss, suggests the rate where the loss falls fastest, then restores the weights, the optimizer
 /// state and the random generator, so training starts exactly as it would have.
 /// </summary>
-public sealed class LearningRateFinder : Callback
+public class LearningRateFinder : Callback
 {
     /// <summary>The first learning rate tried (default 1e-8).</summary>
     public double MinLr { get; init; } = 1e-8;

@@ -9,7 +9,7 @@ namespace LitGen;
 /// Logs every optimizer's learning rate (Lightning's <c>LearningRateMonitor</c>) as <c>lr-{Optimizer}</c>
 /// (<c>lr-{Optimizer}/pg{n}</c> for several parameter groups; the scheduler's <c>Name</c> when it has one).
 /// </summary>
-public sealed class LearningRateMonitor : Callback
+public class LearningRateMonitor : Callback
 {
     /// <summary>Log per optimizer step or per epoch; null follows the schedulers' intervals (per step if any steps per step).</summary>
     public Interval? LoggingInterval { get; init; }

@@ -7,7 +7,7 @@ using System.Text.RegularExpressions;
 namespace LitGen;
 
 // File names: the template (Lightning's _format_checkpoint_name) and the version counter for existing files.
-public sealed partial class ModelCheckpoint
+public partial class ModelCheckpoint
 {
     /// <summary>
     /// Fills a file name template: <c>{epoch}</c>, <c>{step}</c> and any logged metric, with Python-style format specs

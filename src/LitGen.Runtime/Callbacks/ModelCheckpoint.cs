@@ -15,7 +15,7 @@ namespace LitGen;
 /// epochs, or after validation when it does not run once per epoch, or every N steps or a time interval. It deletes
 /// only files in its own folder that it wrote, never the checkpoint the run resumed from.
 /// </summary>
-public sealed partial class ModelCheckpoint : Callback
+public partial class ModelCheckpoint : Callback
 {
     private readonly Dictionary<string, double> bestKModels = new(StringComparer.Ordinal);
     private long lastGlobalStepSaved;

@@ -13,7 +13,7 @@ namespace LitGen;
 /// <c>forward</c>, it runs the example and adds each layer's input and output sizes (for layers called through
 /// <c>call</c>, as <c>Sequential</c> does: TorchSharp runs forward hooks there).
 /// </summary>
-public sealed class ModelSummary : Callback
+public class ModelSummary : Callback
 {
     /// <summary>How deep to list submodules (default 1: the module's direct children).</summary>
     public int MaxDepth { get; init; } = 1;

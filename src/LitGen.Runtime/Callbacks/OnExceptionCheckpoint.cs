@@ -7,7 +7,7 @@ namespace LitGen;
 /// Saves a checkpoint when a run fails with an exception (Lightning's <c>OnExceptionCheckpoint</c>), so a crash
 /// late in training loses nothing. The file is written atomically: a failure while saving leaves no partial file.
 /// </summary>
-public sealed class OnExceptionCheckpoint : Callback
+public class OnExceptionCheckpoint : Callback
 {
     /// <summary>Creates the callback writing <c>{dirPath}/{filename}.ckpt</c>.</summary>
     public OnExceptionCheckpoint(string dirPath, string filename = "on_exception")

@@ -10,7 +10,7 @@ namespace LitGen;
 /// Shows training progress: a live line (batch, rate, ETA and <c>progBar</c> metrics) on a terminal, plain
 /// lines at epoch ends when the output is redirected or in CI.
 /// </summary>
-public sealed class ProgressBar : Callback
+public class ProgressBar : Callback
 {
     private readonly Stopwatch epochClock = new();
     private long lastRefreshTicks;

@@ -23,7 +23,7 @@ public enum SwaAnnealing
 /// averaged weights. Needs one optimizer, a MaxEpochs, and no BatchNorm layers (their statistics would need
 /// recomputing for the averaged weights).
 /// </summary>
-public sealed class StochasticWeightAveraging : Callback
+public class StochasticWeightAveraging : Callback
 {
     private List<Tensor>? average;
     private int averaged;

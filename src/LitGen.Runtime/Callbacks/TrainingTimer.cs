@@ -10,7 +10,7 @@ namespace LitGen;
 /// one). The elapsed time is kept in checkpoints (under Lightning's key, <c>Timer</c>), so a resumed run gets only the
 /// time that was left.
 /// </summary>
-public sealed class TrainingTimer : Callback
+public class TrainingTimer : Callback
 {
     private readonly Stopwatch clock = new();
     private TimeSpan elapsedBefore;

@@ -11,7 +11,7 @@ namespace LitGen;
 /// Writes <c>metrics.csv</c> (columns <c>epoch</c>, <c>step</c>, then every metric in first-seen order; one row per
 /// logging call) and <c>hparams.yaml</c> into <c>{saveDir}/{name}/version_{n}/</c>.
 /// </summary>
-public sealed class CsvLogger : Logger
+public class CsvLogger : Logger
 {
     private readonly List<string> columns = [];
     private readonly List<(long Step, Dictionary<string, double> Values)> rows = [];
@@ -38,7 +38,7 @@ public sealed class CsvLogger : Logger
     public string ReportPath => Path.Combine(LogDir, "metrics.html");
 
     /// <inheritdoc />
-    public override void Finalize(string status)
+    public override void Finalize(RunStatus status)
     {
         Save();
         if (WriteReport && File.Exists(MetricsPath)) MetricsReport.Write(MetricsPath, ReportPath);

@@ -55,8 +55,8 @@ public abstract class Logger
     /// <summary>Writes buffered data to disk.</summary>
     public virtual void Save() { }
 
-    /// <summary>Closes the run; <paramref name="status"/> is <c>"success"</c> or <c>"failed"</c>.</summary>
-    public virtual void Finalize(string status) => Save();
+    /// <summary>Closes the run (Lightning's <c>finalize(status)</c>): after a run that ended normally, or one that failed or was interrupted.</summary>
+    public virtual void Finalize(RunStatus status) => Save();
 
     /// <summary>Writes <c>hparams.yaml</c> into the run folder (whole or not at all).</summary>
     protected void WriteHparamsYaml(IHyperparameters hyperparameters)
@@ -82,4 +82,14 @@ public abstract class Logger
             return next;
         }
     }
+}
+
+/// <summary>How a run ended, as loggers are told when they are finalized.</summary>
+public enum RunStatus
+{
+    /// <summary>The run ended normally (Lightning's <c>"success"</c>).</summary>
+    Success,
+
+    /// <summary>The run failed or was interrupted (Lightning's <c>"failed"</c>).</summary>
+    Failed,
 }

@@ -9,7 +9,7 @@ namespace LitGen;
 /// <see cref="Experiment"/>) and <c>hparams.yaml</c> into <c>{saveDir}/{name}/version_{n}/</c>; open it with
 /// <c>tensorboard --logdir {saveDir}</c>.
 /// </summary>
-public sealed class TensorBoardLogger : Logger, IDisposable
+public class TensorBoardLogger : Logger, IDisposable
 {
     private EventFileWriter? writer;
     private TensorBoardExperiment? experiment;
@@ -67,7 +67,7 @@ public sealed class TensorBoardLogger : Logger, IDisposable
     public override void Save() => writer?.Flush();
 
     /// <inheritdoc />
-    public override void Finalize(string status) => Dispose();
+    public override void Finalize(RunStatus status) => Dispose();
 
     /// <summary>Closes the event file.</summary>
     public void Dispose()

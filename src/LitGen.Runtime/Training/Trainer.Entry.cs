@@ -17,18 +17,19 @@ public sealed partial class Trainer
     /// <paramref name="val"/> when given. Null dataloaders fall back to the module's dataloader hooks.
     /// With <paramref name="ckptPath"/> (a path, or <c>"best"</c>/<c>"last"</c> of this trainer's checkpoint callback)
     /// training resumes from that checkpoint exactly where it stopped, as if it had never been interrupted.
+    /// Returns what the fit produced: the best and last checkpoints, the final metrics, the steps and epochs taken.
     /// </summary>
-    public void Fit<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? train = null, IEnumerable<TBatch>? val = null, string? ckptPath = null,
+    public FitResult Fit<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? train = null, IEnumerable<TBatch>? val = null, string? ckptPath = null,
         CancellationToken cancellationToken = default)
         => Fit(model, new FitData<TBatch>(model, null, train, val is null ? null : [val]), ckptPath, cancellationToken);
 
     /// <summary>Trains <paramref name="model"/> and validates on several dataloaders (metrics get a <c>/dataloader_idx_N</c> suffix).</summary>
-    public void Fit<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? train, IReadOnlyList<IEnumerable<TBatch>> val, string? ckptPath = null,
+    public FitResult Fit<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? train, IReadOnlyList<IEnumerable<TBatch>> val, string? ckptPath = null,
         CancellationToken cancellationToken = default)
         => Fit(model, new FitData<TBatch>(model, null, train, RequireLoaders(val)), ckptPath, cancellationToken);
 
     /// <summary>Trains <paramref name="model"/> on the dataloaders of <paramref name="datamodule"/>, optionally resuming from <paramref name="ckptPath"/>.</summary>
-    public void Fit<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch> datamodule, string? ckptPath = null, CancellationToken cancellationToken = default)
+    public FitResult Fit<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch> datamodule, string? ckptPath = null, CancellationToken cancellationToken = default)
         => Fit(model, new FitData<TBatch>(model, datamodule ?? throw new ArgumentNullException(nameof(datamodule)), null, null), ckptPath, cancellationToken);
 
     /// <summary>
@@ -90,11 +91,13 @@ public sealed partial class Trainer
         return loaders;
     }
 
-    private void Fit<TBatch>(LightningModule<TBatch> model, FitData<TBatch> data, string? ckptPath, CancellationToken cancellationToken)
+    private FitResult Fit<TBatch>(LightningModule<TBatch> model, FitData<TBatch> data, string? ckptPath, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);
         RequireStep(model, ModuleHooks.TrainingStep, "Fit");
         model.AcceptLoopVisitor(new FitVisitor<TBatch>(this, model, data, ckptPath, cancellationToken));
+        return new FitResult(CheckpointCallback?.BestModelPath, CheckpointCallback?.BestModelScore, CheckpointCallback?.LastModelPath,
+            new Dictionary<string, double>(CallbackMetrics, StringComparer.Ordinal), GlobalStep, CurrentEpoch, EarlyStoppingCallback?.StoppingReason is not null);
     }
 
     private sealed class FitVisitor<TBatch>(Trainer trainer, LightningModule<TBatch> model, FitData<TBatch> data, string? ckptPath,
@@ -195,7 +198,7 @@ public sealed partial class Trainer
 
             dataModule?.Teardown(stage);
             Hooks.Call(ModuleHooks.Teardown, static (c, t, m, s) => c.Teardown(t, m, s), static (m, s) => m.Teardown(s), stage);
-            LoggerConnector.Finalize("success");
+            LoggerConnector.Finalize(RunStatus.Success);
             return result;
         }
         catch (Exception exception)
@@ -205,7 +208,7 @@ public sealed partial class Trainer
             // What the user must see is this exception: a failure while handling it is reported beside it, never instead.
             foreach (var callback in Hooks.Callbacks)
                 Guard(() => callback.OnException(this, model, exception), $"{callback.GetType().Name}.OnException");
-            Guard(() => LoggerConnector.Finalize("failed"), "finalizing the loggers");
+            Guard(() => LoggerConnector.Finalize(RunStatus.Failed), "finalizing the loggers");
             throw;
         }
         finally

@@ -23,11 +23,11 @@ public class CsvLoggerTests
         using var dir = new Support.TempDir();
         var first = new CsvLogger(dir.Path, "run", version: 0);
         first.LogMetrics(Loss, 0);
-        first.Finalize("success");
+        first.Finalize(RunStatus.Success);
 
         var second = new CsvLogger(dir.Path, "run", version: 0);
         second.LogMetrics(new Dictionary<string, double> { ["loss"] = 0.25, ["acc"] = 0.75 }, 1);
-        second.Finalize("success");
+        second.Finalize(RunStatus.Success);
 
         Assert.Equal(["step,loss,acc", "0,0.5,", "1,0.25,0.75"], File.ReadAllLines(second.MetricsPath));
     }

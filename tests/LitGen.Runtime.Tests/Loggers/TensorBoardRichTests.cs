@@ -19,7 +19,7 @@ public class TensorBoardRichTests
         image[2, 1, 3] = tensor(0.5f);    // a half-blue bottom-right pixel
         logger.Experiment.AddImage("samples", image, step: 4);
         logger.Experiment.AddText("notes", "**bold** text", step: 5);
-        logger.Finalize("success");
+        logger.Finalize(RunStatus.Success);
 
         var (histograms, images, texts) = TensorBoardReader.ReadRich(Directory.GetFiles(logger.LogDir, "events.out.tfevents.*").Single());
         var histogram = Assert.Single(histograms);

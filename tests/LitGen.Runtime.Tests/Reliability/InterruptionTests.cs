@@ -19,13 +19,13 @@ public sealed class CancelAtStep(CancellationTokenSource source, long step) : Ca
 
 public sealed class RecordingLogger() : Logger("unused", "unused", 0)
 {
-    public List<string> Statuses { get; } = [];
+    public List<RunStatus> Statuses { get; } = [];
 
     public override void LogHyperparams(IHyperparameters hyperparameters) { }
 
     public override void LogMetrics(IReadOnlyDictionary<string, double> metrics, long step) { }
 
-    public override void Finalize(string status) => Statuses.Add(status);
+    public override void Finalize(RunStatus status) => Statuses.Add(status);
 }
 
 public class InterruptionTests
@@ -48,7 +48,7 @@ public class InterruptionTests
         Assert.True(trainer.Interrupted);
         Assert.Equal(3, trainer.GlobalStep);
         Assert.Equal(["OperationCanceledException"], canceller.Seen);
-        Assert.Equal(["failed"], logger.Statuses);
+        Assert.Equal([RunStatus.Failed], logger.Statuses);
         using var checkpoint = Checkpoint.Load(onException.CheckpointPath);
         Assert.Equal(3, checkpoint.GlobalStep);
     }

@@ -124,7 +124,7 @@ internal sealed class LoggerConnector(IReadOnlyList<Logger> loggers)
     }
 
     /// <summary>Finalizes every logger, even when one fails; the first failure is rethrown after all were tried.</summary>
-    public void Finalize(string status)
+    public void Finalize(RunStatus status)
     {
         if (!LoggersEnabled) return;
         Exception? failure = null;
