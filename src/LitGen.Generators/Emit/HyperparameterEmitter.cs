@@ -33,7 +33,7 @@ internal static class HyperparameterEmitter
             .Open("public string ToYaml()")
             .Line("var yaml = new global::System.Text.StringBuilder();");
         foreach (var hp in model.Hyperparameters)
-            writer.Line($"yaml.Append(\"{hp.Name}: \").Append({YamlExpression(hp, hp.Name, depth: 0)}).Append('\\n');");
+            writer.Line($"yaml.Append(\"{YamlKey(hp.Name)}: \").Append({YamlExpression(hp, hp.Name, depth: 0)}).Append('\\n');");
         writer.Line("return yaml.ToString();").Close().Line();
 
         writer.Line("/// <summary>Reads values written by <see cref=\"ToJson\"/>; members missing from the JSON keep their defaults.</summary>")
@@ -54,6 +54,19 @@ internal static class HyperparameterEmitter
         var members = string.Join(" ", hp.Object.Members.Select(m => WriteStatement(m, w, $"{v}.{m.Name}", depth + 1)));
         return $"{json}.WriteObject(\"{hp.Name}\", {value}, static ({w}, {v}) => {{ {members} }});";
     }
+
+    /// <summary>
+    /// A key as YAML 1.1 readers (PyYAML, so Lightning) keep it a string: names such as <c>On</c> or <c>No</c> would be
+    /// read as booleans, <c>Null</c> as null, so they are quoted (inside the generated C# string literal).
+    /// </summary>
+    private static string YamlKey(string name)
+        => Yaml11Specials.Contains(name) ? $"\\\"{name}\\\"" : name;
+
+    private static readonly string[] Yaml11Specials =
+    [
+        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE",
+        "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL",
+    ];
 
     /// <summary>The YAML text of one hyperparameter (objects as flow mappings).</summary>
     private static string YamlExpression(HyperparameterModel hp, string value, int depth)

@@ -120,10 +120,10 @@ public class HyperparameterTests
         var yaml = Sample().ToYaml();
         Assert.Contains("Layers: [784, 256, 10]\n", yaml);
         Assert.Contains("Tags: [\"a\", \"b,c\"]\n", yaml);
-        Assert.Contains("Phases: [Linear, Constant]\n", yaml);
+        Assert.Contains("Phases: [\"Linear\", \"Constant\"]\n", yaml);
         Assert.Contains("Comment: null\n", yaml);
         Assert.Contains("Rate: 0.30000000000000004\n", yaml);
-        Assert.Contains("Optim: {Lr: 0.1, Milestones: [3, 6], Mode: Linear, Warmup: {Kind: \"linear \\\"fast\\\"\", Steps: 100}}\n", yaml);
+        Assert.Contains("Optim: {Lr: 0.1, Milestones: [3, 6], Mode: \"Linear\", Warmup: {Kind: \"linear \\\"fast\\\"\", Steps: 100}}\n", yaml);
     }
 
     [Fact]
