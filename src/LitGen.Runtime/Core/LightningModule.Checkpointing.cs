@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using TorchSharp;
+using System.Collections.Generic;
 using System.Linq;
 using static TorchSharp.torch;
 
@@ -25,12 +26,7 @@ public abstract partial class LightningModule
     internal void LoadWeightsFrom(Checkpoint checkpoint, Device? mapLocation, bool strict)
     {
         OnLoadCheckpoint(checkpoint);
-        EnsureWeightsMatch(checkpoint, strict);
-        using (no_grad())
-        {
-            foreach (var (key, target) in state_dict())
-                if (checkpoint.StateDict.TryGetValue(key, out var source)) target.copy_(source);
-        }
+        CopyWeights(checkpoint.StateDict, checkpoint.SourcePath ?? "(in memory)", strict);
         if (mapLocation is not null)
         {
             this.to(mapLocation);
@@ -38,13 +34,26 @@ public abstract partial class LightningModule
         }
     }
 
-    /// <summary>Throws unless the checkpoint's weights fit this module: the same keys (when strict) and shapes.</summary>
-    internal void EnsureWeightsMatch(Checkpoint checkpoint, bool strict)
+    /// <summary>Copies <paramref name="weights"/> into the module's state after <see cref="EnsureWeightsMatch(IReadOnlyDictionary{string, Tensor}, string, bool)"/>.</summary>
+    internal void CopyWeights(IReadOnlyDictionary<string, Tensor> weights, string path, bool strict)
     {
-        var path = checkpoint.SourcePath ?? "(in memory)";
+        EnsureWeightsMatch(weights, path, strict);
+        using (no_grad())
+        {
+            foreach (var (key, target) in state_dict())
+                if (weights.TryGetValue(key, out var source)) target.copy_(source);
+        }
+    }
+
+    /// <summary>Throws unless the checkpoint's weights fit this module: the same keys (when strict) and shapes.</summary>
+    internal void EnsureWeightsMatch(Checkpoint checkpoint, bool strict) => EnsureWeightsMatch(checkpoint.StateDict, checkpoint.SourcePath ?? "(in memory)", strict);
+
+    /// <summary>Throws unless <paramref name="weights"/> fit this module: the same keys (when strict) and shapes.</summary>
+    internal void EnsureWeightsMatch(IReadOnlyDictionary<string, Tensor> weights, string path, bool strict)
+    {
         var own = state_dict();
-        var missing = own.Keys.Where(k => !checkpoint.StateDict.ContainsKey(k)).ToList();
-        var unexpected = checkpoint.StateDict.Keys.Where(k => !own.ContainsKey(k)).ToList();
+        var missing = own.Keys.Where(k => !weights.ContainsKey(k)).ToList();
+        var unexpected = weights.Keys.Where(k => !own.ContainsKey(k)).ToList();
         if (strict && (missing.Count > 0 || unexpected.Count > 0))
             throw new InvalidCheckpointException(path,
                 $"its weights do not match {GetType().Name}: missing [{string.Join(", ", missing)}], unexpected [{string.Join(", ", unexpected)}]. " +
@@ -52,7 +61,7 @@ public abstract partial class LightningModule
 
         foreach (var (key, target) in own)
         {
-            if (!checkpoint.StateDict.TryGetValue(key, out var source)) continue;
+            if (!weights.TryGetValue(key, out var source)) continue;
             if (!source.shape.SequenceEqual(target.shape))
                 throw new InvalidCheckpointException(path,
                     $"weight '{key}' has shape [{string.Join(", ", source.shape)}] but {GetType().Name} expects [{string.Join(", ", target.shape)}].");
