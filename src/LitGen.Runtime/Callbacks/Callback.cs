@@ -23,4 +23,13 @@ public abstract partial class Callback
 
     /// <summary>Called once a training batch is completely done (validation, counters), where step-based checkpoints are taken.</summary>
     internal virtual void OnTrainBatchCompleted(Trainer trainer, LightningModule module) { }
+
+    /// <summary>
+    /// After every validation, test or prediction batch: <paramref name="done"/> batches of the dataloader, of
+    /// <paramref name="total"/> when known (for progress display; the batch is not passed, so none is boxed).
+    /// </summary>
+    internal virtual void OnEvaluationBatchCompleted(Trainer trainer, Stage stage, int done, int? total) { }
+
+    /// <summary>After a validation, test or prediction run over all its dataloaders.</summary>
+    internal virtual void OnEvaluationCompleted(Trainer trainer, Stage stage) { }
 }

@@ -129,7 +129,7 @@ public class EarlyStopping : Callback
             StoppedEpoch = trainer.CurrentEpoch;
             StoppingReason = reason;
         }
-        if (reason is not null && Verbose) Console.WriteLine($"EarlyStopping: {reason}");
+        if (reason is not null && Verbose) trainer.Messages.Info(nameof(EarlyStopping), $"EarlyStopping: {reason}");
     }
 
     private (bool Stop, string? Reason) Evaluate(double current)

@@ -234,7 +234,7 @@ public partial class ModelCheckpoint : Callback
             return;
         }
         if (IsInTopK(current)) UpdateBestAndSave(trainer, current, candidates);
-        else if (Verbose) Console.WriteLine($"Epoch {trainer.CurrentEpoch}, global step {trainer.GlobalStep}: '{Monitor}' was not in top {SaveTopK}");
+        else if (Verbose) trainer.Messages.Info(nameof(ModelCheckpoint), $"Epoch {trainer.CurrentEpoch}, global step {trainer.GlobalStep}: '{Monitor}' was not in top {SaveTopK}");
     }
 
     private bool IsInTopK(double current)
@@ -261,7 +261,7 @@ public partial class ModelCheckpoint : Callback
         BestModelPath = Best();
         BestModelScore = bestKModels[BestModelPath];
         if (Verbose)
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            trainer.Messages.Info(nameof(ModelCheckpoint), string.Create(CultureInfo.InvariantCulture,
                 $"Epoch {trainer.CurrentEpoch}, global step {trainer.GlobalStep}: '{Monitor}' reached {current:0.00000} (best {BestModelScore:0.00000}), saving model to '{path}' as top {k}"));
         Save(trainer, path);
         if (dropped is not null && ShouldRemove(trainer, dropped, path)) trainer.Strategy.RemoveCheckpoint(dropped);

@@ -25,7 +25,7 @@ public class ModelSummary : Callback
     public override void OnFitStart(Trainer trainer, LightningModule module)
     {
         Text = Summarize(module, MaxDepth);
-        Console.WriteLine(Text);
+        trainer.Messages.Info(nameof(ModelSummary), Text);
     }
 
     /// <summary>The summary table of <paramref name="module"/>.</summary>

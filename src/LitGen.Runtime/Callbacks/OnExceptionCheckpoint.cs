@@ -33,12 +33,12 @@ public class OnExceptionCheckpoint : Callback
         try
         {
             trainer.SaveCheckpoint(CheckpointPath);
-            Console.Error.WriteLine($"OnExceptionCheckpoint: saved {CheckpointPath} after {exception.GetType().Name}: {exception.Message}");
+            trainer.Messages.Warn(nameof(OnExceptionCheckpoint), $"OnExceptionCheckpoint: saved {CheckpointPath} after {exception.GetType().Name}: {exception.Message}");
         }
         catch (Exception saveError) when (saveError is IOException or UnauthorizedAccessException or InvalidOperationException or NotSupportedException)
         {
             // The original exception is what the user must see; the failed save is reported beside it.
-            Console.Error.WriteLine($"OnExceptionCheckpoint: could not save {CheckpointPath}: {saveError.Message}");
+            trainer.Messages.Warn(nameof(OnExceptionCheckpoint), $"OnExceptionCheckpoint: could not save {CheckpointPath}: {saveError.Message}");
         }
     }
 }

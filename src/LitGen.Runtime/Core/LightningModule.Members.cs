@@ -28,7 +28,8 @@ public abstract partial class LightningModule
     /// <summary>Writes a line from the process that writes files only (Lightning's rank-zero <c>self.print</c>).</summary>
     public void Print(string message)
     {
-        if (Trainer is null || Trainer.Strategy.IsGlobalZero) Console.WriteLine(message);
+        if (Trainer is null) Console.WriteLine(message);
+        else Trainer.Messages.Info(GetType().Name, message);
     }
 
     /// <summary>

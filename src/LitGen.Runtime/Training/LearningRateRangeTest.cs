@@ -45,7 +45,7 @@ internal sealed class LearningRateRangeTest(Trainer trainer)
         finder.Record(learningRates, losses);
         if (finder.UpdateLearningRate && finder.SuggestedLearningRate is double suggested)
             foreach (var group in optimizer.ParamGroups) (group.LearningRate, group.InitialLearningRate) = (suggested, suggested);
-        Console.WriteLine(finder.SuggestedLearningRate is double lrFound
+        trainer.Messages.Info(nameof(LearningRateFinder), finder.SuggestedLearningRate is double lrFound
             ? $"LearningRateFinder: suggested learning rate {lrFound:G3}"
             : "LearningRateFinder: not enough finite losses for a suggestion; the learning rate is unchanged.");
     }

@@ -23,6 +23,7 @@ public sealed partial class Trainer
         Options = options ?? new TrainerOptions();
         ValidateOptions(Options);
         Strategy = Options.Strategy.CreateFor(Options);
+        Messages = new TrainerMessages(Options.LoggerFactory, () => Strategy.IsGlobalZero);
         Hooks = new HookCaller(this);
         LoggerConnector = new LoggerConnector(CreateLoggers(Options)) { LoggersEnabled = !FastDevRunning && Strategy.IsGlobalZero };
         // Only rank 0 has loggers that pick a version folder; the other processes learn it from rank 0.
@@ -181,10 +182,13 @@ public sealed partial class Trainer
 
     internal void ResetAccumulation() => accumulateGradBatches = null;
 
+    /// <summary>Where the trainer and its callbacks write what they have to say (the console, or <see cref="TrainerOptions.LoggerFactory"/>).</summary>
+    internal TrainerMessages Messages { get; }
+
     /// <summary>Writes a warning once per trainer (Lightning's <c>WarningCache</c>), from rank 0 only (<c>rank_zero_warn</c>).</summary>
     internal void Warn(string message)
     {
-        if (Strategy.IsGlobalZero && warned.Add(message)) Console.Error.WriteLine("Warning: " + message);
+        if (warned.Add(message)) Messages.Warn("Trainer", message);
     }
 
     /// <summary>The loggers' step for evaluation results: stepped batches inside a fit, optimizer steps otherwise.</summary>

@@ -111,6 +111,13 @@ public sealed record TrainerOptions
     /// </summary>
     public bool DetectAnomaly { get; init; }
 
+    /// <summary>
+    /// Where the trainer's messages go (summary, progress, warnings, checkpoint and early-stopping notes): null writes them
+    /// to the console; a factory (ASP.NET, a worker service, a notebook) gets them as <c>ILogger</c> messages, one category
+    /// per source (<c>LitGen.Trainer</c>, <c>LitGen.ProgressBar</c>, <c>LitGen.ModelCheckpoint</c>, …), and the console stays quiet.
+    /// </summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; init; }
+
     /// <summary>Seed libtorch's random generator when the run starts, so that runs repeat.</summary>
     public long? Seed { get; init; }
 }

@@ -110,15 +110,18 @@ internal sealed class EvaluationLoop<TStage>(Trainer trainer) where TStage : str
                 var loader = loaders[dataloaderIdx];
                 metrics.NameSuffix = loaders.Count > 1 ? DataloaderSuffix(dataloaderIdx) : null;
                 module.DataloaderIdx = dataloaderIdx;
-                using var batches = new BatchIterator<TBatch>(loader, limit(loader));
+                int? total = limit(loader);
+                using var batches = new BatchIterator<TBatch>(loader, total);
                 while (true)
                 {
                     trainer.Interruption?.ThrowIfRequested();
                     using var scope = NewDisposeScope();
                     if (!batches.MoveNext(scope)) break;
                     RunBatch(module, driver, batches.Current, batches.Index, dataloaderIdx, metrics, logResults);
+                    foreach (var callback in hooks.Callbacks) callback.OnEvaluationBatchCompleted(trainer, TStage.Stage, batches.Index + 1, total);
                 }
             }
+            foreach (var callback in hooks.Callbacks) callback.OnEvaluationCompleted(trainer, TStage.Stage);
             (metrics.NameSuffix, module.DataloaderIdx) = (null, 0);
             TStage.OnEpochEnd(hooks, metrics);
 

@@ -185,7 +185,7 @@ internal sealed class FitLoop(Trainer trainer)
         if (trainer.MaxEpochs != -1 && Progress.Epoch >= trainer.MaxEpochs) return true;
         if (!Progress.ShouldStop) return false;
         if (trainer.CanStopEarly) return true;
-        Console.Error.WriteLine($"Trainer was signaled to stop but MinEpochs = {trainer.Options.MinEpochs} has not been reached; training continues.");
+        trainer.Messages.Info("Trainer", $"Trainer was signaled to stop but MinEpochs = {trainer.Options.MinEpochs} has not been reached; training continues.");
         Progress.ShouldStop = false;
         return false;
     }

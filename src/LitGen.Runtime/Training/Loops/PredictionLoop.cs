@@ -31,6 +31,7 @@ internal sealed class PredictionLoop(Trainer trainer)
         {
             module.DataloaderIdx = 0;
         }
+        foreach (var callback in hooks.Callbacks) callback.OnEvaluationCompleted(trainer, Stage.Predict);
         hooks.Call(ModuleHooks.OnPredictEpochEnd, static (c, t, m) => c.OnPredictEpochEnd(t, m), static m => m.OnPredictEpochEnd());
         hooks.Call(ModuleHooks.OnPredictEnd, static (c, t, m) => c.OnPredictEnd(t, m), static m => m.OnPredictEnd());
         return predictions;
@@ -56,6 +57,7 @@ internal sealed class PredictionLoop(Trainer trainer)
             foreach (var callback in batchCallbacks) callback.OnPredictBatchEnd(trainer, module, prediction, boxed!, batchIdx, dataloaderIdx);
             driver.OnPredictBatchEnd(prediction, batch, batchIdx, dataloaderIdx);
             predictions.Add(scope.MoveToOuter(prediction.detach()));
+            foreach (var callback in trainer.Hooks.Callbacks) callback.OnEvaluationBatchCompleted(trainer, Stage.Predict, batchIdx + 1, limit);
         }
         return predictions;
     }
