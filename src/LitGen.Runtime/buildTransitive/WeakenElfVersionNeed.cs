@@ -8,11 +8,17 @@ using System.Text;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
-/// <summary>Marks a GLIBCXX version need of libLibTorchSharp.so weak when the host's libstdc++ lacks it.</summary>
+/// <summary>
+/// Marks a GLIBCXX version need of libLibTorchSharp.so weak when the host's libstdc++ lacks it, or always
+/// (<see cref="Always"/>: a published app runs on other machines than the one that built it).
+/// </summary>
 public sealed class LitGenWeakenElfVersionNeed : Microsoft.Build.Utilities.Task
 {
     [Required] public string Directory { get; set; } = "";
     [Required] public string VersionName { get; set; } = "";
+
+    /// <summary>Patch whatever the build host's libstdc++ provides (for published output, deployed elsewhere).</summary>
+    public bool Always { get; set; }
 
     public override bool Execute()
     {
@@ -20,16 +26,19 @@ public sealed class LitGenWeakenElfVersionNeed : Microsoft.Build.Utilities.Task
         var libraries = System.IO.Directory.GetFiles(Directory, "libLibTorchSharp.so", SearchOption.AllDirectories);
         if (libraries.Length == 0) return true;
 
-        var hostLibrary = ElfVersionNeedPatcher.FindHostLibStdCxx();
-        if (hostLibrary is null)
+        var hostLibrary = ElfVersionNeedPatcher.FindHostLibStdCxx() ?? "the host's libstdc++";
+        if (!Always)
         {
-            Log.LogMessage(MessageImportance.Low, "LitGen: no libstdc++.so.6 found in the standard library folders; libLibTorchSharp.so left as it is.");
-            return true;
-        }
-        if (ElfVersionNeedPatcher.FileContainsVersion(hostLibrary, VersionName))
-        {
-            Log.LogMessage(MessageImportance.Low, $"LitGen: {hostLibrary} provides {VersionName}; no patch needed.");
-            return true;
+            if (!File.Exists(hostLibrary))
+            {
+                Log.LogMessage(MessageImportance.Low, "LitGen: no libstdc++.so.6 found in the standard library folders; libLibTorchSharp.so left as it is.");
+                return true;
+            }
+            if (ElfVersionNeedPatcher.FileContainsVersion(hostLibrary, VersionName))
+            {
+                Log.LogMessage(MessageImportance.Low, $"LitGen: {hostLibrary} provides {VersionName}; no patch needed.");
+                return true;
+            }
         }
 
         foreach (var library in libraries)
@@ -37,7 +46,7 @@ public sealed class LitGenWeakenElfVersionNeed : Microsoft.Build.Utilities.Task
             try
             {
                 var outcome = ElfVersionNeedPatcher.MarkVersionNeedWeak(library, VersionName);
-                Log.LogMessage(MessageImportance.Normal, $"LitGen: {library}: {outcome} ({hostLibrary} lacks {VersionName}).");
+                Log.LogMessage(MessageImportance.Normal, $"LitGen: {library}: {outcome} ({(Always ? "published output runs on any libstdc++" : $"{hostLibrary} lacks {VersionName}")}).");
             }
             catch (Exception e) when (e is IOException || e is InvalidDataException || e is UnauthorizedAccessException)
             {

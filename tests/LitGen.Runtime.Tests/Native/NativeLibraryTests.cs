@@ -95,3 +95,45 @@ public class NativeLibraryTests
         Assert.Throws<InvalidDataException>(() => ElfVersionNeedPatcher.MarkVersionNeedWeak(path, "GLIBCXX_3.4.32"));
     }
 }
+
+/// <summary>The build task itself, as MSBuild runs it after a publish.</summary>
+public class PublishPatchTests
+{
+    [Fact]
+    public void After_a_publish_the_need_is_made_weak_even_when_the_build_host_provides_the_version()
+    {
+        var dir = Directory.CreateTempSubdirectory("litgen-publish-").FullName;
+        try
+        {
+            var library = Path.Combine(dir, "libLibTorchSharp.so");
+            File.Copy(Directory.GetFiles(AppContext.BaseDirectory, "libLibTorchSharp.so", SearchOption.AllDirectories).Single(), library);
+            // GLIBCXX_3.4.21 is needed by the library and provided by every current libstdc++, this host's included.
+            const string provided = "GLIBCXX_3.4.21";
+            var host = ElfVersionNeedPatcher.FindHostLibStdCxx();
+            Assert.True(host is not null && ElfVersionNeedPatcher.FileContainsVersion(host, provided));
+            bool Weak() => (ElfVersionNeedPatcher.ReadVersionNeeds(File.ReadAllBytes(library)).Single(n => n.Name == provided).Flags & 0x2) != 0;
+
+            Assert.True(new LitGenWeakenElfVersionNeed { Directory = dir, VersionName = provided, BuildEngine = new QuietBuildEngine() }.Execute());
+            Assert.False(Weak());
+            Assert.True(new LitGenWeakenElfVersionNeed { Directory = dir, VersionName = provided, Always = true, BuildEngine = new QuietBuildEngine() }.Execute());
+            Assert.True(Weak());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private sealed class QuietBuildEngine : Microsoft.Build.Framework.IBuildEngine
+    {
+        public bool ContinueOnError => false;
+        public int LineNumberOfTaskNode => 0;
+        public int ColumnNumberOfTaskNode => 0;
+        public string ProjectFileOfTaskNode => "";
+        public bool BuildProjectFile(string projectFileName, string[] targetNames, System.Collections.IDictionary globalProperties, System.Collections.IDictionary targetOutputs) => true;
+        public void LogCustomEvent(Microsoft.Build.Framework.CustomBuildEventArgs e) { }
+        public void LogErrorEvent(Microsoft.Build.Framework.BuildErrorEventArgs e) => throw new InvalidOperationException(e.Message);
+        public void LogMessageEvent(Microsoft.Build.Framework.BuildMessageEventArgs e) { }
+        public void LogWarningEvent(Microsoft.Build.Framework.BuildWarningEventArgs e) { }
+    }
+}
