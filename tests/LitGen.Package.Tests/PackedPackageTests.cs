@@ -56,38 +56,28 @@ public class PackedPackageTests
             var feed = Path.Combine(work, "feed");
             Run(repo, "dotnet", $"pack src/LitGen.Runtime -c {configuration} --no-build -o \"{feed}\" -p:Version={version}");
 
-            var app = Path.Combine(work, "app");
-            Directory.CreateDirectory(app);
-            File.WriteAllText(Path.Combine(app, "App.csproj"), $"""
-                <Project Sdk="Microsoft.NET.Sdk">
-                  <PropertyGroup>
-                    <OutputType>Exe</OutputType>
-                    <TargetFramework>net10.0</TargetFramework>
-                    <ImplicitUsings>enable</ImplicitUsings>
-                    <Nullable>enable</Nullable>
-                    <NoWarn>NU1603</NoWarn>
-                  </PropertyGroup>
-                  <ItemGroup>
-                    <PackageReference Include="LitGen" Version="{version}" />
-                  </ItemGroup>
-                </Project>
-                """);
-            File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
-                <?xml version="1.0" encoding="utf-8"?>
-                <configuration>
-                  <packageSources>
-                    <add key="litgen-local" value="{feed}" />
-                  </packageSources>
-                </configuration>
-                """);
-            File.WriteAllText(Path.Combine(app, "Program.cs"), Consumer);
+            // The package leaves libtorch's backend to the app: it depends on TorchSharp's managed library only.
+            var nuspec = ReadNuspec(Path.Combine(feed, $"LitGen.{version}.nupkg"));
+            Assert.Contains("id=\"TorchSharp\"", nuspec);
+            Assert.DoesNotContain("TorchSharp-cpu", nuspec);
 
+            var app = App(work, "app", feed, version, backend: "TorchSharp-cpu");
+            File.WriteAllText(Path.Combine(app, "Program.cs"), Consumer);
             var build = Run(app, "dotnet", "build -c Release");
             Assert.Contains("warning LIT0001", build);
 
             // Running proves libtorch loads: on hosts whose libstdc++ lacks GLIBCXX_3.4.32 that needs the package's buildTransitive step.
             var output = Run(app, "dotnet", "run -c Release --no-build");
             Assert.Contains("CONSUMER OK steps=12 hidden=4", output);
+
+            // A CUDA app: the graph has one backend, CUDA's; here the feed does not serve it, and that is the only error.
+            var cudaApp = App(work, "cuda-app", feed, version, backend: "TorchSharp-cuda-linux");
+            var restore = RunExpectingFailure(cudaApp, "dotnet", "restore");
+            Assert.Contains("NU1101", restore);
+            Assert.Contains("TorchSharp-cuda-linux", restore);
+            Assert.DoesNotContain("Two TorchSharp", restore);
+            Assert.DoesNotContain("TorchSharp-cpu", restore);
+            Assert.DoesNotContain("LitGen", restore.Split('\n').Where(line => line.Contains("error", StringComparison.Ordinal)).Aggregate("", (a, b) => a + b));
         }
         finally
         {
@@ -95,8 +85,69 @@ public class PackedPackageTests
         }
     }
 
+    /// <summary>
+    /// A consumer project referencing LitGen and one backend. Its packages go to a cache of its own, so test packages
+    /// never reach the machine's NuGet cache; what that cache already holds is read from it as a fallback.
+    /// </summary>
+    private static string App(string work, string name, string feed, string version, string backend)
+    {
+        var app = Path.Combine(work, name);
+        Directory.CreateDirectory(app);
+        var cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        File.WriteAllText(Path.Combine(app, "App.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <Nullable>enable</Nullable>
+                <NoWarn>NU1603</NoWarn>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="LitGen" Version="{version}" />
+                <PackageReference Include="{backend}" Version="0.107.0" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <config>
+                <add key="globalPackagesFolder" value="{Path.Combine(work, "packages")}" />
+              </config>
+              <fallbackPackageFolders>
+                <add key="machine" value="{cache}" />
+              </fallbackPackageFolders>
+              <packageSources>
+                <add key="litgen-local" value="{feed}" />
+              </packageSources>
+            </configuration>
+            """);
+        return app;
+    }
+
+    private static string ReadNuspec(string package)
+    {
+        using var archive = System.IO.Compression.ZipFile.OpenRead(package);
+        using var reader = new StreamReader(archive.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open());
+        return reader.ReadToEnd();
+    }
+
+    private static string RunExpectingFailure(string directory, string command, string arguments)
+    {
+        var (code, output) = Execute(directory, command, arguments);
+        Assert.True(code != 0, $"'{command} {arguments}' in {directory} was expected to fail:\n{output}");
+        return output;
+    }
 
     private static string Run(string directory, string command, string arguments)
+    {
+        var (code, output) = Execute(directory, command, arguments);
+        Assert.True(code == 0, $"'{command} {arguments}' in {directory} failed ({code}):\n{output}");
+        return output;
+    }
+
+    private static (int Code, string Output) Execute(string directory, string command, string arguments)
     {
         var start = new ProcessStartInfo(command, arguments)
         {
@@ -107,9 +158,8 @@ public class PackedPackageTests
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(10))) process.Kill(entireProcessTree: true);
         process.WaitForExit();
-        var output = stdout.Result + stderr.Result;
-        Assert.True(process.ExitCode == 0, $"'{command} {arguments}' in {directory} failed ({process.ExitCode}):\n{output}");
-        return output;
+        return (process.ExitCode, stdout.Result + stderr.Result);
     }
 }

@@ -148,6 +148,7 @@ public class FailureTests
     }
 
     [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public void A_folder_that_refuses_writes_fails_the_save_clearly_and_keeps_the_previous_checkpoint()
     {
         using var dir = new TempDir();
