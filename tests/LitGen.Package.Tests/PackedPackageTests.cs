@@ -60,6 +60,11 @@ public class PackedPackageTests
             var nuspec = ReadNuspec(Path.Combine(feed, $"LitGen.{version}.nupkg"));
             Assert.Contains("id=\"TorchSharp\"", nuspec);
             Assert.DoesNotContain("TorchSharp-cpu", nuspec);
+            Assert.Contains("<repository type=\"git\" url=\"https://github.com/litgen/litgen\"", nuspec);
+            Assert.Contains("<license type=\"expression\">MIT</license>", nuspec);
+            Assert.Contains("dotnet add package TorchSharp-cpu", ReadEntry(Path.Combine(feed, $"LitGen.{version}.nupkg"), "README.md"));
+            // Symbols and sources travel inside the DLL, so a debugger steps into the trainer.
+            Assert.True(HasEmbeddedSources(Path.Combine(feed, $"LitGen.{version}.nupkg")), "LitGen.Runtime.dll lacks its embedded PDB and sources");
 
             var app = App(work, "app", feed, version, backend: "TorchSharp-cpu");
             File.WriteAllText(Path.Combine(app, "Program.cs"), Consumer);
@@ -131,6 +136,29 @@ public class PackedPackageTests
         using var archive = System.IO.Compression.ZipFile.OpenRead(package);
         using var reader = new StreamReader(archive.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open());
         return reader.ReadToEnd();
+    }
+
+    private static string ReadEntry(string package, string name)
+    {
+        using var archive = System.IO.Compression.ZipFile.OpenRead(package);
+        using var reader = new StreamReader(archive.GetEntry(name)!.Open());
+        return reader.ReadToEnd();
+    }
+
+    private static bool HasEmbeddedSources(string package)
+    {
+        using var archive = System.IO.Compression.ZipFile.OpenRead(package);
+        using var dll = new MemoryStream();
+        using (var entry = archive.Entries.Single(e => e.FullName.EndsWith("/LitGen.Runtime.dll", StringComparison.Ordinal)).Open()) entry.CopyTo(dll);
+        dll.Position = 0;
+        using var pe = new System.Reflection.PortableExecutable.PEReader(dll);
+        var embedded = pe.ReadDebugDirectory().SingleOrDefault(d => d.Type == System.Reflection.PortableExecutable.DebugDirectoryEntryType.EmbeddedPortablePdb);
+        if (embedded.DataSize == 0) return false;
+        using var pdb = pe.ReadEmbeddedPortablePdbDebugDirectoryData(embedded);
+        var reader = pdb.GetMetadataReader();
+        var embeddedSource = new Guid("0E8A571B-6926-466E-B4AD-8AB04611F5FE");
+        var trainer = reader.Documents.Single(h => reader.GetString(reader.GetDocument(h).Name).EndsWith("/Training/Trainer.cs", StringComparison.Ordinal));
+        return reader.GetCustomDebugInformation(trainer).Any(h => reader.GetGuid(reader.GetCustomDebugInformation(h).Kind) == embeddedSource);
     }
 
     private static string RunExpectingFailure(string directory, string command, string arguments)
