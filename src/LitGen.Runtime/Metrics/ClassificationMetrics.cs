@@ -73,7 +73,7 @@ public abstract class MulticlassStatScores : Metric
     }
 }
 
-/// <summary>Multiclass accuracy (torchmetrics' <c>MulticlassAccuracy</c>; SPEC's default average is micro, torchmetrics' macro).</summary>
+/// <summary>Multiclass accuracy (torchmetrics' <c>MulticlassAccuracy</c>; the default average here is micro, torchmetrics' is macro).</summary>
 public sealed class MulticlassAccuracy(int numClasses, int topK = 1, Average average = Average.Micro)
     : MulticlassStatScores(nameof(MulticlassAccuracy), numClasses, topK, average)
 {
