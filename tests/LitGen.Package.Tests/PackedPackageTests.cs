@@ -75,6 +75,14 @@ public class PackedPackageTests
             var output = Run(app, "dotnet", "run -c Release --no-build");
             Assert.Contains("CONSUMER OK steps=12 hidden=4", output);
 
+            // A published app runs on machines other than its build host: the package's step patches it whatever this
+            // host provides. GLIBCXX_3.4.21 is a version every current libstdc++ has, so only the publish rule explains a patch.
+            var published = Path.Combine(work, "published");
+            Run(app, "dotnet", $"publish -c Release --no-restore -o \"{published}\" -p:LitGenWeakGlibcxxVersion=GLIBCXX_3.4.21");
+            var library = Directory.GetFiles(published, "libLibTorchSharp.so", SearchOption.AllDirectories).First();
+            var need = ElfVersionNeedPatcher.ReadVersionNeeds(File.ReadAllBytes(library)).Single(n => n.Name == "GLIBCXX_3.4.21");
+            Assert.NotEqual(0, need.Flags & 0x2);
+
             // A CUDA app: the graph has one backend, CUDA's; here the feed does not serve it, and that is the only error.
             var cudaApp = App(work, "cuda-app", feed, version, backend: "TorchSharp-cuda-linux");
             var restore = RunExpectingFailure(cudaApp, "dotnet", "restore");

@@ -61,6 +61,22 @@ public sealed class SampleTests : IDisposable
     }
 
     [Fact]
+    public void Mnist_without_its_data_says_what_is_missing_and_exits_non_zero()
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "MnistClassifier.dll"), "--data", Path.Combine(root, "nowhere"), "--root", root })
+            start.ArgumentList.Add(arg);
+        using var run = System.Diagnostics.Process.Start(start)!;
+        var errors = run.StandardError.ReadToEndAsync();
+        run.StandardOutput.ReadToEnd();
+        Assert.True(run.WaitForExit(TimeSpan.FromMinutes(2)));
+        Assert.Equal(2, run.ExitCode);
+        Assert.StartsWith("error: MNIST file 'train-images-idx3-ubyte(.gz)' not found", errors.Result);
+        Assert.Contains("--data", errors.Result);
+        Assert.DoesNotContain("Unhandled exception", errors.Result);
+    }
+
+    [Fact]
     public void Gan_sample_learns_the_ring()
     {
         var result = GanSample.Run(epochs: 30, root);

@@ -6,6 +6,8 @@ namespace LitGen;
 /// Code that runs at the trainer's hook points, before the module's hook of the same name (Lightning's
 /// <c>Callback</c>). Every hook (declared in <c>Core/Hooks.cs</c>) is a no-op by default.
 /// </summary>
+// The trainer looks up which batch hooks a callback overrides; a trimmed app keeps those methods.
+[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicMethods)]
 public abstract partial class Callback
 {
     /// <summary>The key of this callback's state in checkpoints; the type name unless a callback needs several instances.</summary>
