@@ -13,7 +13,8 @@ namespace LitGen;
 /// <summary>
 /// Lightning's <c>LightningCLI</c> for a <c>[LightningModule]</c>: <c>fit</c>, <c>validate</c>, <c>test</c> and
 /// <c>predict</c> subcommands with an option per hyperparameter (<c>--hidden-dim</c>) and per trainer setting
-/// (<c>--max-epochs</c>), <c>--config file.json</c>, and the resolved configuration written next to the logs.
+/// (<c>--max-epochs</c>), <c>--config file.yaml</c> (or <c>.json</c>), <c>--print-config</c>, and the resolved
+/// configuration written next to the logs.
 /// Data comes from the module's dataloader hooks.
 /// </summary>
 public static class LitCli
@@ -33,7 +34,8 @@ public static class LitCli
         {
             Description = $"{e.Description} [default: {Format(e.Read(new TrainerOptions())) ?? "none"}]",
         })).ToList();
-        var config = new Option<FileInfo>("--config") { Description = "A JSON file with \"model\" (hyperparameters) and \"trainer\" sections; options on the command line win" };
+        var config = new Option<FileInfo>("--config") { Description = "A YAML or JSON file with \"model\" (hyperparameters) and \"trainer\" sections; options on the command line win" };
+        var printConfig = new Option<bool>("--print-config") { Description = "Print the resolved configuration as YAML (a --config file) and exit" };
         var checkpoint = new Option<string>("--ckpt-path") { Description = "A checkpoint to resume (fit) or to load (validate, test, predict): a path, best or last" };
 
         var root = new RootCommand($"Train and evaluate {typeof(TModule).Name} (LitGen).");
@@ -43,6 +45,7 @@ public static class LitCli
             foreach (var (_, option) in hyperparameterOptions) command.Options.Add(option);
             foreach (var (_, option) in trainerOptions) command.Options.Add(option);
             command.Options.Add(config);
+            command.Options.Add(printConfig);
             command.Options.Add(checkpoint);
             command.SetAction(parsed =>
             {
@@ -51,6 +54,13 @@ public static class LitCli
                     var (model, trainer) = Resolve(parsed.GetValue(config), hyperparameterOptions.Select(o => (o.Info, parsed.GetValue(o.Option))),
                         trainerOptions.Select(o => (o.Entry, parsed.GetValue(o.Option))));
                     var module = Create<TModule>(model, hyperparameters);
+                    if (parsed.GetValue(printConfig))
+                    {
+                        // Every hyperparameter, defaults included: the module built from the settings knows them all.
+                        var resolved = ResolvedConfig(JsonNode.Parse(module.CurrentHyperparameters.ToJson())!.AsObject(), trainer);
+                        output.Write(CliConfigFile.ToYaml(resolved));
+                        return 0;
+                    }
                     var run = new Trainer(trainer);
                     var result = module.AcceptBatchTypeVisitor(new Subcommand(name, run, parsed.GetValue(checkpoint)));
                     WriteResolvedConfig(run.LogDir, model, trainer);
@@ -77,15 +87,7 @@ public static class LitCli
         var options = new TrainerOptions();
         if (configFile is not null)
         {
-            JsonObject config;
-            try
-            {
-                config = JsonNode.Parse(File.ReadAllText(configFile.FullName)) as JsonObject ?? throw new JsonException("the root is not an object");
-            }
-            catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
-            {
-                throw new CliException($"--config {configFile.FullName}: {e.Message}");
-            }
+            var config = CliConfigFile.Read(configFile);
             if (config["model"] is JsonObject modelSection)
                 foreach (var (key, value) in modelSection) model[key] = value?.DeepClone();
             if (config["trainer"] is JsonObject trainerSection)
@@ -160,12 +162,17 @@ public static class LitCli
         }
     }
 
-    private static void WriteResolvedConfig(string logDir, JsonObject model, TrainerOptions trainer)
+    private static JsonObject ResolvedConfig(JsonObject model, TrainerOptions trainer)
     {
         var trainerSection = new JsonObject();
         foreach (var entry in TrainerCliOptions.All)
             if (Format(entry.Read(trainer)) is { } text) trainerSection[entry.Name] = text;
-        var config = new JsonObject { ["model"] = model.DeepClone(), ["trainer"] = trainerSection };
+        return new JsonObject { ["model"] = model.DeepClone(), ["trainer"] = trainerSection };
+    }
+
+    private static void WriteResolvedConfig(string logDir, JsonObject model, TrainerOptions trainer)
+    {
+        var config = ResolvedConfig(model, trainer);
         Directory.CreateDirectory(logDir);
         File.WriteAllText(Path.Combine(logDir, "config.json"), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
@@ -189,8 +196,6 @@ public static class LitCli
         }
         return text.ToString().Replace('_', '-');
     }
-
-    private sealed class CliException(string message) : Exception(message);
 
     /// <summary>Runs a subcommand with the module's batch type known.</summary>
     private sealed class Subcommand(string name, Trainer trainer, string? ckptPath) : IBatchTypeVisitor<string>
@@ -224,3 +229,6 @@ public static class LitCli
             => string.Join(", ", results[0].OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value.ToString("R", CultureInfo.InvariantCulture)}"));
     }
 }
+
+/// <summary>A command line or configuration file LitCli cannot use; reported as <c>error: …</c> with exit code 2.</summary>
+internal sealed class CliException(string message) : Exception(message);

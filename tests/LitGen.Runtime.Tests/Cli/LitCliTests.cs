@@ -144,4 +144,44 @@ public class LitCliTests
         Assert.Contains("unknown trainer setting 'max-epoch'", Run("fit", "--config", config).Error);
     }
 
+
+    [Fact]
+    public void Print_config_prints_YAML_that_config_reads_back_to_the_same_run()
+    {
+        using var dir = new TempDir();
+        var (code, printed, error) = Run("fit", "--hidden", "4", "--activation", "Relu", "--extra", "1,2", "--max-epochs", "2", "--print-config");
+        Assert.True(code == 0, error);
+        Assert.Contains("model:\n  Hidden: 4\n", printed);
+        Assert.Contains("  LearningRate: 0.05\n", printed);
+        Assert.Contains("trainer:\n", printed);
+        Assert.Contains("  max-epochs: \"2\"\n", printed);
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "lightning_logs")));
+
+        // The printed file, edited as a user would, is a --config file: its values and the command line's combine.
+        var yaml = Path.Combine(dir.Path, "config.yaml");
+        File.WriteAllText(yaml, printed.Replace("  Hidden: 4\n", "  Hidden: 6\n", StringComparison.Ordinal));
+        var (again, reprinted, againError) = Run(["fit", "--config", yaml, "--learning-rate", "0.01", "--print-config"]);
+        Assert.True(again == 0, againError);
+        Assert.Contains("  Hidden: 6\n", reprinted);
+        Assert.Contains("  LearningRate: 0.01\n", reprinted);
+        Assert.Contains("  Activation: Relu\n", reprinted);
+        Assert.Contains("  Extra: [1, 2]\n", reprinted);
+
+        var (fit, _, fitError) = Run(["fit", "--config", yaml, "--default-root-dir", dir.Path, .. Quiet]);
+        Assert.True(fit == 0, fitError);
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(dir.Path, "lightning_logs", "version_0", "config.json")))!;
+        Assert.Equal(6, (int)config["model"]!["Hidden"]!);
+        Assert.Equal("2", (string)config["trainer"]!["max-epochs"]!);
+    }
+
+    [Fact]
+    public void A_broken_YAML_config_is_reported_with_its_path()
+    {
+        using var dir = new TempDir();
+        var yaml = Path.Combine(dir.Path, "bad.yaml");
+        File.WriteAllText(yaml, "model:\n  Hidden: [1, 2\n");
+        var (code, _, error) = Run("fit", "--config", yaml);
+        Assert.Equal(2, code);
+        Assert.Contains(yaml, error);
+    }
 }
