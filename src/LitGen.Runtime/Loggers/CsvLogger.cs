@@ -97,7 +97,7 @@ public class CsvLogger : Logger
         if (!File.Exists(MetricsPath)) return;
         var lines = File.ReadAllLines(MetricsPath);
         if (lines.Length == 0) return;
-        var header = SplitHeader(lines[0]);
+        var header = MetricsReport.SplitCsv(lines[0]);
         if (header.Count == 0 || header[0] != "step")
             throw new IOException($"'{MetricsPath}' exists but is not a metrics file (its first column is not 'step'); log into another version or move the file away.");
         columns.AddRange(header.Skip(1));
@@ -118,23 +118,6 @@ public class CsvLogger : Logger
             rows.Add((step, values));
         }
         (rowsWritten, columnsWritten) = (rows.Count, columns.Count);
-    }
-
-    private static List<string> SplitHeader(string line)
-    {
-        var fields = new List<string>();
-        var field = new StringBuilder();
-        bool quoted = false;
-        for (int i = 0; i < line.Length; i++)
-        {
-            char c = line[i];
-            if (quoted && c == '"' && i + 1 < line.Length && line[i + 1] == '"') { field.Append('"'); i++; }
-            else if (c == '"') quoted = !quoted;
-            else if (c == ',' && !quoted) { fields.Add(field.ToString()); field.Clear(); }
-            else field.Append(c);
-        }
-        fields.Add(field.ToString());
-        return fields;
     }
 
     private static string Escape(string field)

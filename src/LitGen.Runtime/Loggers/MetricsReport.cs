@@ -48,7 +48,8 @@ public static partial class MetricsReport
         return (columns, rows);
     }
 
-    private static List<string> SplitCsv(string line)
+    /// <summary>The fields of one line of <c>metrics.csv</c> (double-quoted fields may hold commas and doubled quotes).</summary>
+    internal static List<string> SplitCsv(string line)
     {
         var fields = new List<string>();
         var field = new StringBuilder();

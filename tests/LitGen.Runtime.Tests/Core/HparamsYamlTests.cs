@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using LitGen.Runtime.Tests.Support;
 using YamlDotNet.Serialization;
 
 namespace LitGen.Runtime.Tests.Core;
@@ -26,23 +27,6 @@ public partial class YamlTrickyModule : LightningModule<(TorchSharp.torch.Tensor
     {
         (LearningRate, Momentum, Big, Tiny, Missing, Choice, Choices, Word, On, Layers) =
             (learningRate, momentum, big, tiny, missing, choice, choices ?? [Answer.Off, Answer.No], word, on, layers);
-    }
-}
-
-/// <summary>Runs where Python 3 with PyYAML is installed (Debian: python3-yaml), the YAML 1.1 reader Lightning and Python tools use.</summary>
-public sealed class PyYamlFactAttribute : FactAttribute
-{
-    private static readonly Lazy<bool> Available = new(() =>
-    {
-        if (!File.Exists("/usr/bin/python3")) return false;
-        using var python = Process.Start(new ProcessStartInfo("/usr/bin/python3", "-c \"import yaml\"") { RedirectStandardError = true })!;
-        python.StandardError.ReadToEnd();
-        return python.WaitForExit(30_000) && python.ExitCode == 0;
-    });
-
-    public PyYamlFactAttribute()
-    {
-        if (!Available.Value) Skip = "needs python3 with PyYAML (apt install python3-yaml); the YamlDotNet test reads hparams.yaml without it";
     }
 }
 

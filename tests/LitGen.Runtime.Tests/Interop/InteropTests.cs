@@ -5,23 +5,6 @@ using static TorchSharp.torch;
 
 namespace LitGen.Runtime.Tests.Interop;
 
-/// <summary>Runs where python3 with PyTorch is installed (Debian: python3-torch), to read and write files with PyTorch itself.</summary>
-public sealed class PyTorchFactAttribute : FactAttribute
-{
-    private static readonly Lazy<bool> Available = new(() =>
-    {
-        if (!File.Exists("/usr/bin/python3")) return false;
-        using var python = Process.Start(new ProcessStartInfo("/usr/bin/python3", "-c \"import torch\"") { RedirectStandardError = true })!;
-        python.StandardError.ReadToEnd();
-        return python.WaitForExit(60_000) && python.ExitCode == 0;
-    });
-
-    public PyTorchFactAttribute()
-    {
-        if (!Available.Value) Skip = "needs python3 with PyTorch (apt install python3-torch); the committed PyTorch files are tested without it";
-    }
-}
-
 /// <summary>
 /// Weights to and from PyTorch: the files in Fixtures were written by PyTorch 1.13 (Fixtures/make_fixtures.py), and
 /// where PyTorch is installed, LitGen's exports are read back by PyTorch itself.
