@@ -50,6 +50,11 @@ public readonly record struct BatchLimit
         return batches;
     }
 
-    /// <inheritdoc />
-    public override string ToString() => Count?.ToString(CultureInfo.InvariantCulture) ?? (Fraction ?? 1.0).ToString(CultureInfo.InvariantCulture);
+    /// <summary>A count as an integer, a fraction always with a decimal point (<c>1.0</c>), so that the text reads back as the same kind.</summary>
+    public override string ToString()
+    {
+        if (Count is int count) return count.ToString(CultureInfo.InvariantCulture);
+        var fraction = (Fraction ?? 1.0).ToString("R", CultureInfo.InvariantCulture);
+        return fraction.Contains('.', StringComparison.Ordinal) || fraction.Contains('E', StringComparison.Ordinal) ? fraction : fraction + ".0";
+    }
 }

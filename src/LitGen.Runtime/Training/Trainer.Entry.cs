@@ -243,13 +243,23 @@ public sealed partial class Trainer
         }
         // FastDevRun is a smoke test: it must not write checkpoints or stop early.
         if (FastDevRunning) resolved.RemoveAll(c => c is ModelCheckpoint or EarlyStopping);
-        else if (Options.EnableCheckpointing && !resolved.OfType<ModelCheckpoint>().Any()) resolved.Add(new ModelCheckpoint());
+        else if (Options.EnableCheckpointing && !resolved.OfType<ModelCheckpoint>().Any()) resolved.Add(DefaultCallback(static () => new ModelCheckpoint()));
         // Rank 0 speaks for the job on the console.
-        if (Options.EnableProgressBar && Strategy.IsGlobalZero && !resolved.OfType<ProgressBar>().Any()) resolved.Add(new ProgressBar());
-        if (Options.EnableModelSummary && Strategy.IsGlobalZero && !FastDevRunning && !resolved.OfType<ModelSummary>().Any()) resolved.Add(new ModelSummary());
+        if (Options.EnableProgressBar && Strategy.IsGlobalZero && !resolved.OfType<ProgressBar>().Any()) resolved.Add(DefaultCallback(static () => new ProgressBar()));
+        if (Options.EnableModelSummary && Strategy.IsGlobalZero && !FastDevRunning && !resolved.OfType<ModelSummary>().Any()) resolved.Add(DefaultCallback(static () => new ModelSummary()));
         // MaxTime is a TrainingTimer, as it is a Timer in Lightning.
-        if (Options.MaxTime is TimeSpan maxTime && !resolved.OfType<TrainingTimer>().Any()) resolved.Add(new TrainingTimer { Duration = maxTime });
+        if (Options.MaxTime is TimeSpan maxTime && !resolved.OfType<TrainingTimer>().Any()) resolved.Add(DefaultCallback(() => new TrainingTimer { Duration = maxTime }));
         // Lightning runs checkpointing callbacks last so they see what the others changed.
         return resolved.Where(c => c is not ModelCheckpoint).Concat(resolved.OfType<ModelCheckpoint>()).ToArray();
+    }
+
+    // Callbacks the trainer adds itself are made once, as Lightning makes them with the Trainer: the default
+    // ModelCheckpoint's best path must outlive Fit for Test(ckptPath: "best").
+    private readonly Dictionary<Type, Callback> defaultCallbacks = [];
+
+    private T DefaultCallback<T>(Func<T> create) where T : Callback
+    {
+        if (!defaultCallbacks.TryGetValue(typeof(T), out var callback)) defaultCallbacks[typeof(T)] = callback = create();
+        return (T)callback;
     }
 }

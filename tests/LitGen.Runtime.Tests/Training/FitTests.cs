@@ -143,4 +143,18 @@ public class FitTests
         var result = trainer.Test(model, data, ckptPath: "best");
         Assert.Equal(callback.BestModelScore!.Value, result[0]["test_loss"], 5);
     }
+
+    [Fact]
+    public void Test_of_the_best_checkpoint_works_with_the_default_checkpoint_callback()
+    {
+        using var dir = new TempDir();
+        var model = new RegressionModule();
+        var trainer = new Trainer(new TrainerOptions { MaxEpochs = 2, DefaultRootDir = dir.Path, EnableProgressBar = false });
+        var fit = trainer.Fit(model, TestData.Line());
+
+        // The ModelCheckpoint the trainer added for Fit is the one Test asks for "best", as in Lightning.
+        trainer.Test(model, TestData.Line(), ckptPath: "best");
+        Assert.Same(fit.BestModelPath, trainer.CheckpointCallback!.BestModelPath);
+        Assert.EndsWith("epoch=1-step=8.ckpt", fit.BestModelPath);
+    }
 }
