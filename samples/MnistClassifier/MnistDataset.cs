@@ -5,7 +5,7 @@ namespace MnistClassifier;
 
 /// <summary>
 /// MNIST as a map-style dataset: each sample is decoded when asked for (on a DataLoader worker thread with
-/// <c>--workers N</c>): scaled to [0, 1] and normalized with MNIST's mean and std, as a [1, 28, 28] float32 image.
+/// <c>--num-workers N</c>): scaled to [0, 1] and normalized with MNIST's mean and std, as a [1, 28, 28] float32 image.
 /// </summary>
 public sealed class MnistDataset(byte[] images, byte[] labels, long first, long count) : Dataset<(Tensor Image, long Label)>
 {

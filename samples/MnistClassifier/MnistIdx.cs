@@ -24,7 +24,7 @@ public static class MnistIdx
             var path = Path.Combine(directory, candidate);
             if (File.Exists(path)) return path;
         }
-        throw new FileNotFoundException($"MNIST file '{name}(.gz)' not found in '{directory}'. Point --data at a folder holding the four MNIST IDX files.");
+        throw new FileNotFoundException($"MNIST file '{name}(.gz)' not found in '{directory}'. Point --data-dir at a folder holding the four MNIST IDX files.");
     }
 
     private static (long[] Dimensions, byte[] Data) ReadIdx(string path, int expectedMagic)

@@ -6,4 +6,6 @@ internal static class TrackingNames
     public const string ModuleAnalysis = nameof(ModuleAnalysis);
     public const string ModuleModels = nameof(ModuleModels);
     public const string Diagnostics = nameof(Diagnostics);
+    public const string DataModuleAnalysis = nameof(DataModuleAnalysis);
+    public const string DataModuleModels = nameof(DataModuleModels);
 }

@@ -17,7 +17,7 @@ public partial class DocumentationTests
     {
         var blocks = Blocks(File.ReadAllText(Path.Combine(Docs, file)), "<!-- compile -->").ToArray();
         Assert.NotEmpty(blocks);
-        var (result, output) = GeneratorHarness.Run(blocks);
+        var (result, output) = GeneratorHarness.RunWith([new LightningModuleGenerator(), new LightningDataModuleGenerator()], blocks);
         Assert.Empty(result.Diagnostics);
         Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
     }
@@ -44,7 +44,7 @@ public partial class DocumentationTests
             .Select(f => ((DiagnosticDescriptor)f.GetValue(null)!).Id)
             .Concat(Enumerable.Range(1, 10).Select(i => $"LIT{i:0000}"))
             .ToList();
-        Assert.Equal(19, ids.Count);
+        Assert.Equal(20, ids.Count);
         foreach (var id in ids)
         {
             Assert.True(File.Exists(Path.Combine(Docs, "diagnostics", id + ".md")), $"docs/diagnostics/{id}.md is missing");

@@ -10,14 +10,19 @@ internal static class GeneratorHarness
 {
     public static CSharpCompilation Compile(params string[] sources) => TestCompilation.Create(sources);
 
-    public static GeneratorDriver CreateDriver() => CSharpGeneratorDriver.Create(
-        [new LightningModuleGenerator().AsSourceGenerator()],
+    /// <summary>A driver for the given generators, the module generator when none is given.</summary>
+    public static GeneratorDriver CreateDriver(params IIncrementalGenerator[] generators) => CSharpGeneratorDriver.Create(
+        (generators.Length > 0 ? generators : [new LightningModuleGenerator()]).Select(g => g.AsSourceGenerator()),
         parseOptions: TestCompilation.ParseOptions,
         driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
-    public static (GeneratorDriverRunResult Result, Compilation Output) Run(params string[] sources)
+    public static (GeneratorDriverRunResult Result, Compilation Output) Run(params string[] sources) => RunWith([new LightningModuleGenerator()], sources);
+
+    public static (GeneratorDriverRunResult Result, Compilation Output) RunWith(IIncrementalGenerator generator, params string[] sources) => RunWith([generator], sources);
+
+    public static (GeneratorDriverRunResult Result, Compilation Output) RunWith(IIncrementalGenerator[] generators, params string[] sources)
     {
-        var driver = CreateDriver().RunGeneratorsAndUpdateCompilation(Compile(sources), out var output, out _);
+        var driver = CreateDriver(generators).RunGeneratorsAndUpdateCompilation(Compile(sources), out var output, out _);
         return (driver.GetRunResult(), output);
     }
 

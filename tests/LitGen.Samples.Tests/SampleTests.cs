@@ -18,62 +18,78 @@ public sealed class SampleTests : IDisposable
     [Fact]
     public void Mnist_main_job_trains_tests_checkpoints_and_reloads()
     {
-        // Samples decoded on two DataLoader worker threads.
-        var options = SampleOptions.Parse(["--epochs", "1", "--root", root, "--workers", "2"]);
-        var result = MnistSample.Run(options);
+        // The job as the README runs it, through LitCli, with samples decoded on two DataLoader worker threads.
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = MnistSample.Run(["--max-epochs", "1", "--default-root-dir", root, "--num-workers", "2"], output, error);
+        Assert.True(code == 0, error.ToString());
 
-        Assert.True(result.TestAccuracy > 0.9, $"test accuracy {result.TestAccuracy}");
-        Assert.True(File.Exists(Path.Combine(result.LogDir, "metrics.csv")));
-        Assert.True(File.Exists(Path.Combine(result.LogDir, "hparams.yaml")));
-        Assert.Contains("val_acc", File.ReadAllText(result.Report));
-        Assert.NotEmpty(Directory.GetFiles(result.LogDir, "events.out.tfevents.*"));
-        Assert.Matches(@"epoch=0-val_acc=0\.\d{4}\.ckpt$", result.BestCheckpoint);
-        Assert.Equal(1e-4, result.Reloaded.LearningRate);
+        var printed = output.ToString().Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        string Value(string key) => Assert.Single(printed, l => l.StartsWith(key, StringComparison.Ordinal))[key.Length..];
+        var accuracy = double.Parse(Value("test_acc="), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(accuracy > 0.9, $"test accuracy {accuracy}");
+        Assert.Contains("7000 train, 1000 validation, 2000 test images", Value("data: "));
+        var logDir = Value("logs: ");
+        Assert.True(File.Exists(Path.Combine(logDir, "metrics.csv")));
+        var hparams = File.ReadAllText(Path.Combine(logDir, "hparams.yaml"));
+        Assert.Contains("HiddenDim: 128\n", hparams);
+        Assert.Contains("NumWorkers: 2\n", hparams);
+        Assert.Equal(2, (int)System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(logDir, "config.json")))!["data"]!["NumWorkers"]!);
+        Assert.Contains("val_acc", File.ReadAllText(Value("report: ")));
+        Assert.NotEmpty(Directory.GetFiles(logDir, "events.out.tfevents.*"));
+        Assert.Matches(@"epoch=0-val_acc=0\.\d{4}\.ckpt$", Value("best checkpoint: "));
+        Assert.Contains("LearningRate = 0.0001", Value("reloaded: "));
     }
 
     [MpiFact]
     public void Mnist_main_job_trains_data_parallel_with_devices_2()
     {
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "MnistClassifier.dll"), "--epochs", "1", "--devices", "2", "--root", root })
-            start.ArgumentList.Add(arg);
-        using var job = System.Diagnostics.Process.Start(start)!;
-        var output = job.StandardOutput.ReadToEndAsync();
-        var errors = job.StandardError.ReadToEndAsync();
-        if (!job.WaitForExit(TimeSpan.FromMinutes(3))) job.Kill(entireProcessTree: true);
-        Assert.True(job.ExitCode == 0, output.Result + errors.Result);
+        var (code, output, errors) = RunMnistProcess("--max-epochs", "1", "--devices", "2", "--default-root-dir", root);
+        Assert.True(code == 0, output + errors);
 
         // Rank 0 alone prints the results and writes the files. Each process reads batches of 64, so one epoch takes half
         // the steps of the single-process run (a global batch of 128): it learns, if less far.
-        var accuracy = Assert.Single(output.Result.Split('\n'), l => l.StartsWith("test_acc=", StringComparison.Ordinal));
+        var accuracy = Assert.Single(output.Split('\n'), l => l.StartsWith("test_acc=", StringComparison.Ordinal));
         Assert.True(double.Parse(accuracy["test_acc=".Length..], System.Globalization.CultureInfo.InvariantCulture) > 0.8, accuracy);
         Assert.Single(Directory.GetFiles(root, "metrics.csv", SearchOption.AllDirectories));
         Assert.Single(Directory.GetFiles(root, "*.ckpt", SearchOption.AllDirectories));
     }
 
-    [Fact]
-    public void Mnist_options_are_validated()
+    [Theory]
+    [InlineData("--max-epochs", "zero", "--max-epochs")]
+    [InlineData("--num-workers", "-1", "--num-workers")]
+    [InlineData("--batch-size", "0", "--batch-size")]
+    [InlineData("--hidden-dim", "wide", "--hidden-dim")]
+    public void Mnist_options_are_validated_with_the_option_named(string option, string value, string named)
     {
-        Assert.Throws<ArgumentException>(() => SampleOptions.Parse(["--epochs", "zero"]));
-        Assert.Throws<ArgumentException>(() => SampleOptions.Parse(["--bogus"]));
-        Assert.Throws<ArgumentException>(() => SampleOptions.Parse(["--workers", "-1"]));
-        Assert.Throws<FileNotFoundException>(() => MnistSample.Run(SampleOptions.Parse(["--data", root, "--root", root])));
+        var error = new StringWriter();
+        Assert.Equal(2, MnistSample.Run([option, value, "--default-root-dir", root], new StringWriter(), error));
+        Assert.StartsWith($"error: {named}", error.ToString());
+        Assert.False(Directory.Exists(Path.Combine(root, "lightning_logs")));
     }
 
     [Fact]
     public void Mnist_without_its_data_says_what_is_missing_and_exits_non_zero()
     {
+        var (code, _, errors) = RunMnistProcess("--data-dir", Path.Combine(root, "nowhere"), "--default-root-dir", root);
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: MNIST file 'train-images-idx3-ubyte(.gz)' not found", errors);
+        Assert.Contains("--data-dir", errors);
+        Assert.DoesNotContain("Unhandled exception", errors);
+    }
+
+    /// <summary>The built sample as a process, as a user runs it; killed if it outlives its timeout.</summary>
+    private static (int Code, string Output, string Errors) RunMnistProcess(params string[] args)
+    {
         var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "MnistClassifier.dll"), "--data", Path.Combine(root, "nowhere"), "--root", root })
-            start.ArgumentList.Add(arg);
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "MnistClassifier.dll"));
+        foreach (var arg in args) start.ArgumentList.Add(arg);
         using var run = System.Diagnostics.Process.Start(start)!;
+        var output = run.StandardOutput.ReadToEndAsync();
         var errors = run.StandardError.ReadToEndAsync();
-        run.StandardOutput.ReadToEnd();
-        Assert.True(run.WaitForExit(TimeSpan.FromMinutes(2)));
-        Assert.Equal(2, run.ExitCode);
-        Assert.StartsWith("error: MNIST file 'train-images-idx3-ubyte(.gz)' not found", errors.Result);
-        Assert.Contains("--data", errors.Result);
-        Assert.DoesNotContain("Unhandled exception", errors.Result);
+        if (!run.WaitForExit(TimeSpan.FromMinutes(3))) run.Kill(entireProcessTree: true);
+        run.WaitForExit();
+        return (run.ExitCode, output.Result, errors.Result);
     }
 
     [Fact]

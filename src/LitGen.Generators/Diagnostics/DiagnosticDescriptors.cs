@@ -43,6 +43,10 @@ internal static class DiagnosticDescriptors
         "LITG0009", "Constructor parameter clashes with LoadFromCheckpoint",
         "'{0}' is rebuilt by LoadFromCheckpoint, which takes its constructor parameter '{1}' as an argument, but '{1}' is also a name LoadFromCheckpoint uses itself; rename the constructor parameter");
 
+    public static readonly DiagnosticDescriptor InvalidDataModule = Create(
+        "LITG0010", "[LightningDataModule] class must be a partial, non-generic LightningDataModule<TBatch>",
+        "'{0}' is marked [LightningDataModule] but {1}; LitGen generates its hyperparameters into a partial, non-generic class deriving from LitGen.LightningDataModule<TBatch>");
+
     private static DiagnosticDescriptor Create(string id, string title, string message) => new(
         id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true,
         helpLinkUri: HelpLink(id));

@@ -8,12 +8,13 @@ internal static class HyperparameterEmitter
 {
     private const string GeneratedCode = ModuleEmitter.GeneratedCode;
 
-    public static void EmitHyperParametersRecord(SourceWriter writer, ModuleModel model, string hide)
+    /// <summary>The <c>HyperParameters</c> record; <paramref name="savedIn"/> says in its documentation where the values end up.</summary>
+    public static void EmitHyperParametersRecord(SourceWriter writer, TypeModel type, EquatableArray<HyperparameterModel> hyperparameters, string hide, string savedIn)
     {
-        writer.Line($"/// <summary>The hyperparameters of <see cref=\"{model.Type.ClassName}\"/>, saved in checkpoints and <c>hparams.yaml</c>.</summary>")
+        writer.Line($"/// <summary>The hyperparameters of <see cref=\"{type.ClassName}\"/>, {savedIn}.</summary>")
             .Line(GeneratedCode)
             .Open($"public {hide}sealed record HyperParameters : global::LitGen.IHyperparameters");
-        foreach (var hp in model.Hyperparameters)
+        foreach (var hp in hyperparameters)
         {
             if (hp.Documentation is not null) writer.Line($"/// <summary>{hp.Documentation}</summary>");
             writer.Line(hp.Default is null
@@ -25,14 +26,14 @@ internal static class HyperparameterEmitter
         writer.Line("/// <summary>The values as an indented JSON object, in declaration order.</summary>")
             .Open("public string ToJson()")
             .Line("var json = new global::LitGen.HyperparameterJsonWriter();");
-        foreach (var hp in model.Hyperparameters)
+        foreach (var hp in hyperparameters)
             writer.Line(WriteStatement(hp, "json", hp.Name, depth: 0));
         writer.Line("return json.ToString();").Close().Line();
 
         writer.Line("/// <summary>The values as the text of <c>hparams.yaml</c>.</summary>")
             .Open("public string ToYaml()")
             .Line("var yaml = new global::System.Text.StringBuilder();");
-        foreach (var hp in model.Hyperparameters)
+        foreach (var hp in hyperparameters)
             writer.Line($"yaml.Append(\"{YamlKey(hp.Name)}: \").Append({YamlExpression(hp, hp.Name, depth: 0)}).Append('\\n');");
         writer.Line("return yaml.ToString();").Close().Line();
 
@@ -41,7 +42,7 @@ internal static class HyperparameterEmitter
             .Line("var reader = global::LitGen.HyperparameterJsonReader.Parse(json);")
             .Line("return new HyperParameters");
         writer.Line("{");
-        foreach (var hp in model.Hyperparameters)
+        foreach (var hp in hyperparameters)
             writer.Line($"    {hp.Name} = {ReadExpression(hp, "reader", depth: 0)},");
         writer.Line("};").Close().Close();
     }
@@ -106,13 +107,13 @@ internal static class HyperparameterEmitter
         return hp.Kind == ValueKind.Enum ? $"{name}<{hp.EnumType}>" : name;
     }
 
-    public static void EmitHparams(SourceWriter writer, ModuleModel model, string hide)
+    public static void EmitHparams(SourceWriter writer, EquatableArray<HyperparameterModel> hyperparameters, string hide)
     {
         writer.Line("/// <summary>The current hyperparameter values.</summary>")
             .Line(GeneratedCode)
             .Line($"public {hide}HyperParameters Hparams => new HyperParameters");
         writer.Line("{");
-        foreach (var hp in model.Hyperparameters) writer.Line($"    {hp.Name} = this.{hp.Name},");
+        foreach (var hp in hyperparameters) writer.Line($"    {hp.Name} = this.{hp.Name},");
         writer.Line("};").Line();
         writer.Line(GeneratedCode)
             .Line("protected override global::LitGen.IHyperparameters CurrentHyperparameters => Hparams;");
@@ -144,33 +145,36 @@ internal static class HyperparameterEmitter
             .Close();
     }
 
-    /// <summary>The constructor call from hyperparameters, and what LitCli needs to expose them as options.</summary>
-    public static void EmitCli(SourceWriter writer, ModuleModel model)
+    /// <summary>
+    /// The constructor call from hyperparameters, and what LitCli needs to expose them as options (as
+    /// <paramref name="cliInterface"/>, e.g. <c>ILitCliModule</c>).
+    /// </summary>
+    public static void EmitCli(SourceWriter writer, TypeModel type, EquatableArray<HyperparameterModel> hyperparameters, ConstructorModel constructor, string cliInterface)
     {
-        var parameters = model.Constructor!.Parameters;
+        var parameters = constructor.Parameters;
         var passed = parameters.Where(p => p.IsPassedThrough).ToList();
         var arguments = parameters
             .Where(p => p.Hyperparameter is not null || p.IsPassedThrough)
             .Select(p => p.IsPassedThrough ? $"{p.Name}: {p.Name}" : $"{p.Name}: hyperparameters.{p.Hyperparameter}");
         writer.Line(GeneratedCode)
-            .Line($"private static {model.Type.FullyQualifiedName} CreateFromHyperparameters(HyperParameters hyperparameters{string.Concat(passed.Select(p => $", {p.Type} {p.Name}"))}) " +
-                $"=> new {model.Type.FullyQualifiedName}({string.Join(", ", arguments)});");
+            .Line($"private static {type.FullyQualifiedName} CreateFromHyperparameters(HyperParameters hyperparameters{string.Concat(passed.Select(p => $", {p.Type} {p.Name}"))}) " +
+                $"=> new {type.FullyQualifiedName}({string.Join(", ", arguments)});");
         // LitCli builds modules from hyperparameters alone; a module that needs other constructor arguments is built in code.
         if (passed.Count > 0) return;
         writer.Line();
-        var cli = $"global::LitGen.ILitCliModule<{model.Type.FullyQualifiedName}>";
+        var cli = $"global::LitGen.{cliInterface}<{type.FullyQualifiedName}>";
         writer.Line(GeneratedCode)
-            .Line($"static {model.Type.FullyQualifiedName} {cli}.CreateFromHyperparametersJson(string json) => CreateFromHyperparameters(HyperParameters.FromJson(json));")
+            .Line($"static {type.FullyQualifiedName} {cli}.CreateFromHyperparametersJson(string json) => CreateFromHyperparameters(HyperParameters.FromJson(json));")
             .Line()
             .Line(GeneratedCode)
             .Line($"static global::System.Collections.Generic.IReadOnlyList<global::LitGen.HyperparameterInfo> {cli}.HyperparameterInfos {{ get; }} =")
             .Line("[");
-        foreach (var hp in model.Hyperparameters)
+        foreach (var hp in hyperparameters)
         {
-            var type = Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(hp.Type.Replace("global::", ""), quote: true);
+            var typeText = Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(hp.Type.Replace("global::", ""), quote: true);
             var defaultText = hp.Default is null ? "null" : Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(DisplayDefault(hp), quote: true);
             var description = hp.Documentation is null ? "null" : Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(hp.Documentation, quote: true);
-            writer.Line($"    new(\"{hp.Name}\", {type}, global::LitGen.HyperparameterKind.{CliKind(hp)}, {defaultText}, {description}),");
+            writer.Line($"    new(\"{hp.Name}\", {typeText}, global::LitGen.HyperparameterKind.{CliKind(hp)}, {defaultText}, {description}),");
         }
         writer.Line("];");
     }

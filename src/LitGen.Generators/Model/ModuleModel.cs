@@ -15,6 +15,15 @@ internal sealed record ModuleModel(
     EquatableArray<ComponentModel> Components,
     DriverModel Driver);
 
+/// <summary>Everything the emitter needs for one <c>[LightningDataModule]</c> class: values only, compared structurally.</summary>
+/// <param name="Type">Where the class is declared and how to reopen it.</param>
+/// <param name="Hyperparameters">The <c>[Hyperparameter]</c> members, base classes first.</param>
+/// <param name="Constructor">The constructor LitCli calls; null for abstract classes.</param>
+internal sealed record DataModuleModel(
+    TypeModel Type,
+    EquatableArray<HyperparameterModel> Hyperparameters,
+    ConstructorModel? Constructor);
+
 /// <summary>The class and its place in the source.</summary>
 /// <param name="Namespace">The containing namespace, or empty for the global namespace.</param>
 /// <param name="ClassName">The class name.</param>
@@ -22,7 +31,7 @@ internal sealed record ModuleModel(
 /// <param name="FileName">The hint name of the generated file.</param>
 /// <param name="ContainingTypes">Enclosing types, outermost first.</param>
 /// <param name="IsAbstract">Abstract classes get no <c>LoadFromCheckpoint</c>.</param>
-/// <param name="BaseIsGeneratedModule">The base class is itself a <c>[LightningModule]</c>: members are <c>new</c> and registration chains.</param>
+/// <param name="BaseIsGeneratedModule">The base class carries the same LitGen attribute: members are <c>new</c> and registration chains.</param>
 internal sealed record TypeModel(
     string Namespace,
     string ClassName,

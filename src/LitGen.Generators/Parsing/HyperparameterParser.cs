@@ -19,9 +19,12 @@ internal static class HyperparameterParser
     private static readonly SymbolDisplayFormat TypeFormat = SymbolDisplayFormat.FullyQualifiedFormat
         .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
 
-    /// <summary>The hyperparameters and the constructor, or null with diagnostics added when they cannot be generated.</summary>
+    /// <summary>
+    /// The hyperparameters and the constructor, or null with diagnostics added when they cannot be generated. A class
+    /// <paramref name="rebuiltFromCheckpoint"/> gets <c>LoadFromCheckpoint</c>, whose own parameter names its constructor cannot take.
+    /// </summary>
     public static (EquatableArray<HyperparameterModel> Hyperparameters, ConstructorModel? Constructor) Parse(
-        INamedTypeSymbol type, Location location, List<Diagnostic> diagnostics, CancellationToken cancellationToken)
+        INamedTypeSymbol type, Location location, List<Diagnostic> diagnostics, CancellationToken cancellationToken, bool rebuiltFromCheckpoint)
     {
         var symbols = CollectHyperparameters(type);
         var constructor = FindConstructor(type, symbols);
@@ -62,7 +65,7 @@ internal static class HyperparameterParser
                 .Select(p => new ConstructorParameterModel(p.Name, p.Type.ToDisplayString(TypeFormat),
                     symbols.Select(h => h.Member.Name).FirstOrDefault(n => NameMatches(p.Name, n)), p.IsOptional))
                 .ToList();
-            foreach (var clash in parameters.Where(p => p.IsPassedThrough && ReservedNames.Contains(p.Name)))
+            foreach (var clash in parameters.Where(p => rebuiltFromCheckpoint && p.IsPassedThrough && ReservedNames.Contains(p.Name)))
                 diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.ReservedConstructorParameter,
                     constructor.Parameters.First(p => p.Name == clash.Name).Locations.FirstOrDefault() ?? location, type.Name, clash.Name));
             constructorModel = new ConstructorModel(parameters.ToEquatableArray());

@@ -38,6 +38,21 @@ internal static class ModuleParser
         if (!DerivesFrom(type, LightningModuleBase))
             diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.NotALightningModule, location, type.Name));
 
+        var containingTypes = ContainingTypes(declaration, type, location, diagnostics);
+        if (diagnostics.Count > 0) return new Result(null, diagnostics.ToImmutableArray());
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var (hyperparameters, constructor) = HyperparameterParser.Parse(type, location, diagnostics, cancellationToken, rebuiltFromCheckpoint: true);
+        if (diagnostics.Count > 0) return new Result(null, diagnostics.ToImmutableArray());
+
+        var model = new ModuleModel(CreateTypeModel(type, containingTypes, LightningModuleAttribute), hyperparameters, type.IsAbstract ? null : constructor,
+            CollectComponents(type).ToEquatableArray(), DriverParser.Parse(type));
+        return new Result(model, ImmutableArray<Diagnostic>.Empty);
+    }
+
+    /// <summary>The types the class is nested in, outermost first; each must be partial to be reopened.</summary>
+    internal static EquatableArray<ContainingTypeModel> ContainingTypes(ClassDeclarationSyntax declaration, INamedTypeSymbol type, Location location, List<Diagnostic> diagnostics)
+    {
         var containingTypes = new List<ContainingTypeModel>();
         for (var parent = declaration.Parent as TypeDeclarationSyntax; parent is not null; parent = parent.Parent as TypeDeclarationSyntax)
         {
@@ -45,25 +60,18 @@ internal static class ModuleParser
                 diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.ContainingTypeNotPartial, location, type.Name, parent.Identifier.Text));
             containingTypes.Insert(0, new ContainingTypeModel(parent.Keyword.Text, parent.Identifier.Text, parent.TypeParameterList?.ToString() ?? ""));
         }
-        if (diagnostics.Count > 0) return new Result(null, diagnostics.ToImmutableArray());
-
-        cancellationToken.ThrowIfCancellationRequested();
-        var (hyperparameters, constructor) = HyperparameterParser.Parse(type, location, diagnostics, cancellationToken);
-        if (diagnostics.Count > 0) return new Result(null, diagnostics.ToImmutableArray());
-
-        var ns = type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString();
-        var typeModel = new TypeModel(
-            ns,
-            type.Name,
-            type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
-            FileName(type),
-            containingTypes.ToEquatableArray(),
-            type.IsAbstract,
-            type.BaseType is { } baseType && HasAttribute(baseType, LightningModuleAttribute));
-        var model = new ModuleModel(typeModel, hyperparameters, type.IsAbstract ? null : constructor,
-            CollectComponents(type).ToEquatableArray(), DriverParser.Parse(type));
-        return new Result(model, ImmutableArray<Diagnostic>.Empty);
+        return containingTypes.ToEquatableArray();
     }
+
+    /// <summary>The class's model; a base class carrying the same LitGen <paramref name="attribute"/> has generated members too.</summary>
+    internal static TypeModel CreateTypeModel(INamedTypeSymbol type, EquatableArray<ContainingTypeModel> containingTypes, string attribute) => new(
+        type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString(),
+        type.Name,
+        type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
+        FileName(type),
+        containingTypes,
+        type.IsAbstract,
+        type.BaseType is { } baseType && HasAttribute(baseType, attribute));
 
     private static string FileName(INamedTypeSymbol type)
     {

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.ComponentModel;
 
 namespace LitGen;
 
@@ -7,8 +8,14 @@ namespace LitGen;
 /// the dataloaders. Pass it to <c>Trainer.Fit/Validate/Test/Predict</c> instead of dataloaders.
 /// </summary>
 /// <typeparam name="TBatch">What one dataloader item is; the module must take the same batch type.</typeparam>
-public abstract class LightningDataModule<TBatch>
+public abstract class LightningDataModule<TBatch> : IDataModuleHyperparameters
 {
+    /// <summary>The hyperparameters of a <c>[LightningDataModule]</c> class (generated), or null: logged with the module's.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected internal virtual IHyperparameters? CurrentHyperparameters => null;
+
+    IHyperparameters? IDataModuleHyperparameters.Current => CurrentHyperparameters;
+
     /// <summary>Downloads or writes data once, before <see cref="Setup"/>.</summary>
     public virtual void PrepareData() { }
 
@@ -29,4 +36,10 @@ public abstract class LightningDataModule<TBatch>
 
     /// <summary>The prediction dataloader.</summary>
     public virtual IEnumerable<TBatch>? PredictDataloader() => null;
+}
+
+/// <summary>A datamodule's hyperparameters, for code that does not know its batch type.</summary>
+internal interface IDataModuleHyperparameters
+{
+    IHyperparameters? Current { get; }
 }

@@ -47,7 +47,7 @@ public class LitCliTests
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        int code = LitCli.Run<CliModule>(args, output, error);
+        int code = LitCli.Run<CliModule>(args, new LitCliOptions { Output = output, Error = error });
         return (code, output.ToString(), error.ToString());
     }
 
@@ -155,6 +155,8 @@ public class LitCliTests
         Assert.Contains("  LearningRate: 0.05\n", printed);
         Assert.Contains("trainer:\n", printed);
         Assert.Contains("  max-epochs: \"2\"\n", printed);
+        // A whole epoch is the fraction 1.0, which must not read back as a count of one batch.
+        Assert.Contains("  limit-train-batches: \"1.0\"\n", printed);
         Assert.False(Directory.Exists(Path.Combine(dir.Path, "lightning_logs")));
 
         // The printed file, edited as a user would, is a --config file: its values and the command line's combine.

@@ -58,8 +58,10 @@ internal sealed class FitLoop(Trainer trainer)
         trainer.Optimization.Configure(module);
         if (!data.Loaded) data.Load(trainer.Strategy, hasValidationStep, overfit);
         HasValidation = data.Val is { } loaders && loaders.Any(l => trainer.ValidationLimit(l) is not 0);
+        // Merged on every process, so that a conflict stops them all.
+        var hyperparameters = MergedHyperparameters.Of(module, data.DataModule?.CurrentHyperparameters, data.DataModule?.GetType().Name ?? "");
         if (!trainer.FastDevRunning && trainer.Strategy.IsGlobalZero)
-            foreach (var logger in trainer.Loggers) logger.LogHyperparams(module.CurrentHyperparameters);
+            foreach (var logger in trainer.Loggers) logger.LogHyperparams(hyperparameters);
         Progress.Reset();
         EpochLoop.Reset();
         ValidationHasRun = false;
