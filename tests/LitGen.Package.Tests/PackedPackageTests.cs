@@ -7,7 +7,7 @@ namespace LitGen.Package.Tests;
 /// Packs LitGen and consumes it from a local folder feed the way a user does (<c>dotnet add package LitGen</c>): the
 /// generator runs, the analyzers report, the native-compatibility targets apply, and a module trains and reloads.
 /// </summary>
-public class PackedPackageTests
+public class PackedPackageTests : IClassFixture<LocalFeed>
 {
     private const string Consumer = """
         using LitGen;
@@ -43,59 +43,92 @@ public class PackedPackageTests
         }
         """;
 
+    private readonly LocalFeed feed;
+
+    public PackedPackageTests(LocalFeed feed) => this.feed = feed;
+
     [Fact]
     public void A_project_consuming_the_packed_package_builds_with_generator_and_analyzers_and_trains()
     {
-        var repo = RepositoryPaths.Root();
-        var configuration = AppContext.BaseDirectory.Contains("/bin/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-        var work = Directory.CreateTempSubdirectory("litgen-package-").FullName;
-        try
-        {
-            // A unique version keeps the NuGet cache from serving a package packed by an earlier run.
-            var version = $"0.1.0-test.{DateTime.UtcNow:yyyyMMddHHmmssfff}";
-            var feed = Path.Combine(work, "feed");
-            Run(repo, "dotnet", $"pack src/LitGen.Runtime -c {configuration} --no-build -o \"{feed}\" -p:Version={version}");
+        var (work, version) = (feed.Work, feed.Version);
+        var package = Path.Combine(feed.Folder, $"LitGen.{version}.nupkg");
 
-            // The package leaves libtorch's backend to the app: it depends on TorchSharp's managed library only.
-            var nuspec = ReadNuspec(Path.Combine(feed, $"LitGen.{version}.nupkg"));
-            Assert.Contains("id=\"TorchSharp\"", nuspec);
-            Assert.DoesNotContain("TorchSharp-cpu", nuspec);
-            Assert.Contains("<repository type=\"git\" url=\"https://github.com/litgen/litgen\"", nuspec);
-            Assert.Contains("<license type=\"expression\">MIT</license>", nuspec);
-            Assert.Contains("dotnet add package TorchSharp-cpu", ReadEntry(Path.Combine(feed, $"LitGen.{version}.nupkg"), "README.md"));
-            // Symbols and sources travel inside the DLL, so a debugger steps into the trainer.
-            Assert.True(HasEmbeddedSources(Path.Combine(feed, $"LitGen.{version}.nupkg")), "LitGen.Runtime.dll lacks its embedded PDB and sources");
+        // The package leaves libtorch's backend to the app: it depends on TorchSharp's managed library only.
+        var nuspec = ReadNuspec(package);
+        Assert.Contains("id=\"TorchSharp\"", nuspec);
+        Assert.DoesNotContain("TorchSharp-cpu", nuspec);
+        Assert.Contains("<repository type=\"git\" url=\"https://github.com/litgen/litgen\"", nuspec);
+        Assert.Contains("<license type=\"expression\">MIT</license>", nuspec);
+        Assert.Contains("dotnet add package TorchSharp-cpu", ReadEntry(package, "README.md"));
+        // Symbols and sources travel inside the DLL, so a debugger steps into the trainer.
+        Assert.True(HasEmbeddedSources(package), "LitGen.Runtime.dll lacks its embedded PDB and sources");
 
-            var app = App(work, "app", feed, version, backend: "TorchSharp-cpu");
-            File.WriteAllText(Path.Combine(app, "Program.cs"), Consumer);
-            var build = Run(app, "dotnet", "build -c Release");
-            Assert.Contains("warning LIT0001", build);
+        var app = App(work, "app", feed.Folder, version, backend: "TorchSharp-cpu");
+        File.WriteAllText(Path.Combine(app, "Program.cs"), Consumer);
+        var build = Run(app, "dotnet", "build -c Release");
+        Assert.Contains("warning LIT0001", build);
 
-            // Running proves libtorch loads: on hosts whose libstdc++ lacks GLIBCXX_3.4.32 that needs the package's buildTransitive step.
-            var output = Run(app, "dotnet", "run -c Release --no-build");
-            Assert.Contains("CONSUMER OK steps=12 hidden=4", output);
+        // Running proves libtorch loads: on hosts whose libstdc++ lacks GLIBCXX_3.4.32 that needs the package's buildTransitive step.
+        var output = Run(app, "dotnet", "run -c Release --no-build");
+        Assert.Contains("CONSUMER OK steps=12 hidden=4", output);
 
-            // A published app runs on machines other than its build host: the package's step patches it whatever this
-            // host provides. GLIBCXX_3.4.21 is a version every current libstdc++ has, so only the publish rule explains a patch.
-            var published = Path.Combine(work, "published");
-            Run(app, "dotnet", $"publish -c Release --no-restore -o \"{published}\" -p:LitGenWeakGlibcxxVersion=GLIBCXX_3.4.21");
-            var library = Directory.GetFiles(published, "libLibTorchSharp.so", SearchOption.AllDirectories).First();
-            var need = ElfVersionNeedPatcher.ReadVersionNeeds(File.ReadAllBytes(library)).Single(n => n.Name == "GLIBCXX_3.4.21");
-            Assert.NotEqual(0, need.Flags & 0x2);
+        // A published app runs on machines other than its build host: the package's step patches it whatever this
+        // host provides. GLIBCXX_3.4.21 is a version every current libstdc++ has, so only the publish rule explains a patch.
+        var published = Path.Combine(work, "published");
+        Run(app, "dotnet", $"publish -c Release --no-restore -o \"{published}\" -p:LitGenWeakGlibcxxVersion=GLIBCXX_3.4.21");
+        var library = Directory.GetFiles(published, "libLibTorchSharp.so", SearchOption.AllDirectories).First();
+        var need = ElfVersionNeedPatcher.ReadVersionNeeds(File.ReadAllBytes(library)).Single(n => n.Name == "GLIBCXX_3.4.21");
+        Assert.NotEqual(0, need.Flags & 0x2);
 
-            // A CUDA app: the graph has one backend, CUDA's; here the feed does not serve it, and that is the only error.
-            var cudaApp = App(work, "cuda-app", feed, version, backend: "TorchSharp-cuda-linux");
-            var restore = RunExpectingFailure(cudaApp, "dotnet", "restore");
-            Assert.Contains("NU1101", restore);
-            Assert.Contains("TorchSharp-cuda-linux", restore);
-            Assert.DoesNotContain("Two TorchSharp", restore);
-            Assert.DoesNotContain("TorchSharp-cpu", restore);
-            Assert.DoesNotContain("LitGen", restore.Split('\n').Where(line => line.Contains("error", StringComparison.Ordinal)).Aggregate("", (a, b) => a + b));
-        }
-        finally
-        {
-            Directory.Delete(work, recursive: true);
-        }
+        // A CUDA app: the graph has one backend, CUDA's; here the feed does not serve it, and that is the only error.
+        var cudaApp = App(work, "cuda-app", feed.Folder, version, backend: "TorchSharp-cuda-linux");
+        var restore = RunExpectingFailure(cudaApp, "dotnet", "restore");
+        Assert.Contains("NU1101", restore);
+        Assert.Contains("TorchSharp-cuda-linux", restore);
+        Assert.DoesNotContain("Two TorchSharp", restore);
+        Assert.DoesNotContain("TorchSharp-cpu", restore);
+        Assert.DoesNotContain("LitGen", restore.Split('\n').Where(line => line.Contains("error", StringComparison.Ordinal)).Aggregate("", (a, b) => a + b));
+    }
+
+    [Fact]
+    public void The_dotnet_new_templates_make_an_app_that_builds_and_trains_and_items_that_compile_in_it()
+    {
+        var (work, version) = (feed.Work, feed.Version);
+        // Templates install into a hive of their own, not the user's.
+        var hive = Path.Combine(work, "template-hive");
+        Run(work, "dotnet", $"new install \"{Path.Combine(feed.Folder, $"LitGen.Templates.{version}.nupkg")}\" --debug:custom-hive \"{hive}\"");
+
+        var app = Path.Combine(work, "Demo.Classifier");
+        Run(work, "dotnet", $"new litgen-app -n Demo.Classifier -o \"{app}\" --litgen-version {version} --debug:custom-hive \"{hive}\"");
+        Assert.Contains($"Include=\"LitGen\" Version=\"{version}\"", File.ReadAllText(Path.Combine(app, "Demo.Classifier.csproj")));
+        Assert.Contains("Include=\"TorchSharp-cpu\"", File.ReadAllText(Path.Combine(app, "Demo.Classifier.csproj")));
+        Assert.Contains("namespace Demo.Classifier;", File.ReadAllText(Path.Combine(app, "LitModule.cs")));
+
+        WriteNuGetConfig(app, work, feed.Folder);
+        Run(app, "dotnet", "restore");
+        // Items take the namespace of the (restored) project they are added to.
+        Run(app, "dotnet", $"new litgen-module -n SecondModel --debug:custom-hive \"{hive}\"");
+        Run(app, "dotnet", $"new litgen-datamodule -n SecondData --debug:custom-hive \"{hive}\"");
+        Assert.Contains("public partial class SecondModel : LightningModule", File.ReadAllText(Path.Combine(app, "SecondModel.cs")));
+        Assert.Contains("namespace Demo.Classifier;", File.ReadAllText(Path.Combine(app, "SecondData.cs")));
+        var build = Run(app, "dotnet", "build -c Release");
+        Assert.Contains("0 Warning(s)", build);
+        var root = Path.Combine(work, "runs");
+        var output = Run(app, "dotnet", $"run -c Release --no-build -- --max-epochs 3 --hidden-dim 16 --default-root-dir \"{root}\" --enable-progress-bar false");
+        var accuracy = double.Parse(output.Split('\n').Single(l => l.StartsWith("test_acc=", StringComparison.Ordinal))["test_acc=".Length..], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(accuracy > 0.8, output);
+        var hparams = File.ReadAllText(Directory.GetFiles(root, "hparams.yaml", SearchOption.AllDirectories).Single());
+        Assert.Contains("HiddenDim: 16\n", hparams);
+        Assert.Contains("BatchSize: 64\n", hparams);
+
+        // The CUDA choice names CUDA's backend package instead of the CPU one.
+        var cudaApp = Path.Combine(work, "CudaApp");
+        Run(work, "dotnet", $"new litgen-app -n CudaApp -o \"{cudaApp}\" --backend cuda-linux --debug:custom-hive \"{hive}\"");
+        var cudaProject = File.ReadAllText(Path.Combine(cudaApp, "CudaApp.csproj"));
+        Assert.Contains("Include=\"TorchSharp-cuda-linux\"", cudaProject);
+        Assert.DoesNotContain("TorchSharp-cpu\"", cudaProject);
+        // Without --litgen-version the app references the LitGen release the templates ship with.
+        Assert.Contains($"Include=\"LitGen\" Version=\"{LocalFeed.ReleaseVersion}\"", cudaProject);
     }
 
     /// <summary>
@@ -106,7 +139,6 @@ public class PackedPackageTests
     {
         var app = Path.Combine(work, name);
         Directory.CreateDirectory(app);
-        var cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
         File.WriteAllText(Path.Combine(app, "App.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
@@ -122,6 +154,13 @@ public class PackedPackageTests
               </ItemGroup>
             </Project>
             """);
+        WriteNuGetConfig(app, work, feed);
+        return app;
+    }
+
+    private static void WriteNuGetConfig(string app, string work, string feed)
+    {
+        var cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
         File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
             <?xml version="1.0" encoding="utf-8"?>
             <configuration>
@@ -136,7 +175,6 @@ public class PackedPackageTests
               </packageSources>
             </configuration>
             """);
-        return app;
     }
 
     private static string ReadNuspec(string package)
@@ -176,7 +214,7 @@ public class PackedPackageTests
         return output;
     }
 
-    private static string Run(string directory, string command, string arguments)
+    internal static string Run(string directory, string command, string arguments)
     {
         var (code, output) = Execute(directory, command, arguments);
         Assert.True(code == 0, $"'{command} {arguments}' in {directory} failed ({code}):\n{output}");
@@ -198,4 +236,30 @@ public class PackedPackageTests
         process.WaitForExit();
         return (process.ExitCode, stdout.Result + stderr.Result);
     }
+}
+
+/// <summary>LitGen and its templates packed once, with a version of their own, into a folder feed.</summary>
+public sealed class LocalFeed : IDisposable
+{
+    public LocalFeed()
+    {
+        var repo = RepositoryPaths.Root();
+        var configuration = AppContext.BaseDirectory.Contains("/bin/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+        Work = Directory.CreateTempSubdirectory("litgen-package-").FullName;
+        // A unique version keeps the NuGet cache from serving a package packed by an earlier run.
+        Version = $"{ReleaseVersion}-test.{DateTime.UtcNow:yyyyMMddHHmmssfff}";
+        Folder = Path.Combine(Work, "feed");
+        PackedPackageTests.Run(repo, "dotnet", $"pack src/LitGen.Runtime -c {configuration} --no-build -o \"{Folder}\" -p:Version={Version}");
+        PackedPackageTests.Run(repo, "dotnet", $"pack src/LitGen.Templates -c {configuration} -o \"{Folder}\" -p:Version={Version}");
+    }
+
+    /// <summary>The version the repository builds (Directory.Build.props), which the app template references by default.</summary>
+    public static string ReleaseVersion { get; } = System.Text.RegularExpressions.Regex.Match(
+        File.ReadAllText(Path.Combine(RepositoryPaths.Root(), "Directory.Build.props")), "<LitGenVersion>(.*?)</LitGenVersion>").Groups[1].Value;
+
+    public string Work { get; }
+    public string Version { get; }
+    public string Folder { get; }
+
+    public void Dispose() => Directory.Delete(Work, recursive: true);
 }
