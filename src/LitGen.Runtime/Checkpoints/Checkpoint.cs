@@ -34,7 +34,7 @@ public sealed class Checkpoint : IDisposable
     public string Precision { get; init; } = "32-true";
 
     /// <summary>The module's hyperparameters as JSON, as written by its generated <c>HyperParameters</c> record.</summary>
-    public string HyperParametersJson { get; init; } = "{}";
+    public string HyperparametersJson { get; init; } = "{}";
 
     /// <summary>The module's weights and buffers, on the CPU, keyed as in <c>state_dict()</c>.</summary>
     public required IReadOnlyDictionary<string, Tensor> StateDict { get; init; }
@@ -131,7 +131,7 @@ public sealed class Checkpoint : IDisposable
                 Epoch = header.Epoch,
                 GlobalStep = header.GlobalStep,
                 Precision = header.Precision,
-                HyperParametersJson = header.HyperParametersJson,
+                HyperparametersJson = header.HyperparametersJson,
                 CallbackStates = header.CallbackStates,
                 Extra = header.Extra,
                 Loops = header.Loops,
@@ -163,7 +163,7 @@ public sealed class Checkpoint : IDisposable
     }
 
     /// <summary>
-    /// Parses <see cref="HyperParametersJson"/> with a generated <c>HyperParameters.FromJson</c>; a malformed entry is
+    /// Parses <see cref="HyperparametersJson"/> with a generated <c>HyperParameters.FromJson</c>; a malformed entry is
     /// reported as an invalid checkpoint.
     /// </summary>
     public T ReadHyperparameters<T>(Func<string, T> fromJson)
@@ -171,7 +171,7 @@ public sealed class Checkpoint : IDisposable
         ArgumentNullException.ThrowIfNull(fromJson);
         try
         {
-            return fromJson(HyperParametersJson);
+            return fromJson(HyperparametersJson);
         }
         catch (Exception e) when (e is FormatException or System.Text.Json.JsonException)
         {

@@ -30,7 +30,7 @@ internal static class CheckpointMetadata
     private const string WeightsOnly = "weights_only";
 
     public sealed record Header(int FormatVersion, string LitGenVersion, string ModuleType, int Epoch, long GlobalStep, string Precision,
-        string HyperParametersJson, JsonObject CallbackStates, JsonObject Extra, JsonObject Loops, JsonArray LrSchedulers, bool WeightsOnly);
+        string HyperparametersJson, JsonObject CallbackStates, JsonObject Extra, JsonObject Loops, JsonArray LrSchedulers, bool WeightsOnly);
 
     public static Dictionary<string, string> Write(Checkpoint checkpoint) => new()
     {
@@ -41,7 +41,7 @@ internal static class CheckpointMetadata
         [Epoch] = checkpoint.Epoch.ToString(CultureInfo.InvariantCulture),
         [GlobalStep] = checkpoint.GlobalStep.ToString(CultureInfo.InvariantCulture),
         [Precision] = checkpoint.Precision,
-        [HyperParameters] = checkpoint.HyperParametersJson,
+        [HyperParameters] = checkpoint.HyperparametersJson,
         [Callbacks] = checkpoint.CallbackStates.ToJsonString(),
         [Extra] = checkpoint.Extra.ToJsonString(),
         [Loops] = checkpoint.Loops.ToJsonString(),

@@ -138,7 +138,7 @@ public class HyperparameterTests
         new LitGen.Checkpoint
         {
             ModuleType = typeof(EveryShapeModule).FullName!,
-            HyperParametersJson = module.Hparams.ToJson(),
+            HyperparametersJson = module.Hparams.ToJson(),
             StateDict = module.state_dict(),
         }.Save(path);
         var restored = EveryShapeModule.LoadFromCheckpoint(path, hp => hp with { Tags = ["y", "z"] });

@@ -53,6 +53,18 @@ public class ApiIdiomTests
     }
 
     [Fact]
+    public void Public_names_spell_hyperparameter_as_one_word_as_Lightning_does()
+    {
+        // Lightning writes hparams, save_hyperparameters, log_hyperparams; the runtime's public surface follows it. The
+        // generated nested record HyperParameters keeps the name the product contract gives it.
+        var names = typeof(Trainer).Assembly.GetExportedTypes()
+            .SelectMany(t => t.GetMembers(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.DeclaredOnly)
+                .Select(m => $"{t.Name}.{m.Name}")
+                .Append(t.Name));
+        Assert.Empty(names.Where(n => n.Contains("HyperParam", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void Loggers_are_told_how_a_run_ended()
     {
         using var dir = new TempDir();

@@ -204,7 +204,7 @@ public class ModuleMemberTests
         var partial = new Checkpoint
         {
             ModuleType = checkpoint.ModuleType,
-            HyperParametersJson = checkpoint.HyperParametersJson,
+            HyperparametersJson = checkpoint.HyperparametersJson,
             StateDict = checkpoint.StateDict.Where(p => p.Key != "output.bias").ToDictionary(p => p.Key, p => p.Value),
         };
         var partialPath = Path.Combine(dir.Path, "partial.ckpt");
