@@ -100,7 +100,7 @@ internal static class CliConfigFile
         => value.Length > 0 && value.All(c => char.IsLetterOrDigit(c) || c is '_' or '-' or '.' or '/') && Scalar(new YamlScalarNode(value)) is JsonValue v
            && v.TryGetValue<string>(out _) && !IsYaml11Special(value)
             ? value
-            : JsonSerializer.Serialize(value);
+            : JsonValue.Create(value).ToJsonString();
 
     private static bool IsYaml11Special(string value) => value.ToLowerInvariant() is "y" or "n" or "yes" or "no" or "on" or "off";
 }

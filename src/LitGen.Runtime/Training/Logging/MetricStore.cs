@@ -99,7 +99,7 @@ internal sealed class MetricStore(Strategy strategy, Action<string> warn) : IDis
     {
         var state = new JsonArray();
         foreach (var metric in order)
-            if (!metric.IsMetricObject) state.Add(metric.Save());
+            if (!metric.IsMetricObject) state.Add((JsonNode)metric.Save());
         return state;
     }
 
