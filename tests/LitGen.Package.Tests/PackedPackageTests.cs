@@ -111,7 +111,8 @@ public class PackedPackageTests : IClassFixture<LocalFeed>
         Run(app, "dotnet", $"new litgen-datamodule -n SecondData --debug:custom-hive \"{hive}\"");
         Assert.Contains("public partial class SecondModel : LightningModule", File.ReadAllText(Path.Combine(app, "SecondModel.cs")));
         Assert.Contains("namespace Demo.Classifier;", File.ReadAllText(Path.Combine(app, "SecondData.cs")));
-        var build = Run(app, "dotnet", "build -c Release");
+        // With the trim analyzer on, so that generated code that a trimmed publish could break would warn here.
+        var build = Run(app, "dotnet", "build -c Release -p:EnableTrimAnalyzer=true");
         Assert.Contains("0 Warning(s)", build);
         var root = Path.Combine(work, "runs");
         var output = Run(app, "dotnet", $"run -c Release --no-build -- --max-epochs 3 --hidden-dim 16 --default-root-dir \"{root}\" --enable-progress-bar false");
