@@ -1,21 +1,8 @@
-using Microsoft.CodeAnalysis.CodeFixes;
-using Microsoft.CodeAnalysis.Diagnostics;
-
 namespace LitGen.Analyzers.Tests;
 
 /// <summary>LIT0003: reported spans, near misses and the fix.</summary>
 public class LIT0003_ManualOptimizationCallTests
 {
-    private const string Usings = RuleSources.Usings;
-
-    private static string Module(string members) => RuleSources.Module(members);
-
-    private static Task AssertFix(DiagnosticAnalyzer analyzer, CodeFixProvider fix, string before, string after)
-        => RuleSources.AssertFixCompiles(analyzer, fix, before, after);
-
-    private static Task AssertFixAll(DiagnosticAnalyzer analyzer, CodeFixProvider fix, string before, string after)
-        => RuleSources.AssertFixAll(analyzer, fix, before, after);
-
     private const string ManualCalls = """
             public override Tensor? TrainingStep((Tensor X, Tensor Y) b, int i)
             {

@@ -1,21 +1,8 @@
-using Microsoft.CodeAnalysis.CodeFixes;
-using Microsoft.CodeAnalysis.Diagnostics;
-
 namespace LitGen.Analyzers.Tests;
 
 /// <summary>LIT0004: reported spans, near misses and the fix.</summary>
 public class LIT0004_HostSyncInStepTests
 {
-    private const string Usings = RuleSources.Usings;
-
-    private static string Module(string members) => RuleSources.Module(members);
-
-    private static Task AssertFix(DiagnosticAnalyzer analyzer, CodeFixProvider fix, string before, string after)
-        => RuleSources.AssertFixCompiles(analyzer, fix, before, after);
-
-    private static Task AssertFixAll(DiagnosticAnalyzer analyzer, CodeFixProvider fix, string before, string after)
-        => RuleSources.AssertFixAll(analyzer, fix, before, after);
-
     [Fact]
     public Task Host_syncs_in_steps_are_reported()
         => AnalyzerHarness.VerifyAsync(new HostSyncInStepAnalyzer(), "LIT0004", Module("""

@@ -1,11 +1,8 @@
-
 namespace LitGen.Analyzers.Tests;
 
 /// <summary>LIT0005: reported spans, near misses and the fix.</summary>
 public class LIT0005_ManualMetricCollectionTests
 {
-    private static string Module(string members) => RuleSources.Module(members);
-
     private const string Collecting = """
             private readonly List<Tensor> outputs = [];
             private Tensor? last;

@@ -1,4 +1,3 @@
-using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace LitGen.Analyzers.Tests;
@@ -6,16 +5,6 @@ namespace LitGen.Analyzers.Tests;
 /// <summary>LIT0006: reported spans, near misses and the fix.</summary>
 public class LIT0006_MisspelledHookTests
 {
-    private const string Usings = RuleSources.Usings;
-
-    private static string Module(string members) => RuleSources.Module(members);
-
-    private static Task AssertFix(DiagnosticAnalyzer analyzer, CodeFixProvider fix, string before, string after)
-        => RuleSources.AssertFixCompiles(analyzer, fix, before, after);
-
-    private static Task AssertFixAll(DiagnosticAnalyzer analyzer, CodeFixProvider fix, string before, string after)
-        => RuleSources.AssertFixAll(analyzer, fix, before, after);
-
     [Theory]
     [InlineData("    public Tensor? [|training_step|]((Tensor X, Tensor Y) b, int i) => null;")]
     [InlineData("    public optim.Optimizer [|configure_optimizers|]() => optim.SGD(parameters(), 0.1);")]

@@ -1,24 +1,11 @@
-using Microsoft.CodeAnalysis.CodeFixes;
-using Microsoft.CodeAnalysis.Diagnostics;
-
 namespace LitGen.Analyzers.Tests;
 
 /// <summary>LIT0007: reported spans, near misses and the fix.</summary>
 public class LIT0007_UnknownMonitorKeyTests
 {
-    private const string Usings = RuleSources.Usings;
-
-    private static string Module(string members) => RuleSources.Module(members);
-
-    private static Task AssertFix(DiagnosticAnalyzer analyzer, CodeFixProvider fix, string before, string after)
-        => RuleSources.AssertFixCompiles(analyzer, fix, before, after);
-
-    private static Task AssertFixAll(DiagnosticAnalyzer analyzer, CodeFixProvider fix, string before, string after)
-        => RuleSources.AssertFixAll(analyzer, fix, before, after);
-
     [Fact]
     public Task Monitors_that_are_never_logged_are_reported()
-        => AnalyzerHarness.VerifyAsync(new UnknownMonitorKeyAnalyzer(), "LIT0007", Module(RuleSources.Logging + """
+        => AnalyzerHarness.VerifyAsync(new UnknownMonitorKeyAnalyzer(), "LIT0007", Module(Logging + """
                 public override IEnumerable<Callback> ConfigureCallbacks() =>
                 [
                     new EarlyStopping { Monitor = [|"val_los"|] },
@@ -47,12 +34,12 @@ public class LIT0007_UnknownMonitorKeyTests
     [Fact]
     public Task Monitor_fix_uses_the_nearest_logged_name()
         => AssertFix(new UnknownMonitorKeyAnalyzer(), new UnknownMonitorKeyCodeFix(),
-            Module(RuleSources.Logging + "    public override IEnumerable<Callback> ConfigureCallbacks() => [new EarlyStopping { Monitor = \"val_los\" }];"),
-            Module(RuleSources.Logging + "    public override IEnumerable<Callback> ConfigureCallbacks() => [new EarlyStopping { Monitor = \"val_loss\" }];"));
+            Module(Logging + "    public override IEnumerable<Callback> ConfigureCallbacks() => [new EarlyStopping { Monitor = \"val_los\" }];"),
+            Module(Logging + "    public override IEnumerable<Callback> ConfigureCallbacks() => [new EarlyStopping { Monitor = \"val_loss\" }];"));
 
     [Fact]
     public Task Fix_all_uses_the_nearest_logged_names()
         => AssertFixAll(new UnknownMonitorKeyAnalyzer(), new UnknownMonitorKeyCodeFix(),
-            Module(RuleSources.Logging + "    public override IEnumerable<Callback> ConfigureCallbacks() => [new EarlyStopping { Monitor = \"val_los\" }, new ModelCheckpoint { Monitor = \"val_ac\" }];"),
-            Module(RuleSources.Logging + "    public override IEnumerable<Callback> ConfigureCallbacks() => [new EarlyStopping { Monitor = \"val_loss\" }, new ModelCheckpoint { Monitor = \"val_acc\" }];"));
+            Module(Logging + "    public override IEnumerable<Callback> ConfigureCallbacks() => [new EarlyStopping { Monitor = \"val_los\" }, new ModelCheckpoint { Monitor = \"val_ac\" }];"),
+            Module(Logging + "    public override IEnumerable<Callback> ConfigureCallbacks() => [new EarlyStopping { Monitor = \"val_loss\" }, new ModelCheckpoint { Monitor = \"val_acc\" }];"));
 }

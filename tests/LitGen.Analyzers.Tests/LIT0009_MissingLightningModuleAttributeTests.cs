@@ -1,7 +1,7 @@
-using Microsoft.CodeAnalysis.Diagnostics;
 using LitGen.Generators;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace LitGen.Analyzers.Tests;
 
@@ -67,7 +67,7 @@ public class LIT0009_MissingLightningModuleAttributeTests
 
     [Fact]
     public Task Fix_all_marks_every_module_in_the_document()
-        => RuleSources.AssertFixAll(new MissingLightningModuleAttributeAnalyzer(), new MissingLightningModuleAttributeCodeFix(),
+        => AssertFixAll(new MissingLightningModuleAttributeAnalyzer(), new MissingLightningModuleAttributeCodeFix(),
             Usings + "public class A : LightningModule<Tensor> { }\npublic class B : LightningModule<Tensor> { }",
             Usings + "[LightningModule]\npublic partial class A : LightningModule<Tensor> { }\n[LightningModule]\npublic partial class B : LightningModule<Tensor> { }");
 
@@ -76,7 +76,7 @@ public class LIT0009_MissingLightningModuleAttributeTests
     {
         // The compiler does not run analyzers on a compilation with errors: the module must compile without the
         // generated members so that LIT0009 is what the command-line build shows.
-        var compilation = LitGen.Tests.Shared.TestCompilation.Create(RuleSources.Module("").Replace("[LightningModule]\npublic partial class M", "public class M"));
+        var compilation = LitGen.Tests.Shared.TestCompilation.Create(Module("").Replace("[LightningModule]\npublic partial class M", "public class M"));
         CSharpGeneratorDriver.Create(new LightningModuleGenerator()).RunGeneratorsAndUpdateCompilation(compilation, out var generated, out _);
         Assert.Empty(generated.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
         var diagnostic = Assert.Single(await generated.WithAnalyzers([new MissingLightningModuleAttributeAnalyzer()]).GetAnalyzerDiagnosticsAsync());

@@ -1,3 +1,4 @@
+global using static LitGen.Analyzers.Tests.RuleSources;
 using LitGen.Generators;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeFixes;
@@ -33,7 +34,7 @@ internal static class RuleSources
     }
 
     /// <summary>Applies the fix, compares the text exactly, and compiles it with the generator.</summary>
-    public static async Task AssertFixCompiles(DiagnosticAnalyzer analyzer, CodeFixProvider fix, string before, string after)
+    public static async Task AssertFix(DiagnosticAnalyzer analyzer, CodeFixProvider fix, string before, string after)
     {
         var (text, compilation) = await AnalyzerHarness.ApplyFixAsync(analyzer, fix, before);
         Assert.Equal(after.ReplaceLineEndings("\n"), text.ReplaceLineEndings("\n"));
