@@ -184,12 +184,13 @@ public partial class FailingOnOneRankModel : LightningModule<(Tensor X, Tensor Y
 }
 
 /// <summary>What each process reports at the end, as JSON in the output folder.</summary>
-public sealed record RankReport(int Rank, int WorldSize, long GlobalStep, int CurrentEpoch, Dictionary<string, double> CallbackMetrics, string LogDir)
+public sealed record RankReport(int Rank, int WorldSize, long GlobalStep, int CurrentEpoch, Dictionary<string, double> CallbackMetrics, string LogDir,
+    int GradientExchanges)
 {
     public static void Write(string folder, Trainer trainer)
     {
         var report = new RankReport(trainer.Strategy.GlobalRank, trainer.Strategy.WorldSize, trainer.GlobalStep, trainer.CurrentEpoch,
-            new Dictionary<string, double>(trainer.CallbackMetrics), trainer.LogDir);
+            new Dictionary<string, double>(trainer.CallbackMetrics), trainer.LogDir, (trainer.Strategy as DdpStrategy)?.GradientExchanges ?? 0);
         File.WriteAllText(Path.Combine(folder, $"rank{report.Rank}.json"), JsonSerializer.Serialize(report));
     }
 

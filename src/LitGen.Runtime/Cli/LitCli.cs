@@ -50,7 +50,7 @@ public static class LitCli
 
     private static Section ModelSection<TModule>() where TModule : LightningModule, ILitCliModule<TModule>
         => new("model", typeof(TModule).Name, TModule.HyperparameterInfos, json => TModule.CreateFromHyperparametersJson(json),
-            module => ((LightningModule)module).CurrentHyperparameters);
+            module => ((LightningModule)module).GeneratedHyperparameters);
 
     private static Section DataSection<TDataModule>() where TDataModule : class, ILitCliDataModule<TDataModule>
         => new("data", typeof(TDataModule).Name, TDataModule.HyperparameterInfos, json => TDataModule.CreateFromHyperparametersJson(json),

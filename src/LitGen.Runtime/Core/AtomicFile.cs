@@ -4,6 +4,7 @@ using System.Globalization;
 using System.IO;
 using System.Text;
 using System.Text.RegularExpressions;
+using System.Threading;
 
 namespace LitGen;
 
@@ -14,6 +15,15 @@ namespace LitGen;
 /// </summary>
 internal static partial class AtomicFile
 {
+    private static readonly AsyncLocal<AtomicWriteSteps?> StepsOverride = new();
+
+    /// <summary>Routes this flow's writes through <paramref name="steps"/> until disposed (tests watch the order of the steps).</summary>
+    internal static IDisposable UseSteps(AtomicWriteSteps steps)
+    {
+        StepsOverride.Value = steps;
+        return new StepsRestorer();
+    }
+
     /// <summary>Writes <paramref name="path"/> with <paramref name="write"/>, flushed to disk before the rename.</summary>
     public static void Write(string path, Action<FileStream> write)
     {
@@ -22,12 +32,13 @@ internal static partial class AtomicFile
         var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}-{Guid.NewGuid():N}.tmp");
         try
         {
+            var steps = StepsOverride.Value ?? AtomicWriteSteps.Disk;
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))
             {
                 write(stream);
-                stream.Flush(flushToDisk: true);
+                steps.FlushToDisk(stream);
             }
-            File.Move(temporary, path, overwrite: true);
+            steps.Rename(temporary, path);
         }
         finally
         {
@@ -81,6 +92,24 @@ internal static partial class AtomicFile
         }
     }
 
+    private sealed class StepsRestorer : IDisposable
+    {
+        public void Dispose() => StepsOverride.Value = null;
+    }
+
     [GeneratedRegex(@"^\..+\.(?<pid>[0-9]{1,10})-[0-9a-f]{32}\.tmp$", RegexOptions.CultureInvariant)]
     private static partial Regex TemporaryName();
+}
+
+/// <summary>
+/// The two steps whose order makes a write atomic: the whole temporary file reaches the disk, then it is renamed over
+/// the target. A crash between them leaves the old target whole; a rename first could publish a file the disk lost.
+/// </summary>
+internal class AtomicWriteSteps
+{
+    public static readonly AtomicWriteSteps Disk = new();
+
+    public virtual void FlushToDisk(FileStream stream) => stream.Flush(flushToDisk: true);
+
+    public virtual void Rename(string temporary, string path) => File.Move(temporary, path, overwrite: true);
 }

@@ -53,22 +53,28 @@ public abstract partial class LightningModule : nn.Module
     public Precision Precision => Trainer?.Strategy.Precision ?? Precision.Float32;
 
     // The members below are generated for every [LightningModule] class. They are virtual rather than abstract so that
-    // a class missing the attribute still compiles far enough for analyzer LIT0009 to say what to add.
+    // a class missing the attribute still compiles far enough for analyzer LIT0009 to say what to add. They are protected,
+    // not protected internal, so the generated `protected override` compiles in every assembly (one that sees this
+    // assembly's internals too); the trainer reads them through the internal members beside them.
 
     /// <summary>The current hyperparameter values, as generated for this class.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    protected internal virtual IHyperparameters CurrentHyperparameters => throw NotGenerated();
+    protected virtual IHyperparameters CurrentHyperparameters => throw NotGenerated();
+
+    internal IHyperparameters GeneratedHyperparameters => CurrentHyperparameters;
 
     /// <summary>The hooks this module's class (and its bases) override; a constant generated for the class.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    protected internal virtual ModuleHooks OverriddenHooks => throw NotGenerated();
+    protected virtual ModuleHooks OverriddenHooks => throw NotGenerated();
+
+    internal ModuleHooks GeneratedHooks => OverriddenHooks;
 
     /// <summary>Hands the module, typed by its batch, to code that only knows it as a <see cref="LightningModule"/>.</summary>
     internal abstract TResult AcceptBatchTypeVisitor<TResult>(IBatchTypeVisitor<TResult> visitor);
 
     /// <summary>Registers the module's submodules and parameters with TorchSharp; generated from its fields.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    protected internal virtual void RegisterGeneratedComponents() => throw NotGenerated();
+    protected virtual void RegisterGeneratedComponents() => throw NotGenerated();
 
     private protected MisconfigurationException NotGenerated() => new(
         $"{GetType().Name} derives from LightningModule<TBatch> but LitGen generated nothing for it: mark the class [LightningModule] " +

@@ -9,7 +9,9 @@ public abstract partial class LightningModule<TBatch> : LightningModule
 {
     /// <summary>Hands the module's generated loop driver to the trainer.</summary>
     [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
-    protected internal virtual TResult AcceptLoopVisitor<TResult>(ILoopVisitor<TBatch, TResult> visitor) => throw NotGenerated();
+    protected virtual TResult AcceptLoopVisitor<TResult>(ILoopVisitor<TBatch, TResult> visitor) => throw NotGenerated();
+
+    internal TResult RunGeneratedLoop<TResult>(ILoopVisitor<TBatch, TResult> visitor) => AcceptLoopVisitor(visitor);
 
     internal sealed override TResult AcceptBatchTypeVisitor<TResult>(IBatchTypeVisitor<TResult> visitor) => visitor.Visit(this);
 }

@@ -26,8 +26,8 @@ internal sealed class MergedHyperparameters : IHyperparameters
     /// <summary>The module's hyperparameters alone when the datamodule has none.</summary>
     public static IHyperparameters Of(LightningModule module, IHyperparameters? data, string dataModuleName)
     {
-        if (data is null) return module.CurrentHyperparameters;
-        var moduleValues = JsonNode.Parse(module.CurrentHyperparameters.ToJson())!.AsObject();
+        if (data is null) return module.GeneratedHyperparameters;
+        var moduleValues = JsonNode.Parse(module.GeneratedHyperparameters.ToJson())!.AsObject();
         var dataValues = JsonNode.Parse(data.ToJson())!.AsObject();
         var shared = new HashSet<string>(StringComparer.Ordinal);
         var conflicts = new List<string>();
@@ -41,7 +41,7 @@ internal sealed class MergedHyperparameters : IHyperparameters
             throw new MisconfigurationException(
                 $"{module.GetType().Name} and {dataModuleName} both have the hyperparameter{(conflicts.Count > 1 ? "s" : "")} {string.Join(", ", conflicts)} " +
                 "with different values, so hparams.yaml cannot hold both; rename one or give both the same value.");
-        return new MergedHyperparameters(module.CurrentHyperparameters, data, shared);
+        return new MergedHyperparameters(module.GeneratedHyperparameters, data, shared);
     }
 
     public string ToJson()

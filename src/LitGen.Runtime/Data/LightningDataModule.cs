@@ -12,7 +12,7 @@ public abstract class LightningDataModule<TBatch> : IDataModuleHyperparameters
 {
     /// <summary>The hyperparameters of a <c>[LightningDataModule]</c> class (generated), or null: logged with the module's.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    protected internal virtual IHyperparameters? CurrentHyperparameters => null;
+    protected virtual IHyperparameters? CurrentHyperparameters => null;
 
     IHyperparameters? IDataModuleHyperparameters.Current => CurrentHyperparameters;
 

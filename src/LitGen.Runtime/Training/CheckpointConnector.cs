@@ -30,7 +30,7 @@ internal sealed class CheckpointConnector(Trainer trainer)
             Epoch = trainer.CurrentEpoch,
             GlobalStep = trainer.GlobalStep,
             Precision = trainer.Strategy.Precision.Name,
-            HyperparametersJson = module.CurrentHyperparameters.ToJson(),
+            HyperparametersJson = module.GeneratedHyperparameters.ToJson(),
             StateDict = module.state_dict(),
             WeightsOnly = weightsOnly,
             OptimizerStates = weightsOnly ? [] : trainer.Optimization.SaveOptimizerStates(),

@@ -95,7 +95,7 @@ public sealed partial class Trainer
     {
         ArgumentNullException.ThrowIfNull(model);
         RequireStep(model, ModuleHooks.TrainingStep, "Fit");
-        model.AcceptLoopVisitor(new FitVisitor<TBatch>(this, model, data, ckptPath, cancellationToken));
+        model.RunGeneratedLoop(new FitVisitor<TBatch>(this, model, data, ckptPath, cancellationToken));
         return new FitResult(CheckpointCallback?.BestModelPath, CheckpointCallback?.BestModelScore, CheckpointCallback?.LastModelPath,
             new Dictionary<string, double>(CallbackMetrics, StringComparer.Ordinal), GlobalStep, CurrentEpoch, EarlyStoppingCallback?.StoppingReason is not null);
     }
@@ -112,7 +112,7 @@ public sealed partial class Trainer
     {
         ArgumentNullException.ThrowIfNull(model);
         RequireStep(model, TStage.Step, TStage.Stage.ToString());
-        return model.AcceptLoopVisitor(new EvaluationVisitor<TBatch, TStage>(this, model, dataloaders, dataModule, ckptPath, cancellationToken));
+        return model.RunGeneratedLoop(new EvaluationVisitor<TBatch, TStage>(this, model, dataloaders, dataModule, ckptPath, cancellationToken));
     }
 
     private sealed class EvaluationVisitor<TBatch, TStage>(Trainer trainer, LightningModule<TBatch> model, IReadOnlyList<IEnumerable<TBatch>>? dataloaders,
@@ -144,7 +144,7 @@ public sealed partial class Trainer
     {
         ArgumentNullException.ThrowIfNull(model);
         RequireStep(model, ModuleHooks.PredictStep, "Predict");
-        return model.AcceptLoopVisitor(new PredictVisitor<TBatch>(this, model, dataloaders, dataModule, ckptPath, cancellationToken));
+        return model.RunGeneratedLoop(new PredictVisitor<TBatch>(this, model, dataloaders, dataModule, ckptPath, cancellationToken));
     }
 
     private sealed class PredictVisitor<TBatch>(Trainer trainer, LightningModule<TBatch> model, IReadOnlyList<IEnumerable<TBatch>>? dataloaders,
@@ -163,7 +163,7 @@ public sealed partial class Trainer
 
     private static void RequireStep(LightningModule model, ModuleHooks step, string entryPoint)
     {
-        if (!model.OverriddenHooks.HasFlag(step))
+        if (!model.GeneratedHooks.HasFlag(step))
             throw new MisconfigurationException($"{model.GetType().Name} has no {step}: override {step} to use Trainer.{entryPoint}.");
     }
 

@@ -249,3 +249,44 @@ public class SchedulingCallbackTests
         Assert.Equal(1, stopped.CurrentEpoch);
     }
 }
+
+/// <summary>Logs a chosen score at the end of each training epoch, so a test knows the order of the checkpoints' scores.</summary>
+[LightningModule]
+public partial class ScriptedScoreModule : LightningModule<(Tensor X, Tensor Y)>
+{
+    private readonly TorchSharp.Modules.Linear layer = nn.Linear(1, 1);
+
+    public double[] Scores { get; init; } = [];
+
+    public override Tensor? TrainingStep((Tensor X, Tensor Y) batch, int batchIdx)
+    {
+        Log("score", Scores[CurrentEpoch], onStep: false, onEpoch: true);
+        return nn.functional.mse_loss(layer.forward(batch.X), batch.Y);
+    }
+
+    public override OptimizerConfig ConfigureOptimizers() => SGD(parameters(), 0.01);
+}
+
+public class TopKCheckpointTests
+{
+    [Theory]
+    [InlineData(MonitorMode.Min, new[] { "epoch=1-step=4.ckpt", "epoch=3-step=8.ckpt" }, "epoch=3-step=8.ckpt", 0.5)]
+    [InlineData(MonitorMode.Max, new[] { "epoch=0-step=2.ckpt", "epoch=2-step=6.ckpt" }, "epoch=0-step=2.ckpt", 3.0)]
+    public void SaveTopK_2_keeps_exactly_the_two_best_of_a_non_monotonic_sequence(MonitorMode mode, string[] kept, string best, double bestScore)
+    {
+        using var dir = new TempDir();
+        var checkpoints = Path.Combine(dir.Path, "ckpt");
+        var callback = new ModelCheckpoint { DirPath = checkpoints, Monitor = "score", Mode = mode, SaveTopK = 2 };
+        var trainer = new Trainer(new TrainerOptions
+        {
+            MaxEpochs = 4, DefaultRootDir = dir.Path, EnableProgressBar = false, Logger = false, NumSanityValSteps = 0, Callbacks = [callback],
+        });
+        // Scores 3, 1, 2, 0.5: the third epoch beats the first but not the second, the fourth beats both.
+        trainer.Fit(new ScriptedScoreModule { Scores = [3, 1, 2, 0.5] }, TestData.Line(2, 4));
+
+        Assert.Equal(kept, Directory.GetFiles(checkpoints).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(Path.Combine(checkpoints, best), callback.BestModelPath);
+        Assert.Equal(bestScore, callback.BestModelScore);
+        Assert.Equal(kept.Select(name => Path.Combine(checkpoints, name)).Order(StringComparer.Ordinal), callback.BestKModels.Keys.Order(StringComparer.Ordinal));
+    }
+}

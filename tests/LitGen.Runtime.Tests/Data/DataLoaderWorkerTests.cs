@@ -77,6 +77,36 @@ public class DataLoaderWorkerTests
         Assert.NotEqual(reference[0].Images, reference[6].Images);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    public void Augmentation_seeds_change_with_the_epoch_and_a_second_run_reproduces_both_epochs(int workers)
+    {
+        // No shuffling: batch i holds the same samples in the same order in both epochs, so only the augmentation can differ.
+        List<float[]> Run()
+        {
+            var loader = DataLoader.Create<(Tensor Image, long Label), (Tensor, Tensor)>(new AugmentedImages(16, pause: false), batchSize: 4, shuffle: false, seed: 5, numWorkers: workers);
+            var images = new List<float[]>();
+            for (int epoch = 0; epoch < 2; epoch++)
+            {
+                loader.SetEpoch(epoch);
+                foreach (var (batch, labels) in loader)
+                {
+                    images.Add(batch.data<float>().ToArray());
+                    Assert.Equal([0L, 1, 2, 3], labels.data<long>().ToArray());
+                    batch.Dispose();
+                    labels.Dispose();
+                }
+            }
+            return images;
+        }
+
+        var first = Run();
+        Assert.Equal(8, first.Count);
+        for (int i = 0; i < 4; i++) Assert.NotEqual(first[i], first[4 + i]);
+        Assert.Equal(first, Run());
+    }
+
     [Fact]
     public void Without_a_seed_the_batches_follow_libtorchs_seed_and_still_do_not_depend_on_workers()
     {

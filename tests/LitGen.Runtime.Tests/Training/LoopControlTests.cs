@@ -237,3 +237,49 @@ public partial class ReloadingModule : LightningModule<(Tensor X, Tensor Y)>
 
     public override OptimizerConfig ConfigureOptimizers() => TorchSharp.torch.optim.SGD(parameters(), 0.01);
 }
+
+/// <summary>Records whether the module is in training mode in every training and validation step.</summary>
+[LightningModule]
+public partial class ModeRecordingModule : LightningModule<(Tensor X, Tensor Y)>
+{
+    private readonly TorchSharp.Modules.Linear layer = nn.Linear(1, 1);
+
+    public List<(string Step, int Batch, bool Training)> Modes { get; } = [];
+
+    public override Tensor? TrainingStep((Tensor X, Tensor Y) batch, int batchIdx)
+    {
+        Modes.Add(("train", batchIdx, training));
+        return nn.functional.mse_loss(layer.forward(batch.X), batch.Y);
+    }
+
+    public override Tensor? ValidationStep((Tensor X, Tensor Y) batch, int batchIdx)
+    {
+        Modes.Add(("val", batchIdx, training));
+        return null;
+    }
+
+    public override OptimizerConfig ConfigureOptimizers() => TorchSharp.torch.optim.SGD(parameters(), 0.01);
+}
+
+public class TrainingModeTests
+{
+    [Fact]
+    public void The_module_is_back_in_training_mode_after_a_mid_epoch_validation()
+    {
+        using var dir = new TempDir();
+        var model = new ModeRecordingModule();
+        var trainer = new Trainer(new TrainerOptions
+        {
+            MaxEpochs = 1, ValCheckInterval = 3, NumSanityValSteps = 0, DefaultRootDir = dir.Path, EnableProgressBar = false, Logger = false,
+            EnableCheckpointing = false,
+        });
+        trainer.Fit(model, TestData.Line(8, 2), TestData.Line(2, 2));
+
+        // Validation after batches 3 and 6 of the single epoch: training batches 3-5 and 6-7 follow a validation run
+        // with no epoch start in between to put the module back in training mode.
+        Assert.Equal(
+            ["train0", "train1", "train2", "val0", "val1", "train3", "train4", "train5", "val0", "val1", "train6", "train7"],
+            model.Modes.Select(m => m.Step + m.Batch));
+        Assert.All(model.Modes, m => Assert.Equal(m.Step == "train", m.Training));
+    }
+}

@@ -92,8 +92,13 @@ public sealed class DdpStrategy : Strategy
     internal override void Backward(Tensor loss, bool synchronize)
     {
         loss.backward();
-        if (synchronize && buckets is not null) buckets.AllReduce(module!.parameters().ToList());
+        if (!synchronize || buckets is null) return;
+        buckets.AllReduce(module!.parameters().ToList());
+        GradientExchanges++;
     }
+
+    /// <summary>How many times gradients were averaged across the processes (for tests: accumulating batches exchange nothing).</summary>
+    internal int GradientExchanges { get; private set; }
 
     /// <inheritdoc />
     public override void Barrier() => mpi?.Barrier();

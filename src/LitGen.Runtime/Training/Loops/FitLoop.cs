@@ -34,7 +34,7 @@ internal sealed class FitLoop(Trainer trainer)
         where TDriver : struct, ILoopDriver<TBatch>
     {
         var hooks = trainer.Hooks;
-        bool hasValidationStep = module.OverriddenHooks.HasFlag(ModuleHooks.ValidationStep);
+        bool hasValidationStep = module.GeneratedHooks.HasFlag(ModuleHooks.ValidationStep);
         bool overfit = trainer.OverfitLimit is not null;
         estimateTrainingBatches = () =>
         {
@@ -59,7 +59,7 @@ internal sealed class FitLoop(Trainer trainer)
         if (!data.Loaded) data.Load(trainer.Strategy, hasValidationStep, overfit);
         HasValidation = data.Val is { } loaders && loaders.Any(l => trainer.ValidationLimit(l) is not 0);
         // Merged on every process, so that a conflict stops them all.
-        var hyperparameters = MergedHyperparameters.Of(module, data.DataModule?.CurrentHyperparameters, data.DataModule?.GetType().Name ?? "");
+        var hyperparameters = MergedHyperparameters.Of(module, ((IDataModuleHyperparameters?)data.DataModule)?.Current, data.DataModule?.GetType().Name ?? "");
         if (!trainer.FastDevRunning && trainer.Strategy.IsGlobalZero)
             foreach (var logger in trainer.Loggers) logger.LogHyperparams(hyperparameters);
         Progress.Reset();

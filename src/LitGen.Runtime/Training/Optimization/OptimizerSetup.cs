@@ -23,7 +23,7 @@ internal sealed class OptimizerSetup(Trainer trainer)
 
     public void Configure(LightningModule module)
     {
-        if (!module.OverriddenHooks.HasFlag(ModuleHooks.ConfigureOptimizers))
+        if (!module.GeneratedHooks.HasFlag(ModuleHooks.ConfigureOptimizers))
             throw new MisconfigurationException(
                 $"{module.GetType().Name} has no ConfigureOptimizers: override it and return the optimizer(s), e.g. optim.Adam(parameters(), 1e-3).");
         var config = module.ConfigureOptimizers() ?? OptimizerConfig.None;
