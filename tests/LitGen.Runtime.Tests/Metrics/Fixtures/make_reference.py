@@ -68,6 +68,20 @@ for threshold in [0.5, 0.3]:
 add("BinaryAccuracy logits", BinaryAccuracy(), "BinaryAccuracy", {"threshold": 0.5}, split(binary_logits, binary_labels, 2))
 add("BinaryAUROC ties", BinaryAUROC(), "BinaryAUROC", {}, split(scores, labels, 3))
 add("BinaryAUROC logits", BinaryAUROC(), "BinaryAUROC", {}, split(binary_logits, binary_labels, 2))
+# Ties that a curve must merge to get the area right: asymmetric (a tie across both labels, more negatives than
+# positives in it), all scores equal, and a multiclass column with ties.
+asymmetric = torch.tensor([0.9, 0.5, 0.5, 0.5, 0.1])
+asymmetric_labels = torch.tensor([1, 1, 0, 0, 0])
+add("BinaryAUROC asymmetric ties", BinaryAUROC(), "BinaryAUROC", {}, split(asymmetric, asymmetric_labels, 1))
+add("BinaryAUROC asymmetric ties over batches", BinaryAUROC(), "BinaryAUROC", {}, split(asymmetric, asymmetric_labels, 2))
+add("BinaryAUROC tie of two positives and one negative", BinaryAUROC(), "BinaryAUROC", {},
+    split(torch.tensor([0.8, 0.6, 0.6, 0.6, 0.3, 0.2]), torch.tensor([0, 1, 1, 0, 1, 0]), 1))
+add("BinaryAUROC all scores equal", BinaryAUROC(), "BinaryAUROC", {}, split(torch.full((6,), 0.5), torch.tensor([1, 0, 1, 0, 0, 1]), 2))
+tied_probabilities = torch.tensor([[0.5, 0.3, 0.2], [0.5, 0.2, 0.3], [0.2, 0.5, 0.3], [0.5, 0.3, 0.2], [0.3, 0.3, 0.4], [0.1, 0.3, 0.6]])
+tied_target = torch.tensor([0, 1, 1, 2, 0, 2])
+for average in ["macro", "none"]:
+    add(f"MulticlassAUROC ties {average}", MulticlassAUROC(num_classes=3, average=average), "MulticlassAUROC",
+        {"numClasses": 3, "average": average}, split(tied_probabilities, tied_target, 2))
 
 # Regression.
 predictions = torch.randn(40, generator=generator)
