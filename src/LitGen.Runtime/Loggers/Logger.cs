@@ -23,6 +23,8 @@ public abstract class Logger
         requestedVersion = version;
     }
 
+    private bool abandonedFilesRemoved;
+
     /// <summary>The root folder of this logger's runs.</summary>
     public string SaveDir { get; }
 
@@ -35,13 +37,21 @@ public abstract class Logger
     /// </summary>
     public int Version => resolvedVersion ??= requestedVersion ?? ClaimNextFreeVersion(Path.Combine(SaveDir, Name));
 
-    /// <summary>The run folder, <c>{SaveDir}/{Name}/version_{Version}</c>; created on first use.</summary>
+    /// <summary>
+    /// The run folder, <c>{SaveDir}/{Name}/version_{Version}</c>; created on first use, when the temporary files that
+    /// killed runs left in this experiment's version folders are removed (a resumed run usually logs into a new version).
+    /// </summary>
     public string LogDir
     {
         get
         {
             var directory = Path.Combine(SaveDir, Name, "version_" + Version.ToString(CultureInfo.InvariantCulture));
             Directory.CreateDirectory(directory);
+            if (!abandonedFilesRemoved)
+            {
+                foreach (var version in Directory.EnumerateDirectories(Path.Combine(SaveDir, Name), "version_*")) AtomicFile.RemoveAbandoned(version);
+                abandonedFilesRemoved = true;
+            }
             return directory;
         }
     }

@@ -79,7 +79,8 @@ public sealed class ProcessFaultTests(UninterruptedWorkerRun reference) : IClass
         using (var resumed = File.Exists(last) ? WorkerProcess.Resume(root, UninterruptedWorkerRun.Epochs, last) : WorkerProcess.Fit(root, UninterruptedWorkerRun.Epochs))
             Assert.True(resumed.WaitForExit() == 0, resumed.Transcript);
 
-        Assert.Empty(Directory.GetFiles(root, ".*.tmp", SearchOption.AllDirectories));
+        var leftovers = Directory.GetFiles(root, ".*.tmp", SearchOption.AllDirectories);
+        Assert.True(leftovers.Length == 0, $"killed {killedPid}, left behind: " + string.Join(", ", leftovers));
         AssertOnlyWholeFiles(root, killedPid: null);
         AssertEqualsUninterrupted(last);
         untouched.AssertUnchanged();
