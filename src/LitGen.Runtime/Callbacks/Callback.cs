@@ -13,9 +13,12 @@ public abstract partial class Callback
     /// <summary>The key of this callback's state in checkpoints; the type name unless a callback needs several instances.</summary>
     public virtual string StateKey => GetType().Name;
 
-    /// <summary>True for callbacks that act on monitored metrics at epoch end (checkpointing, early stopping):
-    /// they run after the module's epoch-end hook, as in Lightning.</summary>
-    internal virtual bool IsMonitoring => false;
+    /// <summary>
+    /// True for callbacks that act on monitored metrics at epoch end (checkpointing, early stopping): their
+    /// <see cref="OnTrainEpochEnd"/> runs after the module's, so they see what the module logged there (Lightning calls
+    /// its <c>Checkpoint</c> and <c>EarlyStopping</c> subclasses this way).
+    /// </summary>
+    public virtual bool IsMonitoring => false;
 
     /// <summary>State to store in checkpoints (JSON), or null for none.</summary>
     public virtual JsonObject? StateDict() => null;
@@ -23,15 +26,20 @@ public abstract partial class Callback
     /// <summary>Restores the state from <see cref="StateDict"/> when training resumes from a checkpoint.</summary>
     public virtual void LoadStateDict(JsonObject state) { }
 
-    /// <summary>Called once a training batch is completely done (validation, counters), where step-based checkpoints are taken.</summary>
-    internal virtual void OnTrainBatchCompleted(Trainer trainer, LightningModule module) { }
+    /// <summary>
+    /// After a training batch is completely done: after <see cref="OnTrainBatchEnd"/>, the batch counters, and the
+    /// validation run the batch may have triggered. A checkpoint written here resumes after this batch, with that
+    /// validation's metrics (where <see cref="ModelCheckpoint"/> saves).
+    /// </summary>
+    public virtual void OnTrainBatchCompleted(Trainer trainer, LightningModule module) { }
 
     /// <summary>
-    /// After every validation, test or prediction batch: <paramref name="done"/> batches of the dataloader, of
-    /// <paramref name="total"/> when known (for progress display; the batch is not passed, so none is boxed).
+    /// After every validation, test or prediction batch (after its <c>On*BatchEnd</c> hooks): <paramref name="done"/>
+    /// batches of the dataloader, of <paramref name="total"/> when known (for progress display; the batch is not
+    /// passed, so none is boxed).
     /// </summary>
-    internal virtual void OnEvaluationBatchCompleted(Trainer trainer, Stage stage, int done, int? total) { }
+    public virtual void OnEvaluationBatchCompleted(Trainer trainer, Stage stage, int done, int? total) { }
 
-    /// <summary>After a validation, test or prediction run over all its dataloaders.</summary>
-    internal virtual void OnEvaluationCompleted(Trainer trainer, Stage stage) { }
+    /// <summary>After a validation, test or prediction run over all its dataloaders, before its epoch-end hooks.</summary>
+    public virtual void OnEvaluationCompleted(Trainer trainer, Stage stage) { }
 }

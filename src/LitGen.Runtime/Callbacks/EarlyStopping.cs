@@ -61,7 +61,8 @@ public class EarlyStopping : Callback
 
     private bool checkOnTrainEpochEnd;
 
-    internal override bool IsMonitoring => true;
+    /// <inheritdoc />
+    public override bool IsMonitoring => true;
 
     /// <inheritdoc />
     public override string StateKey => $"{nameof(EarlyStopping)}{{'monitor': '{Monitor}', 'mode': '{Mode.ToString().ToLowerInvariant()}'}}";
@@ -116,7 +117,7 @@ public class EarlyStopping : Callback
             var message = $"Early stopping conditioned on metric '{Monitor}', which is not available. Available metrics: [{string.Join(", ", metrics.Keys.Order())}]. " +
                 "Log it, change EarlyStopping.Monitor, or set Strict = false to skip the check.";
             if (Strict) throw new MisconfigurationException(message);
-            if (Verbose) trainer.Warn(message);
+            if (Verbose) trainer.Messages.WarnOnce(nameof(EarlyStopping), message);
             return;
         }
 

@@ -27,7 +27,7 @@ public class LearningRateMonitor : Callback
     /// <inheritdoc />
     public override void OnTrainBatchStart(Trainer trainer, LightningModule module, object batch, int batchIdx)
     {
-        if (Interval(trainer) == LitGen.Interval.Step && trainer.StepLogsDue) Log(trainer);
+        if (Interval(trainer) == LitGen.Interval.Step && trainer.ShouldUpdateLogs) Log(trainer);
     }
 
     /// <inheritdoc />
@@ -37,15 +37,15 @@ public class LearningRateMonitor : Callback
     }
 
     private Interval Interval(Trainer trainer)
-        => LoggingInterval ?? (trainer.SchedulerConfigs.Any(c => c.Interval == LitGen.Interval.Step) ? LitGen.Interval.Step : LitGen.Interval.Epoch);
+        => LoggingInterval ?? (trainer.LrSchedulerConfigs.Any(c => c.Interval == LitGen.Interval.Step) ? LitGen.Interval.Step : LitGen.Interval.Epoch);
 
     private void Log(Trainer trainer)
     {
         var rates = new Dictionary<string, double>(StringComparer.Ordinal);
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var optimizer in trainer.LightningOptimizers)
+        foreach (var optimizer in trainer.Optimizers)
         {
-            var named = trainer.SchedulerConfigs.FirstOrDefault(c => c.Name is not null && ReferenceEquals(c.Optimizer, optimizer.Optimizer))?.Name;
+            var named = trainer.LrSchedulerConfigs.FirstOrDefault(c => c.Name is not null && ReferenceEquals(c.Optimizer, optimizer.Optimizer))?.Name;
             var name = named ?? "lr-" + optimizer.Optimizer.GetType().Name;
             int count = seen[name] = seen.GetValueOrDefault(name) + 1;
             if (count > 1) name += "-" + (count - 1).ToString(CultureInfo.InvariantCulture);
@@ -54,6 +54,6 @@ public class LearningRateMonitor : Callback
                 rates[groups.Count == 1 ? name : $"{name}/pg{g + 1}"] = groups[g].LearningRate;
         }
         LastLogged = rates;
-        trainer.LogMetricsNow(rates.Select(p => (p.Key, p.Value)));
+        trainer.LogMetrics(rates.Select(p => (p.Key, p.Value)));
     }
 }

@@ -34,8 +34,8 @@ public partial class ModelCheckpoint
             var message = $"ModelCheckpoint(Monitor = \"{Monitor}\") could not find the monitored key in the logged metrics: [{string.Join(", ", candidates.Keys.Order())}]. " +
                 $"Log it with Log(\"{Monitor}\", …) or change Monitor.";
             // Not yet logged is expected before the first validation run; after one, the key is missing for good.
-            if (trainer.FitLoop.ValidationHasRun) throw new MisconfigurationException(message);
-            trainer.Warn(message);
+            if (trainer.ValidationHasRun) throw new MisconfigurationException(message);
+            trainer.Messages.WarnOnce(nameof(ModelCheckpoint), message);
             return;
         }
         if (IsInTopK(current)) UpdateBestAndSave(trainer, current, candidates);

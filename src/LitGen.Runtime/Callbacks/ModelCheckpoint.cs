@@ -85,7 +85,8 @@ public partial class ModelCheckpoint : Callback
     /// <summary>The folder checkpoints are written to, resolved when the run starts.</summary>
     public string? ResolvedDirPath { get; private set; }
 
-    internal override bool IsMonitoring => true;
+    /// <inheritdoc />
+    public override bool IsMonitoring => true;
 
     private int EpochInterval => EveryNEpochs ?? (EveryNTrainSteps is > 0 || TrainTimeInterval is not null ? 0 : 1);
 
@@ -127,7 +128,9 @@ public partial class ModelCheckpoint : Callback
         if (!SkipSaving(trainer) && !SavesOnTrainEpochEnd(trainer)) validationSavePending = true;
     }
 
-    internal override void OnTrainBatchCompleted(Trainer trainer, LightningModule module)
+    /// <inheritdoc />
+
+    public override void OnTrainBatchCompleted(Trainer trainer, LightningModule module)
     {
         if (validationSavePending)
         {
@@ -155,7 +158,7 @@ public partial class ModelCheckpoint : Callback
     {
         if (!AllFinite(module))
         {
-            trainer.Warn($"The weights hold NaN or infinite values at step {trainer.GlobalStep}; ModelCheckpoint saved nothing, so {BestModelPath ?? "no checkpoint"} stays the latest good one. " +
+            trainer.Messages.WarnOnce(nameof(ModelCheckpoint), $"The weights hold NaN or infinite values at step {trainer.GlobalStep}; ModelCheckpoint saved nothing, so {BestModelPath ?? "no checkpoint"} stays the latest good one. " +
                 "Stop such runs early with EarlyStopping { CheckFinite = true } or find the cause with TrainerOptions.DetectAnomaly.");
             return;
         }
@@ -203,7 +206,7 @@ public partial class ModelCheckpoint : Callback
     {
         if (SaveOnTrainEpochEnd is bool explicitly) return explicitly;
         if (trainer.Options.CheckValEveryNEpoch != 1) return false;
-        if (!trainer.FitLoop.HasValidation) return true;
+        if (!trainer.EnableValidation) return true;
         return trainer.Options.ValCheckInterval == BatchLimit.All;
     }
 }

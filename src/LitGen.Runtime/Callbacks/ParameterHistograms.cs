@@ -22,7 +22,7 @@ public class ParameterHistograms : Callback
     {
         if (EveryNSteps < 1) throw new MisconfigurationException($"ParameterHistograms.EveryNSteps must be 1 or more, got {EveryNSteps}.");
         if (!trainer.Loggers.OfType<TensorBoardLogger>().Any())
-            trainer.Warn("ParameterHistograms writes to TensorBoard, but the trainer has no TensorBoardLogger; it will write nothing.");
+            trainer.Messages.WarnOnce(nameof(ParameterHistograms), "ParameterHistograms writes to TensorBoard, but the trainer has no TensorBoardLogger; it will write nothing.");
     }
 
     /// <inheritdoc />

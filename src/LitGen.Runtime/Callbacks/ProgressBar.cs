@@ -51,7 +51,8 @@ public class ProgressBar : Callback
     }
 
     // After each batch is completely done; the bar needs no batch, so the trainer boxes none for it.
-    internal override void OnTrainBatchCompleted(Trainer trainer, LightningModule module)
+    /// <inheritdoc />
+    public override void OnTrainBatchCompleted(Trainer trainer, LightningModule module)
     {
         if (IsLive && Due(epochClock, ref lastTrainRefresh)) output.Write("\r" + Describe(trainer, trainer.BatchesDoneInEpoch) + "\u001b[K");
     }
@@ -67,7 +68,9 @@ public class ProgressBar : Callback
         output.WriteLine((IsLive ? "\r" : "") + text + (IsLive ? "\u001b[K" : ""));
     }
 
-    internal override void OnEvaluationBatchCompleted(Trainer trainer, Stage stage, int done, int? total)
+    /// <inheritdoc />
+
+    public override void OnEvaluationBatchCompleted(Trainer trainer, Stage stage, int done, int? total)
     {
         if (done == 1)
         {
@@ -78,7 +81,9 @@ public class ProgressBar : Callback
         output.Write("\r" + Progress(Name(trainer, stage), done, total, evaluationClock.Elapsed.TotalSeconds) + "\u001b[K");
     }
 
-    internal override void OnEvaluationCompleted(Trainer trainer, Stage stage)
+    /// <inheritdoc />
+
+    public override void OnEvaluationCompleted(Trainer trainer, Stage stage)
     {
         // Validation inside a fit ends in the epoch's line; on its own, a run gets a line of its own.
         if (trainer.Stage == LitGen.Stage.Fit)

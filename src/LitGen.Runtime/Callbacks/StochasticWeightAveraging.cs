@@ -57,9 +57,9 @@ public class StochasticWeightAveraging : Callback
     /// <inheritdoc />
     public override void OnFitStart(Trainer trainer, LightningModule module)
     {
-        if (trainer.LightningOptimizers.Length != 1)
+        if (trainer.Optimizers.Count != 1)
             throw new MisconfigurationException("StochasticWeightAveraging works with exactly one optimizer.");
-        if (trainer.SchedulerConfigs.Length > 1)
+        if (trainer.LrSchedulerConfigs.Count > 1)
             throw new MisconfigurationException("StochasticWeightAveraging replaces the learning-rate scheduler, so it supports at most one.");
         if (trainer.MaxEpochs < 1)
             throw new MisconfigurationException("StochasticWeightAveraging needs MaxEpochs to know when training ends.");
@@ -82,7 +82,7 @@ public class StochasticWeightAveraging : Callback
         if (!initialized)
         {
             initialized = true;
-            trainer.ReplaceSchedulers(new LrSchedulerConfig(new SwaLrScheduler(trainer.LightningOptimizers[0].Optimizer, SwaLr, AnnealingEpochs, AnnealingStrategy)));
+            trainer.ReplaceLrSchedulers(new LrSchedulerConfig(new SwaLrScheduler(trainer.Optimizers[0].Optimizer, SwaLr, AnnealingEpochs, AnnealingStrategy)));
         }
         if (epoch > latestUpdateEpoch)
         {

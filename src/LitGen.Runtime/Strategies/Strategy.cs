@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.optim;
@@ -11,12 +12,25 @@ namespace LitGen;
 /// How a run is spread over devices and processes (Lightning's <c>Strategy</c>): it places the module and the batches,
 /// runs backward and the optimizer step, reduces values across processes, prepares dataloaders, and decides which
 /// process writes files. The loops never ask which device or how many processes; they ask the strategy.
-/// In <see cref="TrainerOptions.Strategy"/> it is a typed value with named members that also converts from
-/// Lightning's strings (<c>Strategy = "auto"</c>); the trainer runs its own instance of it (<see cref="Trainer.Strategy"/>).
+/// In <see cref="TrainerOptions.Strategy"/> it is a configured instance (<c>new DdpStrategy { BucketCapMb = 50 }</c>), one
+/// of the named members, or a registered name (<c>Strategy = "ddp"</c>, see <see cref="Register"/>); each trainer runs
+/// its own copy of it, bound to its options (<see cref="Trainer.Strategy"/>). Subclasses override the virtual steps
+/// (<see cref="Setup"/>, <see cref="Backward"/>, <see cref="OptimizerStep"/>, <see cref="ProcessDataloader"/>, the
+/// collectives and the checkpoint file operations) as Lightning's strategy subclasses do.
 /// </summary>
 public abstract class Strategy
 {
-    private protected Strategy()
+    private static readonly Dictionary<string, Func<Strategy>> Registered = new(StringComparer.Ordinal);
+
+    static Strategy()
+    {
+        Register("auto", () => Auto);
+        Register("single_device", () => SingleDevice);
+        Register("ddp", () => Ddp);
+    }
+
+    /// <summary>Creates a strategy; the trainer binds a copy of it to its device and precision (<see cref="CreateFor"/>).</summary>
+    protected Strategy()
     {
     }
 
@@ -35,23 +49,45 @@ public abstract class Strategy
     /// <summary>Lightning's name of the strategy, e.g. <c>"single_device"</c>.</summary>
     public abstract string Name { get; }
 
-    /// <summary>Parses Lightning's strategy strings.</summary>
-    public static Strategy Parse(string name) => name switch
+    /// <summary>
+    /// Makes <paramref name="name"/> a strategy string (Lightning's strategy registry): <c>Strategy = "name"</c> and the
+    /// command line's <c>--strategy name</c> then use what <paramref name="factory"/> returns. A name registered again
+    /// is replaced.
+    /// </summary>
+    public static void Register(string name, Func<Strategy> factory)
     {
-        "auto" => Auto,
-        "single_device" => SingleDevice,
-        "ddp" => Ddp,
-        _ => throw new MisconfigurationException($"Unknown strategy \"{name}\". Use \"auto\", \"single_device\" or \"ddp\" (Strategy.Auto, Strategy.SingleDevice, Strategy.Ddp)."),
-    };
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(factory);
+        lock (Registered) Registered[name] = factory;
+    }
+
+    /// <summary>The registered strategy names, in order.</summary>
+    public static IReadOnlyList<string> RegisteredNames
+    {
+        get
+        {
+            lock (Registered) return Registered.Keys.Order(StringComparer.Ordinal).ToArray();
+        }
+    }
+
+    /// <summary>The strategy registered as <paramref name="name"/> (<c>"auto"</c>, <c>"single_device"</c>, <c>"ddp"</c>, or a user's).</summary>
+    public static Strategy Parse(string name)
+    {
+        Func<Strategy>? factory;
+        lock (Registered) Registered.TryGetValue(name, out factory);
+        if (factory is not null) return factory() ?? throw new MisconfigurationException($"The factory registered for strategy \"{name}\" returned null.");
+        throw new MisconfigurationException(
+            $"Unknown strategy \"{name}\". Use one of {string.Join(", ", RegisteredNames.Select(n => $"\"{n}\""))}, or register yours with Strategy.Register(\"{name}\", () => new MyStrategy()).");
+    }
 
     /// <summary>Lightning's string form, e.g. <c>"auto"</c>.</summary>
     public static implicit operator Strategy(string name) => Parse(name);
 
     /// <summary>The device this process trains on.</summary>
-    public Device RootDevice { get; private protected set; } = CPU;
+    public Device RootDevice { get; private set; } = CPU;
 
     /// <summary>The precision this process trains in.</summary>
-    public Precision Precision { get; private protected set; } = Precision.Float32;
+    public Precision Precision { get; private set; } = Precision.Float32;
 
     /// <summary>The rank of this process among all processes.</summary>
     public virtual int GlobalRank => 0;
@@ -81,7 +117,7 @@ public abstract class Strategy
     /// One decision for all processes (Lightning's <c>reduce_boolean_decision</c>): with <paramref name="all"/>, true only
     /// if every process says true; otherwise true if any does.
     /// </summary>
-    internal virtual bool ReduceBooleanDecision(bool decision, bool all) => decision;
+    public virtual bool ReduceBooleanDecision(bool decision, bool all) => decision;
 
     /// <summary>Tensors of different first-dimension lengths from every process, concatenated in rank order (a metric's gathered scores).</summary>
     internal virtual Tensor AllGatherVariable(Tensor tensor) => tensor;
@@ -99,18 +135,30 @@ public abstract class Strategy
     /// <summary>Called when a run fails, before the exception leaves the trainer; a multi-process strategy ends the job.</summary>
     internal virtual void OnFailure(Exception exception) { }
 
-    /// <summary>A new, unbound instance of this strategy for a trainer, resolved for its options.</summary>
-    internal abstract Strategy CreateFor(TrainerOptions options);
-
-    /// <summary>Binds the instance to its device and precision; a strategy serves one trainer.</summary>
-    private protected void Bind(TrainerOptions options, int localRank)
+    /// <summary>
+    /// The instance one trainer runs, made when the trainer is created: by default a copy of this strategy (its settings
+    /// and subclass kept) bound to the options' device and precision. Override to check the options, start processes,
+    /// or resolve to another strategy (as <c>"auto"</c> does).
+    /// </summary>
+    protected virtual Strategy CreateFor(TrainerOptions options)
     {
+        var strategy = (Strategy)MemberwiseClone();
+        strategy.Bind(options, localRank: 0);
+        return strategy;
+    }
+
+    internal Strategy InstanceFor(TrainerOptions options) => CreateFor(options);
+
+    /// <summary>Binds this instance to the device of <paramref name="localRank"/> and the options' precision; an instance serves one trainer.</summary>
+    protected void Bind(TrainerOptions options, int localRank)
+    {
+        ArgumentNullException.ThrowIfNull(options);
         Precision = options.Precision;
         RootDevice = options.Accelerator.Resolve(localRank);
     }
 
     /// <summary>Moves the module to the root device in the run's precision (Lightning's <c>model_to_device</c>).</summary>
-    internal virtual void Setup(LightningModule module)
+    public virtual void Setup(LightningModule module)
     {
         Precision.ConvertModule(module);
         module.to(RootDevice);
@@ -125,28 +173,29 @@ public abstract class Strategy
     /// Computes gradients of <paramref name="loss"/>; <paramref name="synchronize"/> is false on accumulating batches,
     /// where a multi-process strategy skips its gradient exchange (Lightning's <c>no_sync</c>).
     /// </summary>
-    internal virtual void Backward(Tensor loss, bool synchronize) => loss.backward();
+    public virtual void Backward(Tensor loss, bool synchronize) => loss.backward();
 
     /// <summary>Steps the optimizer.</summary>
-    internal virtual void OptimizerStep(Optimizer optimizer) => optimizer.step();
+    public virtual void OptimizerStep(Optimizer optimizer) => optimizer.step();
 
     /// <summary>The dataloader this process iterates (a multi-process strategy takes its shard).</summary>
-    internal virtual IEnumerable<TBatch> ProcessDataloader<TBatch>(IEnumerable<TBatch> loader, Stage stage) => loader;
+    public virtual IEnumerable<TBatch> ProcessDataloader<TBatch>(IEnumerable<TBatch> loader, Stage stage) => loader;
 
-    /// <summary>Writes a checkpoint file from the process that writes files.</summary>
-    internal virtual void SaveCheckpoint(Checkpoint checkpoint, string path)
+    /// <summary>Writes a checkpoint file (atomically) from the process that writes files; every process calls it.</summary>
+    public virtual void SaveCheckpoint(Checkpoint checkpoint, string path)
     {
+        ArgumentNullException.ThrowIfNull(checkpoint);
         if (IsGlobalZero) checkpoint.Save(path);
     }
 
     /// <summary>Copies a checkpoint file (<c>last.ckpt</c> from the one just written) atomically, from the process that writes files.</summary>
-    internal virtual void CopyCheckpoint(string source, string destination)
+    public virtual void CopyCheckpoint(string source, string destination)
     {
         if (IsGlobalZero) AtomicFile.Copy(source, destination);
     }
 
     /// <summary>Deletes a checkpoint file from the process that writes files.</summary>
-    internal virtual void RemoveCheckpoint(string path)
+    public virtual void RemoveCheckpoint(string path)
     {
         if (IsGlobalZero && File.Exists(path)) File.Delete(path);
     }
@@ -160,18 +209,19 @@ public abstract class Strategy
         public override string Name => "auto";
 
         // As Lightning: more than one device means data-parallel processes.
-        internal override Strategy CreateFor(TrainerOptions options)
-            => (options.Devices > 1 || options.NumNodes > 1 || MpiLauncher.WorldSize > 1 ? Ddp : SingleDevice).CreateFor(options);
+        protected override Strategy CreateFor(TrainerOptions options)
+            => (options.Devices > 1 || options.NumNodes > 1 || MpiLauncher.WorldSize > 1 ? Ddp : SingleDevice).InstanceFor(options);
     }
 }
 
 /// <summary>One process on one device (Lightning's <c>SingleDeviceStrategy</c>): every reduction is the identity.</summary>
-public sealed class SingleDeviceStrategy : Strategy
+public class SingleDeviceStrategy : Strategy
 {
     /// <inheritdoc />
     public override string Name => "single_device";
 
-    internal override Strategy CreateFor(TrainerOptions options)
+    /// <inheritdoc />
+    protected override Strategy CreateFor(TrainerOptions options)
     {
         if (MpiLauncher.WorldSize > 1)
             throw new MisconfigurationException(
@@ -180,8 +230,6 @@ public sealed class SingleDeviceStrategy : Strategy
         if (options.Devices != 1)
             throw new MisconfigurationException(
                 $"Devices = {options.Devices} needs a multi-process strategy; the single-device strategy trains on one device. Use Strategy = \"ddp\" (or \"auto\"), or Devices = 1.");
-        var strategy = new SingleDeviceStrategy();
-        strategy.Bind(options, localRank: 0);
-        return strategy;
+        return base.CreateFor(options);
     }
 }

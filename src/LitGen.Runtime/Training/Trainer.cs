@@ -15,14 +15,13 @@ public sealed partial class Trainer
 {
     private int? accumulateGradBatches;
     private readonly string? sharedLogDir;
-    private readonly HashSet<string> warned = new(StringComparer.Ordinal);
 
     /// <summary>Creates a trainer; loggers are set up here so that <see cref="LogDir"/> is known before <c>Fit</c>.</summary>
     public Trainer(TrainerOptions? options = null)
     {
         Options = options ?? new TrainerOptions();
         ValidateOptions(Options);
-        Strategy = Options.Strategy.CreateFor(Options);
+        Strategy = Options.Strategy.InstanceFor(Options);
         Messages = new TrainerMessages(Options.LoggerFactory, () => Strategy.IsGlobalZero);
         Hooks = new HookCaller(this);
         LoggerConnector = new LoggerConnector(CreateLoggers(Options)) { LoggersEnabled = !FastDevRunning && Strategy.IsGlobalZero };
@@ -132,7 +131,11 @@ public sealed partial class Trainer
     public int AccumulateGradBatches
     {
         get => accumulateGradBatches ?? Options.AccumulateGradBatches;
-        internal set => accumulateGradBatches = value;
+        set
+        {
+            if (value < 1) throw new MisconfigurationException($"AccumulateGradBatches must be 1 or more, got {value}.");
+            accumulateGradBatches = value;
+        }
     }
 
     /// <summary>
@@ -161,35 +164,47 @@ public sealed partial class Trainer
     internal EvaluationLoop<TestStage> TestLoop { get; }
     internal PredictionLoop PredictLoop { get; }
 
-    /// <summary>The optimizers of the current fit, as <see cref="LightningModule.Optimizers"/> returns them.</summary>
-    internal LightningOptimizer[] LightningOptimizers => Optimization.Optimizers;
+    /// <summary>The optimizers of the current fit, as <see cref="LightningModule.Optimizers"/> returns them (Lightning's <c>trainer.optimizers</c>).</summary>
+    public IReadOnlyList<LightningOptimizer> Optimizers => Optimization.Optimizers;
 
-    /// <summary>The schedulers of the current fit.</summary>
-    internal LrSchedulerConfig[] SchedulerConfigs => Optimization.Schedulers;
+    /// <summary>The learning-rate schedulers of the current fit (Lightning's <c>trainer.lr_scheduler_configs</c>).</summary>
+    public IReadOnlyList<LrSchedulerConfig> LrSchedulerConfigs => Optimization.Schedulers;
 
-    /// <summary>Batches of the current epoch that are completely done.</summary>
-    internal int BatchesDoneInEpoch => FitLoop.EpochLoop.Progress.BatchesDone;
+    /// <summary>Training batches of the current epoch that are completely done.</summary>
+    public int BatchesDoneInEpoch => FitLoop.EpochLoop.Progress.BatchesDone;
 
-    /// <summary>Whether the step being trained logs to the loggers (every LogEveryNSteps stepped batches).</summary>
-    internal bool StepLogsDue => (FitLoop.EpochLoop.Progress.BatchesThatStepped + 1) % Options.LogEveryNSteps == 0 && !FastDevRunning;
+    /// <summary>
+    /// Whether the training batch running now logs its step values to the loggers (every <see cref="TrainerOptions.LogEveryNSteps"/>
+    /// stepped batches; Lightning's <c>should_update_logs</c>).
+    /// </summary>
+    public bool ShouldUpdateLogs => (FitLoop.EpochLoop.Progress.BatchesThatStepped + 1) % Options.LogEveryNSteps == 0 && !FastDevRunning;
 
-    /// <summary>Sends values straight to the loggers at the current step (for callbacks such as LearningRateMonitor).</summary>
-    internal void LogMetricsNow(IEnumerable<(string Name, double Value)> metrics)
+    /// <summary>
+    /// Sends values straight to the loggers at the current step, as Lightning's callbacks call <c>logger.log_metrics</c>
+    /// (LearningRateMonitor does); they do not enter <see cref="CallbackMetrics"/>.
+    /// </summary>
+    public void LogMetrics(IEnumerable<(string Name, double Value)> metrics)
         => LoggerConnector.Log(metrics, FitLoop.EpochLoop.Progress.BatchesThatStepped, CurrentEpoch);
 
-    /// <summary>Replaces the schedulers of the current fit (StochasticWeightAveraging's SWALR); their history restarts.</summary>
-    internal void ReplaceSchedulers(params LrSchedulerConfig[] configs) => Optimization.ReplaceSchedulers(configs);
+    /// <summary>
+    /// Replaces the learning-rate schedulers of the current fit (StochasticWeightAveraging's SWALR; Lightning assigns
+    /// <c>trainer.strategy.lr_scheduler_configs</c>); their history restarts.
+    /// </summary>
+    public void ReplaceLrSchedulers(params LrSchedulerConfig[] configs) => Optimization.ReplaceSchedulers(configs);
 
     internal void ResetAccumulation() => accumulateGradBatches = null;
 
     /// <summary>Where the trainer and its callbacks write what they have to say (the console, or <see cref="TrainerOptions.LoggerFactory"/>).</summary>
-    internal TrainerMessages Messages { get; }
+    public TrainerMessages Messages { get; }
 
-    /// <summary>Writes a warning once per trainer (Lightning's <c>WarningCache</c>), from rank 0 only (<c>rank_zero_warn</c>).</summary>
-    internal void Warn(string message)
-    {
-        if (warned.Add(message)) Messages.Warn("Trainer", message);
-    }
+    /// <summary>Writes a warning of the trainer once per trainer (Lightning's <c>WarningCache</c>), from rank 0 only (<c>rank_zero_warn</c>).</summary>
+    internal void Warn(string message) => Messages.WarnOnce("Trainer", message);
+
+    /// <summary>Whether the current fit has validation data with batches to run (Lightning's <c>enable_validation</c>).</summary>
+    public bool EnableValidation => FitLoop.HasValidation;
+
+    /// <summary>Whether a validation run of the current fit has completed (the sanity check does not count).</summary>
+    public bool ValidationHasRun => FitLoop.ValidationHasRun;
 
     /// <summary>The loggers' step for evaluation results: stepped batches inside a fit, optimizer steps otherwise.</summary>
     internal long EvaluationLogStep => Stage == LitGen.Stage.Fit ? FitLoop.EpochLoop.Progress.BatchesThatStepped : GlobalStep;
@@ -198,7 +213,8 @@ public sealed partial class Trainer
 
     internal bool CanStopEarly => CurrentEpoch >= (Options.MinEpochs ?? 0);
 
-    internal bool FastDevRunning => Options.FastDevRun > 0;
+    /// <summary>Whether this is a <see cref="TrainerOptions.FastDevRun"/>: no loggers, no checkpoints, a few batches.</summary>
+    public bool FastDevRunning => Options.FastDevRun > 0;
 
     internal int SanitySteps => FastDevRunning ? 0 : Options.NumSanityValSteps;
 

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Text;
 using Microsoft.Extensions.Logging;
@@ -9,12 +10,20 @@ namespace LitGen;
 /// Where the trainer and its callbacks say things: the console by default (information to standard output, warnings to
 /// standard error), or, with <see cref="TrainerOptions.LoggerFactory"/>, an <see cref="ILogger"/> per source
 /// (<c>LitGen.Trainer</c>, <c>LitGen.ModelCheckpoint</c>, …) for hosted apps, services and notebooks. Only the process of
-/// rank 0 speaks.
+/// rank 0 speaks. Callbacks write here as the built-in ones do (<c>trainer.Messages.Info(nameof(MyCallback), …)</c>).
 /// </summary>
-internal sealed class TrainerMessages(ILoggerFactory? factory, Func<bool> isGlobalZero)
+public sealed class TrainerMessages
 {
+    private readonly ILoggerFactory? factory;
+    private readonly Func<bool> isGlobalZero;
+    private readonly HashSet<string> warned = new(StringComparer.Ordinal);
+
+    internal TrainerMessages(ILoggerFactory? factory, Func<bool> isGlobalZero) => (this.factory, this.isGlobalZero) = (factory, isGlobalZero);
+
+    /// <summary>True when messages go to <see cref="TrainerOptions.LoggerFactory"/> rather than the console.</summary>
     public bool UsesLogger => factory is not null;
 
+    /// <summary>An information message of <paramref name="source"/> (a callback's or the trainer's name).</summary>
     public void Info(string source, string message)
     {
         if (!isGlobalZero()) return;
@@ -22,11 +31,20 @@ internal sealed class TrainerMessages(ILoggerFactory? factory, Func<bool> isGlob
         else factory.CreateLogger("LitGen." + source).LogInformation("{Message}", message);
     }
 
+    /// <summary>A warning of <paramref name="source"/>.</summary>
     public void Warn(string source, string message)
     {
         if (!isGlobalZero()) return;
         if (factory is null) Console.Error.WriteLine("Warning: " + message);
         else factory.CreateLogger("LitGen." + source).LogWarning("{Message}", message);
+    }
+
+    /// <summary>A warning said once per trainer, however often it recurs (Lightning's <c>WarningCache</c>).</summary>
+    public void WarnOnce(string source, string message)
+    {
+        bool first;
+        lock (warned) first = warned.Add(message);
+        if (first) Warn(source, message);
     }
 
     /// <summary>A writer whose lines become information messages of <paramref name="source"/> (for the progress bar).</summary>

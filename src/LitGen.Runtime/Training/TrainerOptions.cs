@@ -66,7 +66,11 @@ public sealed record TrainerOptions
     /// </summary>
     public bool UseDistributedSampler { get; init; } = true;
 
-    /// <summary>How the run is spread over devices: <see cref="LitGen.Strategy.Auto"/> (default), <c>"single_device"</c> or <c>"ddp"</c>.</summary>
+    /// <summary>
+    /// How the run is spread over devices: <see cref="LitGen.Strategy.Auto"/> (default), a configured instance
+    /// (<c>new DdpStrategy { BucketCapMb = 50 }</c>, a subclass of yours), or a registered name (<c>"single_device"</c>,
+    /// <c>"ddp"</c>, or one added with <see cref="LitGen.Strategy.Register"/>).
+    /// </summary>
     public Strategy Strategy { get; init; } = Strategy.Auto;
 
     /// <summary>Validation batches run before training to catch bugs early; -1 runs them all, 0 none.</summary>

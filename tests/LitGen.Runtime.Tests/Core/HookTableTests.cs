@@ -10,7 +10,9 @@ namespace LitGen.Runtime.Tests.Core;
 /// </summary>
 public class HookTableTests
 {
-    private static readonly string[] CallbackOnlyHooks = ["OnSanityCheckStart", "OnSanityCheckEnd", "OnException"];
+    // Lightning's callback-only hooks, and LitGen's "completed" hooks (after a batch or an evaluation run is wholly done).
+    private static readonly string[] CallbackOnlyHooks =
+        ["OnSanityCheckStart", "OnSanityCheckEnd", "OnException", "OnTrainBatchCompleted", "OnEvaluationBatchCompleted", "OnEvaluationCompleted"];
 
     private static IEnumerable<string> NewVirtuals(Type type) => type
         .GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)

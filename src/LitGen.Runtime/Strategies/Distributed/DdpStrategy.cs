@@ -16,9 +16,8 @@ namespace LitGen;
 /// each process reading its own shard of the data, rank 0 writing every file, and every decision that ends or saves
 /// a run taken once for all processes. With one process it behaves as <see cref="SingleDeviceStrategy"/> and needs no MPI.
 /// </summary>
-public sealed class DdpStrategy : Strategy
+public class DdpStrategy : Strategy
 {
-    private static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(120);
     private static readonly JsonSerializerOptions Json = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     private OpenMpi? mpi;
@@ -29,12 +28,23 @@ public sealed class DdpStrategy : Strategy
     private int size = 1;
     private bool useDistributedSampler = true;
 
-    internal DdpStrategy()
-    {
-    }
-
     /// <inheritdoc />
     public override string Name => "ddp";
+
+    /// <summary>
+    /// The size of one gradient bucket in MiB (PyTorch's <c>bucket_cap_mb</c>, default 25): gradients are averaged in
+    /// buckets of about this size, one <c>MPI_Allreduce</c> each; larger buckets mean fewer, longer exchanges.
+    /// </summary>
+    public int BucketCapMb { get; init; } = 25;
+
+    /// <summary>How the processes start when the program was not started by a launcher (default <see cref="DdpStartMethod.Mpirun"/>).</summary>
+    public DdpStartMethod StartMethod { get; init; } = DdpStartMethod.Mpirun;
+
+    /// <summary>Extra arguments for <c>mpirun</c> when the trainer starts the processes itself (e.g. <c>["--bind-to", "none"]</c>).</summary>
+    public IReadOnlyList<string> MpirunArguments { get; init; } = [];
+
+    /// <summary>How long every process may take to reach the trainer after the job starts (default 2 minutes) before the job fails.</summary>
+    public TimeSpan StartupTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <inheritdoc />
     public override int GlobalRank => rank;
@@ -45,18 +55,26 @@ public sealed class DdpStrategy : Strategy
     /// <inheritdoc />
     public override int WorldSize => size;
 
-    internal override Strategy CreateFor(TrainerOptions options)
+    /// <inheritdoc />
+    protected override Strategy CreateFor(TrainerOptions options)
     {
         if (options.Devices < 1 || options.NumNodes < 1)
             throw new MisconfigurationException($"Devices and NumNodes must be 1 or more, got Devices = {options.Devices}, NumNodes = {options.NumNodes}.");
+        if (BucketCapMb < 1) throw new MisconfigurationException($"DdpStrategy.BucketCapMb must be 1 or more, got {BucketCapMb}.");
+        if (StartupTimeout <= TimeSpan.Zero) throw new MisconfigurationException($"DdpStrategy.StartupTimeout must be positive, got {StartupTimeout}.");
         int processes = options.Devices * options.NumNodes;
-        var strategy = new DdpStrategy { useDistributedSampler = options.UseDistributedSampler };
+        // A copy keeps the settings (and the subclass) of the configured instance; the copy is this trainer's.
+        var strategy = (DdpStrategy)MemberwiseClone();
+        strategy.useDistributedSampler = options.UseDistributedSampler;
         if (!MpiLauncher.UnderLauncher)
         {
             if (options.NumNodes > 1)
                 throw new MisconfigurationException(
                     $"NumNodes = {options.NumNodes}: a job across machines is started by mpirun with a hostfile (mpirun --hostfile hosts -np {processes} dotnet app.dll); see docs/distributed.md.");
-            if (processes > 1) MpiLauncher.RelaunchAndExit(processes);
+            if (processes > 1 && StartMethod == DdpStartMethod.External)
+                throw new MisconfigurationException(
+                    $"DdpStrategy.StartMethod is External but this process was not started by a launcher: start the job with mpirun -np {processes} dotnet app.dll (or srun), or use StartMethod = Mpirun.");
+            if (processes > 1) MpiLauncher.RelaunchAndExit(processes, MpirunArguments);
             strategy.Bind(options, localRank: 0);
             return strategy;
         }
@@ -78,7 +96,8 @@ public sealed class DdpStrategy : Strategy
         return strategy;
     }
 
-    internal override void Setup(LightningModule module)
+    /// <inheritdoc />
+    public override void Setup(LightningModule module)
     {
         base.Setup(module);
         this.module = module;
@@ -86,10 +105,11 @@ public sealed class DdpStrategy : Strategy
         using var noGrad = no_grad();
         foreach (var (_, tensor) in module.state_dict()) BroadcastInPlace(tensor, src: 0);
         buckets?.Dispose();
-        buckets = new GradientBuckets(mpi, size);
+        buckets = new GradientBuckets(mpi, size, BucketCapMb * 1024L * 1024);
     }
 
-    internal override void Backward(Tensor loss, bool synchronize)
+    /// <inheritdoc />
+    public override void Backward(Tensor loss, bool synchronize)
     {
         loss.backward();
         if (!synchronize || buckets is null) return;
@@ -202,7 +222,8 @@ public sealed class DdpStrategy : Strategy
         return texts;
     }
 
-    internal override bool ReduceBooleanDecision(bool decision, bool all)
+    /// <inheritdoc />
+    public override bool ReduceBooleanDecision(bool decision, bool all)
     {
         if (mpi is null) return decision;
         using var votes = tensor(decision ? 1L : 0L);
@@ -211,17 +232,20 @@ public sealed class DdpStrategy : Strategy
         return all ? count == size : count > 0;
     }
 
-    internal override IEnumerable<TBatch> ProcessDataloader<TBatch>(IEnumerable<TBatch> loader, Stage stage)
+    /// <inheritdoc />
+    public override IEnumerable<TBatch> ProcessDataloader<TBatch>(IEnumerable<TBatch> loader, Stage stage)
         => size == 1 || !useDistributedSampler ? loader : DistributedSampling.Shard(loader, rank, size, stage);
 
-    internal override void SaveCheckpoint(Checkpoint checkpoint, string path)
+    /// <inheritdoc />
+    public override void SaveCheckpoint(Checkpoint checkpoint, string path)
     {
         base.SaveCheckpoint(checkpoint, path);
         // No process goes on (and perhaps reads or deletes the file) before it is complete.
         Barrier();
     }
 
-    internal override void CopyCheckpoint(string source, string destination)
+    /// <inheritdoc />
+    public override void CopyCheckpoint(string source, string destination)
     {
         base.CopyCheckpoint(source, destination);
         Barrier();
@@ -270,4 +294,14 @@ public sealed class DdpStrategy : Strategy
     {
         if (src < 0 || src >= size) throw new ArgumentOutOfRangeException(nameof(src), src, $"The source rank must be between 0 and {size - 1}.");
     }
+}
+
+/// <summary>How <see cref="DdpStrategy"/> gets its processes when the program was started plainly (not by <c>mpirun</c> or <c>srun</c>).</summary>
+public enum DdpStartMethod
+{
+    /// <summary>The trainer starts the program's own command line again as N processes under <c>mpirun</c> (Lightning's subprocess launcher).</summary>
+    Mpirun,
+
+    /// <summary>The processes must come from a launcher; a plain start with more than one device is an error that says how to launch.</summary>
+    External,
 }

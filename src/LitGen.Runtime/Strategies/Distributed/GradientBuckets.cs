@@ -12,10 +12,8 @@ namespace LitGen;
 /// Each bucket also carries one flag per parameter, so a gradient that exists on some processes only (a branch not
 /// taken) is averaged everywhere and left unset only where no process has one. Frozen parameters take no part.
 /// </summary>
-internal sealed class GradientBuckets(OpenMpi mpi, int worldSize) : IDisposable
-{
-    private const long BucketBytes = 25L * 1024 * 1024;
-    private readonly List<Bucket> buckets = [];
+internal sealed class GradientBuckets(OpenMpi mpi, int worldSize, long bucketBytes) : IDisposable
+{    private readonly List<Bucket> buckets = [];
     private bool[] trainable = [];
 
     /// <summary>Number of buckets of the last exchange (for tests and the benchmark).</summary>
@@ -43,7 +41,7 @@ internal sealed class GradientBuckets(OpenMpi mpi, int worldSize) : IDisposable
         {
             var flatType = parameter.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
             long size = parameter.numel() * (flatType == ScalarType.Float64 ? 8 : 4);
-            if (pending.Count > 0 && (bytes + size > BucketBytes || flatType != dtype))
+            if (pending.Count > 0 && (bytes + size > bucketBytes || flatType != dtype))
             {
                 buckets.Add(new Bucket(pending, dtype!.Value));
                 (pending, bytes) = ([], 0);

@@ -30,7 +30,7 @@ internal static class MpiLauncher
     public static int? LocalSize => Integer("OMPI_COMM_WORLD_LOCAL_SIZE") ?? Integer("MPI_LOCALNRANKS") ?? Integer("PMI_LOCAL_SIZE");
 
     /// <summary>Runs this program's command line as <paramref name="processes"/> processes under mpirun; never returns.</summary>
-    public static void RelaunchAndExit(int processes)
+    public static void RelaunchAndExit(int processes, IReadOnlyList<string> mpirunArguments)
     {
         var start = new ProcessStartInfo(FindMpirun()) { UseShellExecute = false };
         start.ArgumentList.Add("-np");
@@ -41,6 +41,7 @@ internal static class MpiLauncher
         start.ArgumentList.Add("--mca");
         start.ArgumentList.Add("odls_base_sigkill_timeout");
         start.ArgumentList.Add("30");
+        foreach (var argument in mpirunArguments) start.ArgumentList.Add(argument);
         foreach (var part in CommandLine()) start.ArgumentList.Add(part);
 
         using var job = Process.Start(start) ?? throw new InvalidOperationException("mpirun could not be started.");
