@@ -1,3 +1,4 @@
+using LitGen.Shared;
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -24,10 +25,10 @@ public abstract class LitGenAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(start =>
         {
-            if (LitGenSymbols.From(start.Compilation) is { } symbols) AnalyzeCompilation(start, symbols);
+            if (KnownSymbols.From(start.Compilation) is { } symbols) AnalyzeCompilation(start, symbols);
         });
     }
 
     /// <summary>Registers the rule's actions for a compilation that references LitGen.</summary>
-    protected abstract void AnalyzeCompilation(CompilationStartAnalysisContext start, LitGenSymbols symbols);
+    protected abstract void AnalyzeCompilation(CompilationStartAnalysisContext start, KnownSymbols symbols);
 }

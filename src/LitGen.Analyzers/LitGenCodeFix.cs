@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeActions;
@@ -6,11 +7,25 @@ using Microsoft.CodeAnalysis.CodeFixes;
 namespace LitGen.Analyzers;
 
 /// <summary>
-/// The base of every LitGen code fix: one diagnostic ID, a title, an equivalence key (Fix All groups by it) and a syntax
-/// rewrite of the flagged node; Fix All comes with it.
+/// The base of every LitGen code fix (as xunit.analyzers' <c>BatchedCodeFixProvider</c>): the constructor takes the
+/// equivalence key (Fix All groups by it), the title and the diagnostic IDs; a fix adds only its syntax rewrite of the
+/// flagged node (and a title of its own where the diagnostic names something). Fix All comes with it.
 /// </summary>
 public abstract class LitGenCodeFix : CodeFixProvider
 {
+    private readonly string title;
+
+    /// <summary>A fix of <paramref name="diagnosticIds"/>, titled <paramref name="title"/>, grouped by <paramref name="equivalenceKey"/>.</summary>
+    protected LitGenCodeFix(string equivalenceKey, string title, params string[] diagnosticIds)
+    {
+        EquivalenceKey = equivalenceKey;
+        this.title = title;
+        FixableDiagnosticIds = ImmutableArray.Create(diagnosticIds);
+    }
+
+    /// <inheritdoc />
+    public sealed override ImmutableArray<string> FixableDiagnosticIds { get; }
+
     /// <inheritdoc />
     public sealed override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
 
@@ -30,10 +45,10 @@ public abstract class LitGenCodeFix : CodeFixProvider
     }
 
     /// <summary>The key Fix All groups by.</summary>
-    protected abstract string EquivalenceKey { get; }
+    protected string EquivalenceKey { get; }
 
-    /// <summary>The title shown in the IDE.</summary>
-    protected abstract string Title(Diagnostic diagnostic);
+    /// <summary>The title shown in the IDE: the constructor's, unless the fix names what the diagnostic found.</summary>
+    protected virtual string Title(Diagnostic diagnostic) => title;
 
     /// <summary>The fixed root, or null when the node is not one this fix understands.</summary>
     protected abstract SyntaxNode? Rewrite(SyntaxNode root, SyntaxNode node, Diagnostic diagnostic);

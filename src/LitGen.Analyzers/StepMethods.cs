@@ -11,6 +11,6 @@ internal static class StepMethods
     private static readonly HashSet<string> Names = new(HookTable.All.Where(h => h.IsPerBatch).Select(h => h.Name));
 
     /// <summary>The step override the operation runs in, or null.</summary>
-    public static IMethodSymbol? Containing(ISymbol containing, LitGenSymbols symbols)
+    public static IMethodSymbol? Containing(ISymbol containing, KnownSymbols symbols)
         => containing is IMethodSymbol { IsOverride: true } method && Names.Contains(method.Name) && symbols.IsModule(method.ContainingType) ? method : null;
 }

@@ -1,3 +1,4 @@
+using LitGen.Shared;
 using System;
 using System.Collections.Generic;
 using Microsoft.CodeAnalysis;
@@ -14,7 +15,7 @@ namespace LitGen.Analyzers;
 internal static class SyntaxFilters
 {
     /// <summary>Runs <paramref name="analyze"/> on invocations named one of <paramref name="names"/> inside modules.</summary>
-    public static void RegisterInvocations<TOperation>(CompilationStartAnalysisContext start, LitGenSymbols symbols, ISet<string> names,
+    public static void RegisterInvocations<TOperation>(CompilationStartAnalysisContext start, KnownSymbols symbols, ISet<string> names,
         Action<SyntaxNodeAnalysisContext, TOperation> analyze, bool modulesOnly = true) where TOperation : class, IOperation
         => start.RegisterSyntaxNodeAction(context =>
         {
@@ -31,7 +32,7 @@ internal static class SyntaxFilters
         }, SyntaxKind.InvocationExpression);
 
     /// <summary>Runs <paramref name="analyze"/> on object creations whose type is named <paramref name="typeName"/>.</summary>
-    public static void RegisterCreations<TOperation>(CompilationStartAnalysisContext start, LitGenSymbols symbols, string typeName,
+    public static void RegisterCreations<TOperation>(CompilationStartAnalysisContext start, KnownSymbols symbols, string typeName,
         Action<SyntaxNodeAnalysisContext, TOperation> analyze, bool modulesOnly = true) where TOperation : class, IOperation
         => start.RegisterSyntaxNodeAction(context =>
         {
@@ -47,7 +48,7 @@ internal static class SyntaxFilters
         }, SyntaxKind.ObjectCreationExpression);
 
     /// <summary>Runs <paramref name="analyze"/> on simple assignments inside modules whose target is named one of <paramref name="targets"/> (any name when null).</summary>
-    public static void RegisterAssignments(CompilationStartAnalysisContext start, LitGenSymbols symbols, ISet<string>? targets,
+    public static void RegisterAssignments(CompilationStartAnalysisContext start, KnownSymbols symbols, ISet<string>? targets,
         Action<SyntaxNodeAnalysisContext, Microsoft.CodeAnalysis.Operations.ISimpleAssignmentOperation> analyze)
         => start.RegisterSyntaxNodeAction(context =>
         {
@@ -65,7 +66,7 @@ internal static class SyntaxFilters
             Bind(context, symbols, modulesOnly: true, analyze);
         }, SyntaxKind.SimpleAssignmentExpression);
 
-    private static void Bind<TOperation>(SyntaxNodeAnalysisContext context, LitGenSymbols symbols, bool modulesOnly, Action<SyntaxNodeAnalysisContext, TOperation> analyze)
+    private static void Bind<TOperation>(SyntaxNodeAnalysisContext context, KnownSymbols symbols, bool modulesOnly, Action<SyntaxNodeAnalysisContext, TOperation> analyze)
         where TOperation : class, IOperation
     {
         if (modulesOnly && !symbols.IsModule(context.ContainingSymbol?.ContainingType)) return;

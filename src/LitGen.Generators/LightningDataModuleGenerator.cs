@@ -1,5 +1,6 @@
 using LitGen.Generators.Emit;
 using LitGen.Generators.Parsing;
+using LitGen.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
@@ -17,7 +18,7 @@ public sealed class LightningDataModuleGenerator : IIncrementalGenerator
     {
         var results = context.SyntaxProvider
             .ForAttributeWithMetadataName(
-                DataModuleParser.LightningDataModuleAttribute,
+                KnownSymbols.LightningDataModuleAttributeName,
                 static (node, _) => node is ClassDeclarationSyntax,
                 DataModuleParser.Parse)
             .WithTrackingName(TrackingNames.DataModuleAnalysis);

@@ -1,5 +1,6 @@
 using LitGen.Generators.Emit;
 using LitGen.Generators.Parsing;
+using LitGen.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
@@ -19,7 +20,7 @@ public sealed class LightningModuleGenerator : IIncrementalGenerator
     {
         var results = context.SyntaxProvider
             .ForAttributeWithMetadataName(
-                ModuleParser.LightningModuleAttribute,
+                KnownSymbols.LightningModuleAttributeName,
                 static (node, _) => node is ClassDeclarationSyntax,
                 ModuleParser.Parse)
             .WithTrackingName(TrackingNames.ModuleAnalysis);

@@ -38,6 +38,12 @@ internal static class AnalyzerHarness
         Assert.Equal(spans.OrderBy(s => s.Start), diagnostics.Select(d => d.Location.SourceSpan).OrderBy(s => s.Start));
     }
 
+    /// <summary>Every code fix the analyzer assembly exports.</summary>
+    public static IReadOnlyList<CodeFixProvider> CodeFixes() => typeof(LitGenCodeFix).Assembly.GetTypes()
+        .Where(t => !t.IsAbstract && typeof(CodeFixProvider).IsAssignableFrom(t))
+        .Select(t => (CodeFixProvider)Activator.CreateInstance(t)!)
+        .ToList();
+
     private static Document NewDocument(AdhocWorkspace workspace, string source)
     {
         var project = workspace.AddProject(ProjectInfo.Create(ProjectId.CreateNewId(), VersionStamp.Default, "Tests", "Tests", LanguageNames.CSharp,

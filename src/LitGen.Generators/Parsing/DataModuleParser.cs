@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using System.Threading;
 using LitGen.Generators.Diagnostics;
 using LitGen.Generators.Model;
+using LitGen.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -12,9 +13,6 @@ namespace LitGen.Generators.Parsing;
 /// <summary>Turns a <c>[LightningDataModule]</c> class into a <see cref="DataModuleModel"/>, or into diagnostics at their locations.</summary>
 internal static class DataModuleParser
 {
-    public const string LightningDataModuleAttribute = "LitGen.LightningDataModuleAttribute";
-    private const string LightningDataModuleBase = "LitGen.LightningDataModule`1";
-
     /// <summary>A model, or the diagnostics that prevent one. Only the model is cached by value.</summary>
     public sealed record Result(DataModuleModel? Model, ImmutableArray<Diagnostic> Diagnostics);
 
@@ -24,21 +22,22 @@ internal static class DataModuleParser
         var declaration = (ClassDeclarationSyntax)context.TargetNode;
         var diagnostics = new List<Diagnostic>();
         var location = declaration.Identifier.GetLocation();
+        var known = KnownSymbols.From(context.SemanticModel.Compilation);
 
         if (!declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
             diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidDataModule, location, type.Name, "is not partial"));
         if (type.IsGenericType)
             diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidDataModule, location, type.Name, "is generic"));
-        if (!ModuleParser.DerivesFrom(type, LightningDataModuleBase))
+        if (known is null || !KnownSymbols.IsOrDerives(type, known.LightningDataModuleOfT))
             diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidDataModule, location, type.Name, "does not derive from LitGen.LightningDataModule<TBatch>"));
         var containingTypes = ModuleParser.ContainingTypes(declaration, type, location, diagnostics);
         if (diagnostics.Count > 0) return new Result(null, diagnostics.ToImmutableArray());
 
         cancellationToken.ThrowIfCancellationRequested();
-        var (hyperparameters, constructor) = HyperparameterParser.Parse(type, location, diagnostics, cancellationToken, rebuiltFromCheckpoint: false);
+        var (hyperparameters, constructor) = HyperparameterParser.Parse(type, known!, location, diagnostics, cancellationToken, rebuiltFromCheckpoint: false);
         if (diagnostics.Count > 0) return new Result(null, diagnostics.ToImmutableArray());
 
-        var model = new DataModuleModel(ModuleParser.CreateTypeModel(type, containingTypes, LightningDataModuleAttribute), hyperparameters,
+        var model = new DataModuleModel(ModuleParser.CreateTypeModel(type, containingTypes, known!.LightningDataModuleAttribute), hyperparameters,
             type.IsAbstract ? null : constructor);
         return new Result(model, ImmutableArray<Diagnostic>.Empty);
     }

@@ -5,6 +5,7 @@ using System.Linq;
 using System.Threading;
 using LitGen.Generators.Diagnostics;
 using LitGen.Generators.Model;
+using LitGen.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -14,7 +15,6 @@ namespace LitGen.Generators.Parsing;
 /// <summary>The <c>[Hyperparameter]</c> members of a module, their serialization shape, and the constructor that takes them.</summary>
 internal static class HyperparameterParser
 {
-    private const string HyperparameterAttribute = "LitGen.HyperparameterAttribute";
 
     private static readonly SymbolDisplayFormat TypeFormat = SymbolDisplayFormat.FullyQualifiedFormat
         .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
@@ -24,9 +24,9 @@ internal static class HyperparameterParser
     /// <paramref name="rebuiltFromCheckpoint"/> gets <c>LoadFromCheckpoint</c>, whose own parameter names its constructor cannot take.
     /// </summary>
     public static (EquatableArray<HyperparameterModel> Hyperparameters, ConstructorModel? Constructor) Parse(
-        INamedTypeSymbol type, Location location, List<Diagnostic> diagnostics, CancellationToken cancellationToken, bool rebuiltFromCheckpoint)
+        INamedTypeSymbol type, KnownSymbols known, Location location, List<Diagnostic> diagnostics, CancellationToken cancellationToken, bool rebuiltFromCheckpoint)
     {
-        var symbols = CollectHyperparameters(type);
+        var symbols = CollectHyperparameters(type, known.HyperparameterAttribute);
         var constructor = FindConstructor(type, symbols);
         var hyperparameters = new List<HyperparameterModel>();
         foreach (var (member, memberType) in symbols)
@@ -94,7 +94,7 @@ internal static class HyperparameterParser
             && SymbolEqualityComparer.Default.Equals(p.Type.WithNullableAnnotation(NullableAnnotation.None), hyperparameter.Type.WithNullableAnnotation(NullableAnnotation.None)));
 
     /// <summary>[Hyperparameter] members of the class and its bases, base classes first.</summary>
-    private static List<(ISymbol Member, ITypeSymbol Type)> CollectHyperparameters(INamedTypeSymbol type)
+    private static List<(ISymbol Member, ITypeSymbol Type)> CollectHyperparameters(INamedTypeSymbol type, INamedTypeSymbol? hyperparameterAttribute)
     {
         var chain = new List<INamedTypeSymbol>();
         for (var current = type; current is not null && current.SpecialType != SpecialType.System_Object; current = current.BaseType)
@@ -104,7 +104,7 @@ internal static class HyperparameterParser
         {
             foreach (var member in declaring.GetMembers())
             {
-                if (member.IsStatic || !ModuleParser.HasAttribute(member, HyperparameterAttribute)) continue;
+                if (member.IsStatic || !KnownSymbols.HasAttribute(member, hyperparameterAttribute)) continue;
                 switch (member)
                 {
                     case IPropertySymbol property: result.Add((property, property.Type)); break;

@@ -4,6 +4,7 @@ using System.Linq;
 using System.Threading;
 using LitGen.Generators.Diagnostics;
 using LitGen.Generators.Model;
+using LitGen.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -16,10 +17,6 @@ namespace LitGen.Generators.Parsing;
 /// </summary>
 internal static class ModuleParser
 {
-    public const string LightningModuleAttribute = "LitGen.LightningModuleAttribute";
-    private const string LightningModuleBase = "LitGen.LightningModule`1";
-    private const string TorchModule = "TorchSharp.torch+nn+Module";
-    private const string TorchParameter = "TorchSharp.Modules.Parameter";
 
     /// <summary>A model, or the diagnostics that prevent one. Only the model is cached by value.</summary>
     public sealed record Result(ModuleModel? Model, ImmutableArray<Diagnostic> Diagnostics);
@@ -30,23 +27,24 @@ internal static class ModuleParser
         var declaration = (ClassDeclarationSyntax)context.TargetNode;
         var diagnostics = new List<Diagnostic>();
         var location = declaration.Identifier.GetLocation();
+        var known = KnownSymbols.From(context.SemanticModel.Compilation);
 
         if (!declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
             diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.NotPartial, location, type.Name));
         if (type.IsGenericType)
             diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.GenericModule, location, type.Name));
-        if (!DerivesFrom(type, LightningModuleBase))
+        if (known is null || !KnownSymbols.IsOrDerives(type, known.LightningModuleOfT))
             diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.NotALightningModule, location, type.Name));
 
         var containingTypes = ContainingTypes(declaration, type, location, diagnostics);
         if (diagnostics.Count > 0) return new Result(null, diagnostics.ToImmutableArray());
 
         cancellationToken.ThrowIfCancellationRequested();
-        var (hyperparameters, constructor) = HyperparameterParser.Parse(type, location, diagnostics, cancellationToken, rebuiltFromCheckpoint: true);
+        var (hyperparameters, constructor) = HyperparameterParser.Parse(type, known!, location, diagnostics, cancellationToken, rebuiltFromCheckpoint: true);
         if (diagnostics.Count > 0) return new Result(null, diagnostics.ToImmutableArray());
 
-        var model = new ModuleModel(CreateTypeModel(type, containingTypes, LightningModuleAttribute), hyperparameters, type.IsAbstract ? null : constructor,
-            CollectComponents(type).ToEquatableArray(), DriverParser.Parse(type));
+        var model = new ModuleModel(CreateTypeModel(type, containingTypes, known!.LightningModuleAttribute), hyperparameters, type.IsAbstract ? null : constructor,
+            CollectComponents(type, known).ToEquatableArray(), DriverParser.Parse(type, known));
         return new Result(model, ImmutableArray<Diagnostic>.Empty);
     }
 
@@ -64,14 +62,14 @@ internal static class ModuleParser
     }
 
     /// <summary>The class's model; a base class carrying the same LitGen <paramref name="attribute"/> has generated members too.</summary>
-    internal static TypeModel CreateTypeModel(INamedTypeSymbol type, EquatableArray<ContainingTypeModel> containingTypes, string attribute) => new(
+    internal static TypeModel CreateTypeModel(INamedTypeSymbol type, EquatableArray<ContainingTypeModel> containingTypes, INamedTypeSymbol? attribute) => new(
         type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString(),
         type.Name,
         type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
         FileName(type),
         containingTypes,
         type.IsAbstract,
-        type.BaseType is { } baseType && HasAttribute(baseType, attribute));
+        type.BaseType is { } baseType && KnownSymbols.HasAttribute(baseType, attribute));
 
     private static string FileName(INamedTypeSymbol type)
     {
@@ -79,7 +77,7 @@ internal static class ModuleParser
         return name.Replace('<', '[').Replace('>', ']') + ".LitGen.g.cs";
     }
 
-    private static IEnumerable<ComponentModel> CollectComponents(INamedTypeSymbol type)
+    private static IEnumerable<ComponentModel> CollectComponents(INamedTypeSymbol type, KnownSymbols known)
     {
         foreach (var member in type.GetMembers())
         {
@@ -91,34 +89,11 @@ internal static class ModuleParser
                 _ => null,
             };
             if (memberType is null) continue;
-            if (DerivesFrom(memberType, TorchParameter)) yield return new ComponentModel(member.Name, ComponentKind.Parameter);
-            else if (DerivesFrom(memberType, TorchModule)) yield return new ComponentModel(member.Name, ComponentKind.Module);
+            if (KnownSymbols.IsOrDerives(memberType, known.TorchParameter)) yield return new ComponentModel(member.Name, ComponentKind.Parameter);
+            else if (KnownSymbols.IsOrDerives(memberType, known.TorchModule)) yield return new ComponentModel(member.Name, ComponentKind.Module);
         }
     }
 
     private static bool IsAutoProperty(IPropertySymbol property)
         => property.ContainingType.GetMembers().OfType<IFieldSymbol>().Any(f => SymbolEqualityComparer.Default.Equals(f.AssociatedSymbol, property));
-
-    internal static bool HasAttribute(ISymbol symbol, string metadataName)
-        => symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == metadataName.Replace('+', '.'));
-
-    internal static bool DerivesFrom(ITypeSymbol type, string metadataName)
-    {
-        for (var current = type as INamedTypeSymbol; current is not null; current = current.BaseType)
-        {
-            var definition = current.OriginalDefinition;
-            var name = definition.ContainingType is null
-                ? $"{definition.ContainingNamespace.ToDisplayString()}.{definition.MetadataName}"
-                : $"{ContainingName(definition)}+{definition.MetadataName}";
-            if (name == metadataName) return true;
-        }
-        return false;
-    }
-
-    private static string ContainingName(INamedTypeSymbol type)
-    {
-        var parts = new List<string>();
-        for (var current = type.ContainingType; current is not null; current = current.ContainingType) parts.Insert(0, current.MetadataName);
-        return $"{type.ContainingNamespace.ToDisplayString()}.{string.Join("+", parts)}";
-    }
 }

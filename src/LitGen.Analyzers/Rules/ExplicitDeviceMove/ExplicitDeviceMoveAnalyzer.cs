@@ -1,3 +1,4 @@
+using LitGen.Shared;
 using System;
 using System.Collections.Immutable;
 using System.Linq;
@@ -23,7 +24,7 @@ public sealed class ExplicitDeviceMoveAnalyzer : LitGenAnalyzer
     }
 
     /// <inheritdoc />
-    protected override void AnalyzeCompilation(CompilationStartAnalysisContext start, LitGenSymbols symbols)
+    protected override void AnalyzeCompilation(CompilationStartAnalysisContext start, KnownSymbols symbols)
     {
         var device = start.Compilation.GetTypeByMetadataName("TorchSharp.torch+Device");
         SyntaxFilters.RegisterInvocations<IInvocationOperation>(start, symbols, MoveMethods, (c, invocation) => AnalyzeInvocation(c, invocation, symbols));
@@ -32,12 +33,12 @@ public sealed class ExplicitDeviceMoveAnalyzer : LitGenAnalyzer
 
     private static readonly System.Collections.Generic.HashSet<string> MoveMethods = ["cuda", "cpu", "to", "device"];
 
-    private static void AnalyzeInvocation(SyntaxNodeAnalysisContext context, IInvocationOperation invocation, LitGenSymbols symbols)
+    private static void AnalyzeInvocation(SyntaxNodeAnalysisContext context, IInvocationOperation invocation, KnownSymbols symbols)
     {
         var method = invocation.TargetMethod;
         if (!SymbolEqualityComparer.Default.Equals(method.ContainingAssembly, symbols.Torch?.ContainingAssembly)) return;
         var receiverType = method.IsExtensionMethod ? method.Parameters.FirstOrDefault()?.Type : invocation.Instance?.Type ?? method.ContainingType;
-        bool onTensorOrModule = LitGenSymbols.IsOrDerives(receiverType, symbols.Tensor) || LitGenSymbols.IsOrDerives(receiverType, symbols.TorchModule);
+        bool onTensorOrModule = KnownSymbols.IsOrDerives(receiverType, symbols.Tensor) || KnownSymbols.IsOrDerives(receiverType, symbols.TorchModule);
 
         string? kind = method.Name switch
         {
@@ -51,7 +52,7 @@ public sealed class ExplicitDeviceMoveAnalyzer : LitGenAnalyzer
             ImmutableDictionary<string, string?>.Empty.Add(KindProperty, kind), invocation.Syntax.ToString()));
     }
 
-    private static void AnalyzeCreation(SyntaxNodeAnalysisContext context, IObjectCreationOperation creation, LitGenSymbols symbols, INamedTypeSymbol? device)
+    private static void AnalyzeCreation(SyntaxNodeAnalysisContext context, IObjectCreationOperation creation, KnownSymbols symbols, INamedTypeSymbol? device)
     {
         if (device is null || !SymbolEqualityComparer.Default.Equals(creation.Type, device)) return;
         if (!creation.Arguments.Any(a => NamesCuda(a.Value, symbols))) return;
@@ -60,7 +61,7 @@ public sealed class ExplicitDeviceMoveAnalyzer : LitGenAnalyzer
     }
 
     /// <summary>A constant "cuda…" string or the DeviceType.CUDA constant.</summary>
-    private static bool NamesCuda(IOperation value, LitGenSymbols symbols)
+    private static bool NamesCuda(IOperation value, KnownSymbols symbols)
     {
         if (value is IConversionOperation conversion) value = conversion.Operand;
         if (!value.ConstantValue.HasValue) return false;

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -10,16 +9,10 @@ namespace LitGen.Analyzers;
 
 /// <summary>LIT0001: drop the device move (<c>x.cuda()</c> → <c>x</c>), or use the module's <c>Device</c>.</summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(ExplicitDeviceMoveCodeFix)), Shared]
-public sealed class ExplicitDeviceMoveCodeFix : LitGenCodeFix
+public sealed class ExplicitDeviceMoveCodeFix() : LitGenCodeFix(Key, "Remove the device move", Descriptors.ExplicitDeviceMoveId)
 {
     /// <summary>The equivalence key.</summary>
     public const string Key = "LIT0001.RemoveDeviceMove";
-
-    /// <inheritdoc />
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.ExplicitDeviceMoveId);
-
-    /// <inheritdoc />
-    protected override string EquivalenceKey => Key;
 
     /// <inheritdoc />
     protected override string Title(Diagnostic diagnostic)

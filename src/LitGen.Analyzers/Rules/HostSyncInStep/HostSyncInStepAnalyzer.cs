@@ -1,3 +1,4 @@
+using LitGen.Shared;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
@@ -19,14 +20,14 @@ public sealed class HostSyncInStepAnalyzer : LitGenAnalyzer
     }
 
     /// <inheritdoc />
-    protected override void AnalyzeCompilation(CompilationStartAnalysisContext start, LitGenSymbols symbols)
+    protected override void AnalyzeCompilation(CompilationStartAnalysisContext start, KnownSymbols symbols)
     {
         SyntaxFilters.RegisterInvocations<IInvocationOperation>(start, symbols, SyncMethods, (c, invocation) =>
         {
             var method = invocation.TargetMethod;
             var receiver = method.IsExtensionMethod ? method.Parameters.FirstOrDefault()?.Type : invocation.Instance?.Type;
             if (!SyncMethods.Contains(method.Name)
-                || !LitGenSymbols.IsOrDerives(receiver, symbols.Tensor)
+                || !KnownSymbols.IsOrDerives(receiver, symbols.Tensor)
                 || StepMethods.Containing(c.ContainingSymbol!, symbols) is not { } step) return;
             c.ReportDiagnostic(Diagnostic.Create(Descriptors.HostSyncInStep, invocation.Syntax.GetLocation(), invocation.Syntax.ToString(), step.Name));
         });

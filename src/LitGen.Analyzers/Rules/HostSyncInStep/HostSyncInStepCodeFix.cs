@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -10,19 +9,10 @@ namespace LitGen.Analyzers;
 
 /// <summary>LIT0004: in <c>Log("x", t.item&lt;float&gt;())</c>, log the tensor itself.</summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(HostSyncInStepCodeFix)), Shared]
-public sealed class HostSyncInStepCodeFix : LitGenCodeFix
+public sealed class HostSyncInStepCodeFix() : LitGenCodeFix(Key, "Log the tensor instead", Descriptors.HostSyncInStepId)
 {
     /// <summary>The equivalence key.</summary>
     public const string Key = "LIT0004.LogTheTensor";
-
-    /// <inheritdoc />
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.HostSyncInStepId);
-
-    /// <inheritdoc />
-    protected override string EquivalenceKey => Key;
-
-    /// <inheritdoc />
-    protected override string Title(Diagnostic diagnostic) => "Log the tensor instead";
 
     /// <inheritdoc />
     protected override SyntaxNode? Rewrite(SyntaxNode root, SyntaxNode node, Diagnostic diagnostic)

@@ -24,14 +24,14 @@ public sealed class LogOutsideHookAnalyzer : LitGenAnalyzer
     }
 
     /// <inheritdoc />
-    protected override void AnalyzeCompilation(CompilationStartAnalysisContext start, LitGenSymbols symbols)
+    protected override void AnalyzeCompilation(CompilationStartAnalysisContext start, KnownSymbols symbols)
     {
         SyntaxFilters.RegisterInvocations<IInvocationOperation>(start, symbols, LogMethods, (c, invocation) => Analyze(c, invocation, symbols));
     }
 
     private static readonly HashSet<string> LogMethods = ["Log", "LogDict"];
 
-    private static void Analyze(SyntaxNodeAnalysisContext context, IInvocationOperation invocation, LitGenSymbols symbols)
+    private static void Analyze(SyntaxNodeAnalysisContext context, IInvocationOperation invocation, KnownSymbols symbols)
     {
         if (invocation.TargetMethod.Name is not ("Log" or "LogDict")
             || !SymbolEqualityComparer.Default.Equals(invocation.TargetMethod.ContainingType, symbols.LightningModule)) return;

@@ -1,3 +1,4 @@
+using LitGen.Shared;
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -15,7 +16,7 @@ public sealed class ManualDistributedSamplerAnalyzer : LitGenAnalyzer
     }
 
     /// <inheritdoc />
-    protected override void AnalyzeCompilation(CompilationStartAnalysisContext start, LitGenSymbols symbols)
+    protected override void AnalyzeCompilation(CompilationStartAnalysisContext start, KnownSymbols symbols)
     {
         SyntaxFilters.RegisterCreations<IObjectCreationOperation>(start, symbols, "DistributedSampler", (c, creation) =>
         {

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -10,19 +9,10 @@ namespace LitGen.Analyzers;
 
 /// <summary>LIT0002: remove the hand-built sampler argument.</summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(ManualDistributedSamplerCodeFix)), Shared]
-public sealed class ManualDistributedSamplerCodeFix : LitGenCodeFix
+public sealed class ManualDistributedSamplerCodeFix() : LitGenCodeFix(Key, "Remove the sampler; the trainer shards data", Descriptors.ManualDistributedSamplerId)
 {
     /// <summary>The equivalence key.</summary>
     public const string Key = "LIT0002.RemoveSampler";
-
-    /// <inheritdoc />
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.ManualDistributedSamplerId);
-
-    /// <inheritdoc />
-    protected override string EquivalenceKey => Key;
-
-    /// <inheritdoc />
-    protected override string Title(Diagnostic diagnostic) => "Remove the sampler; the trainer shards data";
 
     /// <inheritdoc />
     protected override SyntaxNode? Rewrite(SyntaxNode root, SyntaxNode node, Diagnostic diagnostic)

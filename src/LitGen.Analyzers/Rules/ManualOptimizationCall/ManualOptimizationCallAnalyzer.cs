@@ -1,3 +1,4 @@
+using LitGen.Shared;
 using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -21,20 +22,20 @@ public sealed class ManualOptimizationCallAnalyzer : LitGenAnalyzer
     }
 
     /// <inheritdoc />
-    protected override void AnalyzeCompilation(CompilationStartAnalysisContext start, LitGenSymbols symbols)
+    protected override void AnalyzeCompilation(CompilationStartAnalysisContext start, KnownSymbols symbols)
     {
         SyntaxFilters.RegisterInvocations<IInvocationOperation>(start, symbols, OptimizationMethods, (c, invocation) => Analyze(c, invocation, symbols));
     }
 
     private static readonly System.Collections.Generic.HashSet<string> OptimizationMethods = ["backward", "step", "zero_grad"];
 
-    private static void Analyze(SyntaxNodeAnalysisContext context, IInvocationOperation invocation, LitGenSymbols symbols)
+    private static void Analyze(SyntaxNodeAnalysisContext context, IInvocationOperation invocation, KnownSymbols symbols)
     {
         var method = invocation.TargetMethod;
         bool optimizationCall = method.Name switch
         {
-            "backward" => LitGenSymbols.IsOrDerives(invocation.Instance?.Type ?? method.ContainingType, symbols.Tensor),
-            "step" or "zero_grad" => LitGenSymbols.IsOrDerives(invocation.Instance?.Type ?? method.ContainingType, symbols.Optimizer),
+            "backward" => KnownSymbols.IsOrDerives(invocation.Instance?.Type ?? method.ContainingType, symbols.Tensor),
+            "step" or "zero_grad" => KnownSymbols.IsOrDerives(invocation.Instance?.Type ?? method.ContainingType, symbols.Optimizer),
             _ => false,
         };
         if (!optimizationCall) return;

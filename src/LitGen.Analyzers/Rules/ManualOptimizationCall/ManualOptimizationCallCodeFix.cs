@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -10,19 +9,10 @@ namespace LitGen.Analyzers;
 
 /// <summary>LIT0003: remove the <c>backward()</c>/<c>step()</c>/<c>zero_grad()</c> statement.</summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(ManualOptimizationCallCodeFix)), Shared]
-public sealed class ManualOptimizationCallCodeFix : LitGenCodeFix
+public sealed class ManualOptimizationCallCodeFix() : LitGenCodeFix(Key, "Remove the call; the trainer does it", Descriptors.ManualOptimizationCallId)
 {
     /// <summary>The equivalence key.</summary>
     public const string Key = "LIT0003.RemoveOptimizationCall";
-
-    /// <inheritdoc />
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.ManualOptimizationCallId);
-
-    /// <inheritdoc />
-    protected override string EquivalenceKey => Key;
-
-    /// <inheritdoc />
-    protected override string Title(Diagnostic diagnostic) => "Remove the call; the trainer does it";
 
     /// <inheritdoc />
     protected override SyntaxNode? Rewrite(SyntaxNode root, SyntaxNode node, Diagnostic diagnostic)

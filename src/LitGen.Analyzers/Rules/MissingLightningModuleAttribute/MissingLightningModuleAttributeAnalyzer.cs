@@ -1,3 +1,4 @@
+using LitGen.Shared;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -15,7 +16,7 @@ public sealed class MissingLightningModuleAttributeAnalyzer : LitGenAnalyzer
     }
 
     /// <inheritdoc />
-    protected override void AnalyzeCompilation(CompilationStartAnalysisContext start, LitGenSymbols symbols)
+    protected override void AnalyzeCompilation(CompilationStartAnalysisContext start, KnownSymbols symbols)
     {
         if (symbols.LightningModuleOfT is not { } moduleBase || symbols.LightningModuleAttribute is not { } attribute) return;
         start.RegisterSymbolAction(symbol => Analyze(symbol, moduleBase, attribute), SymbolKind.NamedType);

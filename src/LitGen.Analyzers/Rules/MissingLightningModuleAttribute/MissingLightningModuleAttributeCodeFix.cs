@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -10,19 +9,10 @@ namespace LitGen.Analyzers;
 
 /// <summary>LIT0009: add <c>[LightningModule]</c> and <c>partial</c> to the class.</summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(MissingLightningModuleAttributeCodeFix)), Shared]
-public sealed class MissingLightningModuleAttributeCodeFix : LitGenCodeFix
+public sealed class MissingLightningModuleAttributeCodeFix() : LitGenCodeFix(Key, "Add [LightningModule] and partial", Descriptors.MissingLightningModuleAttributeId)
 {
     /// <summary>The equivalence key.</summary>
     public const string Key = "LIT0009.AddLightningModuleAttribute";
-
-    /// <inheritdoc />
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.MissingLightningModuleAttributeId);
-
-    /// <inheritdoc />
-    protected override string EquivalenceKey => Key;
-
-    /// <inheritdoc />
-    protected override string Title(Diagnostic diagnostic) => "Add [LightningModule] and partial";
 
     /// <inheritdoc />
     protected override SyntaxNode? Rewrite(SyntaxNode root, SyntaxNode node, Diagnostic diagnostic)

@@ -56,12 +56,12 @@ public sealed class MisspelledHookAnalyzer : LitGenAnalyzer
     }
 
     /// <inheritdoc />
-    protected override void AnalyzeCompilation(CompilationStartAnalysisContext start, LitGenSymbols symbols)
+    protected override void AnalyzeCompilation(CompilationStartAnalysisContext start, KnownSymbols symbols)
     {
         start.RegisterSymbolAction(c => Analyze(c, symbols), SymbolKind.Method);
     }
 
-    private static void Analyze(SymbolAnalysisContext context, LitGenSymbols symbols)
+    private static void Analyze(SymbolAnalysisContext context, KnownSymbols symbols)
     {
         var method = (IMethodSymbol)context.Symbol;
         if (method.MethodKind != MethodKind.Ordinary || method.IsOverride || method.IsStatic || !symbols.IsModule(method.ContainingType)) return;

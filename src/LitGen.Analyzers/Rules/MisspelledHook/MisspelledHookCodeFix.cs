@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -10,16 +9,10 @@ namespace LitGen.Analyzers;
 
 /// <summary>LIT0006: rename the method to the hook and make it a public override.</summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(MisspelledHookCodeFix)), Shared]
-public sealed class MisspelledHookCodeFix : LitGenCodeFix
+public sealed class MisspelledHookCodeFix() : LitGenCodeFix(Key, "Rename to the Lightning hook and override", Descriptors.MisspelledHookId)
 {
     /// <summary>The equivalence key.</summary>
     public const string Key = "LIT0006.RenameToHook";
-
-    /// <inheritdoc />
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.MisspelledHookId);
-
-    /// <inheritdoc />
-    protected override string EquivalenceKey => Key;
 
     /// <inheritdoc />
     protected override string Title(Diagnostic diagnostic) => $"Rename to '{diagnostic.Properties[MisspelledHookAnalyzer.HookProperty]}' and override";

@@ -1,3 +1,4 @@
+using LitGen.Shared;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
@@ -24,7 +25,7 @@ public sealed class StepTensorEscapeAnalyzer : LitGenAnalyzer
     }
 
     /// <inheritdoc />
-    protected override void AnalyzeCompilation(CompilationStartAnalysisContext start, LitGenSymbols symbols)
+    protected override void AnalyzeCompilation(CompilationStartAnalysisContext start, KnownSymbols symbols)
     {
         SyntaxFilters.RegisterAssignments(start, symbols, targets: null, (c, assignment) => AnalyzeAssignment(c, assignment, symbols));
         SyntaxFilters.RegisterInvocations<IInvocationOperation>(start, symbols, AddMethods, (c, invocation) => AnalyzeAdd(c, invocation, symbols));
@@ -32,24 +33,24 @@ public sealed class StepTensorEscapeAnalyzer : LitGenAnalyzer
 
     private static readonly HashSet<string> AddMethods = ["Add", "Push", "Enqueue"];
 
-    private static void AnalyzeAssignment(SyntaxNodeAnalysisContext context, ISimpleAssignmentOperation assignment, LitGenSymbols symbols)
+    private static void AnalyzeAssignment(SyntaxNodeAnalysisContext context, ISimpleAssignmentOperation assignment, KnownSymbols symbols)
     {
         if (assignment.Target is not IFieldReferenceOperation { Field.IsStatic: false } field
-            || !LitGenSymbols.IsOrDerives(assignment.Value.Type, symbols.Tensor)
+            || !KnownSymbols.IsOrDerives(assignment.Value.Type, symbols.Tensor)
             || StepMethods.Containing(context.ContainingSymbol!, symbols) is not { } step
             || LeavesScope(assignment.Value)) return;
         context.ReportDiagnostic(Diagnostic.Create(Descriptors.StepTensorEscapesScope, assignment.Value.Syntax.GetLocation(),
             assignment.Value.Syntax.ToString(), step.Name, field.Field.Name));
     }
 
-    private static void AnalyzeAdd(SyntaxNodeAnalysisContext context, IInvocationOperation invocation, LitGenSymbols symbols)
+    private static void AnalyzeAdd(SyntaxNodeAnalysisContext context, IInvocationOperation invocation, KnownSymbols symbols)
     {
         if (invocation.Arguments.Length != 1
             || invocation.Instance is not IFieldReferenceOperation { Field.IsStatic: false } field
             || StepMethods.Containing(context.ContainingSymbol!, symbols) is not { } step) return;
         var value = invocation.Arguments[0].Value;
         if (value is IConversionOperation conversion) value = conversion.Operand;
-        if (!LitGenSymbols.IsOrDerives(value.Type, symbols.Tensor)) return;
+        if (!KnownSymbols.IsOrDerives(value.Type, symbols.Tensor)) return;
 
         if (!LeavesScope(value))
             context.ReportDiagnostic(Diagnostic.Create(Descriptors.StepTensorEscapesScope, value.Syntax.GetLocation(), value.Syntax.ToString(), step.Name, field.Field.Name));

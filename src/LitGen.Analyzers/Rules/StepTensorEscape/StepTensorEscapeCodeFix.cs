@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -10,19 +9,10 @@ namespace LitGen.Analyzers;
 
 /// <summary>LIT0008: take the tensor out of the step's dispose scope with <c>.DetachFromDisposeScope()</c>.</summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(StepTensorEscapeCodeFix)), Shared]
-public sealed class StepTensorEscapeCodeFix : LitGenCodeFix
+public sealed class StepTensorEscapeCodeFix() : LitGenCodeFix(Key, "Call .DetachFromDisposeScope()", Descriptors.StepTensorEscapesScopeId)
 {
     /// <summary>The equivalence key.</summary>
     public const string Key = "LIT0008.DetachFromDisposeScope";
-
-    /// <inheritdoc />
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.StepTensorEscapesScopeId);
-
-    /// <inheritdoc />
-    protected override string EquivalenceKey => Key;
-
-    /// <inheritdoc />
-    protected override string Title(Diagnostic diagnostic) => "Call .DetachFromDisposeScope()";
 
     /// <inheritdoc />
     protected override SyntaxNode? Rewrite(SyntaxNode root, SyntaxNode node, Diagnostic diagnostic)

@@ -1,3 +1,4 @@
+using LitGen.Shared;
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
@@ -27,7 +28,7 @@ public sealed class UnknownMonitorKeyAnalyzer : LitGenAnalyzer
     }
 
     /// <inheritdoc />
-    protected override void AnalyzeCompilation(CompilationStartAnalysisContext start, LitGenSymbols symbols)
+    protected override void AnalyzeCompilation(CompilationStartAnalysisContext start, KnownSymbols symbols)
     {
         // Logged names per module type, computed once per compilation.
         var logged = new ConcurrentDictionary<INamedTypeSymbol, LoggedNames>(SymbolEqualityComparer.Default);
@@ -38,7 +39,7 @@ public sealed class UnknownMonitorKeyAnalyzer : LitGenAnalyzer
 
     private static readonly HashSet<string> MonitorProperty = ["Monitor"];
 
-    private static void Analyze(SyntaxNodeAnalysisContext context, ISimpleAssignmentOperation assignment, LitGenSymbols symbols,
+    private static void Analyze(SyntaxNodeAnalysisContext context, ISimpleAssignmentOperation assignment, KnownSymbols symbols,
         ConcurrentDictionary<INamedTypeSymbol, LoggedNames> cache)
     {
         if (assignment.Target is not IPropertyReferenceOperation { Property.Name: "Monitor" } target
@@ -61,7 +62,7 @@ public sealed class UnknownMonitorKeyAnalyzer : LitGenAnalyzer
     /// Constant names passed to <c>Log</c> in the module and its source bases, with the _step/_epoch forks. Read from
     /// syntax (an unqualified or <c>this.</c> call to Log inside the class), which needs no other file's semantic model.
     /// </summary>
-    private static LoggedNames CollectLoggedNames(INamedTypeSymbol module, LitGenSymbols symbols, CancellationToken cancellationToken)
+    private static LoggedNames CollectLoggedNames(INamedTypeSymbol module, KnownSymbols symbols, CancellationToken cancellationToken)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         bool dynamic = false;

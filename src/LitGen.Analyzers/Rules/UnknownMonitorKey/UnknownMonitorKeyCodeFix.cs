@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -10,16 +9,10 @@ namespace LitGen.Analyzers;
 
 /// <summary>LIT0007: use the nearest metric name the module logs.</summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UnknownMonitorKeyCodeFix)), Shared]
-public sealed class UnknownMonitorKeyCodeFix : LitGenCodeFix
+public sealed class UnknownMonitorKeyCodeFix() : LitGenCodeFix(Key, "Monitor a logged name", Descriptors.UnknownMonitorKeyId)
 {
     /// <summary>The equivalence key.</summary>
     public const string Key = "LIT0007.UseLoggedName";
-
-    /// <inheritdoc />
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.UnknownMonitorKeyId);
-
-    /// <inheritdoc />
-    protected override string EquivalenceKey => Key;
 
     /// <inheritdoc />
     protected override string Title(Diagnostic diagnostic) => $"Monitor \"{diagnostic.Properties[UnknownMonitorKeyAnalyzer.SuggestionProperty]}\"";

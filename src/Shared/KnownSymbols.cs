@@ -1,11 +1,15 @@
+using System.Linq;
 using Microsoft.CodeAnalysis;
 
-namespace LitGen.Analyzers;
+namespace LitGen.Shared;
 
-/// <summary>The LitGen and TorchSharp symbols the rules resolve, looked up once per compilation.</summary>
-public sealed class LitGenSymbols
+/// <summary>
+/// The LitGen and TorchSharp symbols the generators and the analyzers resolve, looked up once per compilation, and the
+/// one "is or derives from" test both use (by symbol, never by comparing names as text). Linked into both assemblies.
+/// </summary>
+public sealed class KnownSymbols
 {
-    private LitGenSymbols(Compilation compilation, INamedTypeSymbol lightningModule)
+    private KnownSymbols(Compilation compilation, INamedTypeSymbol lightningModule)
     {
         LightningModule = lightningModule;
         Tensor = compilation.GetTypeByMetadataName("TorchSharp.torch+Tensor");
@@ -17,14 +21,28 @@ public sealed class LitGenSymbols
         EarlyStopping = compilation.GetTypeByMetadataName("LitGen.EarlyStopping");
         LrSchedulerConfig = compilation.GetTypeByMetadataName("LitGen.LrSchedulerConfig");
         LightningModuleOfT = compilation.GetTypeByMetadataName("LitGen.LightningModule`1");
-        LightningModuleAttribute = compilation.GetTypeByMetadataName("LitGen.LightningModuleAttribute");
+        LightningModuleAttribute = compilation.GetTypeByMetadataName(LightningModuleAttributeName);
+        LightningDataModuleOfT = compilation.GetTypeByMetadataName("LitGen.LightningDataModule`1");
+        LightningDataModuleAttribute = compilation.GetTypeByMetadataName(LightningDataModuleAttributeName);
+        HyperparameterAttribute = compilation.GetTypeByMetadataName("LitGen.HyperparameterAttribute");
+        TorchParameter = compilation.GetTypeByMetadataName("TorchSharp.Modules.Parameter");
     }
+
+    /// <summary>The metadata name the module generator finds its classes by.</summary>
+    public const string LightningModuleAttributeName = "LitGen.LightningModuleAttribute";
+
+    /// <summary>The metadata name the datamodule generator finds its classes by.</summary>
+    public const string LightningDataModuleAttributeName = "LitGen.LightningDataModuleAttribute";
 
     /// <summary><c>LitGen.LightningModule</c>, the base of every module.</summary>
     public INamedTypeSymbol LightningModule { get; }
 #pragma warning disable CS1591 // each is the type of the same name
     public INamedTypeSymbol? LightningModuleOfT { get; }
     public INamedTypeSymbol? LightningModuleAttribute { get; }
+    public INamedTypeSymbol? LightningDataModuleOfT { get; }
+    public INamedTypeSymbol? LightningDataModuleAttribute { get; }
+    public INamedTypeSymbol? HyperparameterAttribute { get; }
+    public INamedTypeSymbol? TorchParameter { get; }
     public INamedTypeSymbol? Tensor { get; }
     public INamedTypeSymbol? Optimizer { get; }
     public INamedTypeSymbol? TorchModule { get; }
@@ -36,8 +54,8 @@ public sealed class LitGenSymbols
 #pragma warning restore CS1591
 
     /// <summary>The symbols, or null when the compilation does not reference LitGen (every rule is then off).</summary>
-    public static LitGenSymbols? From(Compilation compilation)
-        => compilation.GetTypeByMetadataName("LitGen.LightningModule") is { } module ? new LitGenSymbols(compilation, module) : null;
+    public static KnownSymbols? From(Compilation compilation)
+        => compilation.GetTypeByMetadataName("LitGen.LightningModule") is { } module ? new KnownSymbols(compilation, module) : null;
 
     /// <summary>Whether <paramref name="type"/> is a LitGen module class (derives from LightningModule).</summary>
     public bool IsModule(INamedTypeSymbol? type)
@@ -55,4 +73,8 @@ public sealed class LitGenSymbols
             if (SymbolEqualityComparer.Default.Equals(current.OriginalDefinition, baseType)) return true;
         return false;
     }
+
+    /// <summary>Whether <paramref name="symbol"/> carries the attribute <paramref name="attribute"/>.</summary>
+    public static bool HasAttribute(ISymbol symbol, INamedTypeSymbol? attribute)
+        => attribute is not null && symbol.GetAttributes().Any(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, attribute));
 }
