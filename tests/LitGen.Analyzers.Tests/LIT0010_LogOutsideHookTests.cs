@@ -35,6 +35,7 @@ public class LIT0010_LogOutsideHookTests
                 public override void OnValidationStart() => Log("start", 1.0);
                 public override void OnBeforeOptimizerStep(TorchSharp.torch.optim.Optimizer optimizer) => Log("grad_norm", 1.0);
                 private void Helper() => Log("from_helper_called_by_a_step", 1.0);
+                public override void Setup(Stage stage) => journal.Log("a Log of another class, where the module's may not log");
                 private sealed class Journal { public void Log(string text) { } }
             """));
 
