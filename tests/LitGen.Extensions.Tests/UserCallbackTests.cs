@@ -8,6 +8,14 @@ public partial class ScriptedValidationModule : LightningModule<(Tensor X, Tenso
 {
     private readonly TorchSharp.Modules.Linear layer = nn.Linear(1, 1);
 
+    // Fixed initial weights: tests run in parallel and share libtorch's global generator.
+    public ScriptedValidationModule()
+    {
+        using var noGrad = no_grad();
+        layer.weight!.fill_(0.5);
+        layer.bias!.fill_(-0.25);
+    }
+
     public Func<long, double> ValidationLoss { get; init; } = step => step;
 
     public override Tensor? TrainingStep((Tensor X, Tensor Y) batch, int batchIdx) => nn.functional.mse_loss(layer.forward(batch.X), batch.Y);
@@ -53,7 +61,6 @@ public sealed class UserCallbackTests : IDisposable
             DefaultRootDir = Path.Combine(root, name + "-logs"), EnableProgressBar = false, EnableModelSummary = false, Logger = false,
             EnableCheckpointing = builtIn, Callbacks = [checkpoint, stopping],
         });
-        manual_seed(0);
         var model = new ScriptedValidationModule { ValidationLoss = script };
         trainer.Fit(model, ScriptedValidationModule.Batches(4), ScriptedValidationModule.Batches(1), ckptPath: resumeFrom);
 

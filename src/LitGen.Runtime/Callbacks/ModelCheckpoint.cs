@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using System.Text.Json.Nodes;
 using TorchSharp;
 
 namespace LitGen;
@@ -16,9 +17,7 @@ namespace LitGen;
 /// </summary>
 public partial class ModelCheckpoint : Callback
 {
-    private readonly Dictionary<string, double> bestKModels = new(StringComparer.Ordinal);
-    private long lastGlobalStepSaved;
-    private string? lastCheckpointSaved;
+    private CheckpointRanking? ranking;
     private long lastTimeChecked;
     private bool validationSavePending;
 
@@ -68,25 +67,28 @@ public partial class ModelCheckpoint : Callback
     public bool Verbose { get; init; }
 
     /// <summary>The best checkpoint so far (the most recent when there is no monitor).</summary>
-    public string? BestModelPath { get; private set; }
+    public string? BestModelPath => Ranking.BestModelPath;
 
     /// <summary>The monitored value of <see cref="BestModelPath"/>.</summary>
-    public double? BestModelScore { get; private set; }
+    public double? BestModelScore => Ranking.BestModelScore;
 
     /// <summary>The path of <c>last.ckpt</c>, once written.</summary>
-    public string? LastModelPath { get; private set; }
+    public string? LastModelPath => Ranking.LastModelPath;
 
     /// <summary>The kept checkpoints and their scores (the step without a monitor).</summary>
-    public IReadOnlyDictionary<string, double> BestKModels => bestKModels;
+    public IReadOnlyDictionary<string, double> BestKModels => Ranking.BestKModels;
 
     /// <summary>The worst of the kept top-k checkpoints, once there are k.</summary>
-    public string? KthBestModelPath { get; private set; }
+    public string? KthBestModelPath => Ranking.KthBestModelPath;
 
     /// <summary>The folder checkpoints are written to, resolved when the run starts.</summary>
     public string? ResolvedDirPath { get; private set; }
 
     /// <inheritdoc />
     public override bool IsMonitoring => true;
+
+    // Made on first use: Mode and SaveTopK are init-only, set after construction.
+    private CheckpointRanking Ranking => ranking ??= new CheckpointRanking(Mode, SaveTopK);
 
     private int EpochInterval => EveryNEpochs ?? (EveryNTrainSteps is > 0 || TrainTimeInterval is not null ? 0 : 1);
 
@@ -129,7 +131,6 @@ public partial class ModelCheckpoint : Callback
     }
 
     /// <inheritdoc />
-
     public override void OnTrainBatchCompleted(Trainer trainer, LightningModule module)
     {
         if (validationSavePending)
@@ -151,8 +152,10 @@ public partial class ModelCheckpoint : Callback
         => SaveChecked(trainer, module, topK: EpochInterval >= 1 && (trainer.CurrentEpoch + 1) % EpochInterval == 0);
 
     /// <summary>
-    /// Saves unless the weights are no longer finite (a diverged run must not replace the last good checkpoint), and
-    /// keeps the bookkeeping as it was when a save fails, so no path ever names a file that was not written.
+    /// Saves unless the weights are no longer finite (a diverged run must not replace the last good checkpoint). Every
+    /// file of the save is written before any older file is deleted; when a write fails, the bookkeeping goes back to
+    /// what it was and the files this save did write are removed, so the bookkeeping only ever names files that exist
+    /// and a failed save leaves no file behind (the disk may be full).
     /// </summary>
     private void SaveChecked(Trainer trainer, LightningModule module, bool topK)
     {
@@ -164,15 +167,35 @@ public partial class ModelCheckpoint : Callback
         }
         // Every process decides on rank 0's metrics, so the bookkeeping (and which files exist) is the same everywhere.
         var candidates = trainer.Strategy.Broadcast(MonitorCandidates(trainer));
-        AllOrNothing(() =>
+        var before = Ranking.Save();
+        var save = new SaveOperation();
+        try
         {
             // last.ckpt may be a copy of the top-k file written just before it, so that file's state must already name it:
             // a run resumed from last.ckpt then keeps writing last.ckpt instead of starting last-v1.ckpt.
-            var previousLast = LastModelPath;
-            if (SaveLast) LastModelPath = VersionedPath(trainer, FormatTemplate(trainer, candidates, "last"), previousLast);
-            if (topK) SaveTopKCheckpoint(trainer, candidates);
-            if (SaveLast) SaveLastCheckpoint(trainer, previousLast);
-        });
+            var previousLast = Ranking.LastModelPath;
+            if (SaveLast) Ranking.LastModelPath = VersionedPath(trainer, FormatTemplate(trainer, candidates, "last"), previousLast);
+            if (topK) SaveTopKCheckpoint(trainer, candidates, save);
+            if (SaveLast) SaveLastCheckpoint(trainer, previousLast, save);
+        }
+        catch
+        {
+            Ranking.Restore(before);
+            var named = Ranking.NamedFiles().ToHashSet(StringComparer.Ordinal);
+            foreach (var orphan in save.Written.Where(path => !named.Contains(path))) trainer.Strategy.RemoveCheckpoint(orphan);
+            throw;
+        }
+        var kept = Ranking.NamedFiles().ToHashSet(StringComparer.Ordinal);
+        foreach (var obsolete in save.Obsolete.Distinct(StringComparer.Ordinal))
+            if (!kept.Contains(obsolete) && ShouldRemove(trainer, obsolete)) trainer.Strategy.RemoveCheckpoint(obsolete);
+    }
+
+    /// <summary>What one save wrote, and the older files it made obsolete (deleted once every write succeeded).</summary>
+    private sealed class SaveOperation
+    {
+        public List<string> Written { get; } = [];
+
+        public List<string> Obsolete { get; } = [];
     }
 
     private static bool AllFinite(LightningModule module)
@@ -181,25 +204,104 @@ public partial class ModelCheckpoint : Callback
         return module.parameters().All(p => torch.isfinite(p).all().item<bool>());
     }
 
-    private void AllOrNothing(Action save)
+    private static Dictionary<string, double> MonitorCandidates(Trainer trainer)
     {
-        var saved = (BestK: new Dictionary<string, double>(bestKModels), BestModelPath, BestModelScore, KthBestModelPath, LastModelPath);
-        try
+        var candidates = new Dictionary<string, double>(trainer.CallbackMetrics, StringComparer.Ordinal);
+        candidates.TryAdd("epoch", trainer.CurrentEpoch);
+        candidates.TryAdd("step", trainer.GlobalStep);
+        return candidates;
+    }
+
+    private void SaveTopKCheckpoint(Trainer trainer, Dictionary<string, double> candidates, SaveOperation save)
+    {
+        if (SaveTopK == 0) return;
+        if (Monitor is null)
         {
-            save();
+            SaveLatest(trainer, candidates, save);
+            return;
         }
-        catch
+        if (!candidates.TryGetValue(Monitor, out var current))
         {
-            bestKModels.Clear();
-            foreach (var (path, score) in saved.BestK) bestKModels[path] = score;
-            (BestModelPath, BestModelScore, KthBestModelPath, LastModelPath) = (saved.BestModelPath, saved.BestModelScore, saved.KthBestModelPath, saved.LastModelPath);
-            throw;
+            var message = $"ModelCheckpoint(Monitor = \"{Monitor}\") could not find the monitored key in the logged metrics: [{string.Join(", ", candidates.Keys.Order())}]. " +
+                $"Log it with Log(\"{Monitor}\", …) or change Monitor.";
+            // Not yet logged is expected before the first validation run; after one, the key is missing for good.
+            if (trainer.ValidationHasRun) throw new MisconfigurationException(message);
+            trainer.Messages.WarnOnce(nameof(ModelCheckpoint), message);
+            return;
         }
+        if (!Ranking.Admits(current))
+        {
+            if (Verbose) trainer.Messages.Info(nameof(ModelCheckpoint), $"Epoch {trainer.CurrentEpoch}, global step {trainer.GlobalStep}: '{Monitor}' was not in top {SaveTopK}");
+            return;
+        }
+        var displaced = Ranking.Displaced;
+        var path = VersionedPath(trainer, FormatTemplate(trainer, candidates), displaced);
+        Ranking.Add(path, current);
+        if (Verbose)
+            trainer.Messages.Info(nameof(ModelCheckpoint), string.Create(CultureInfo.InvariantCulture,
+                $"Epoch {trainer.CurrentEpoch}, global step {trainer.GlobalStep}: '{Monitor}' reached {current:0.00000} (best {BestModelScore:0.00000}), saving model to '{path}' as top {(SaveTopK == -1 ? BestKModels.Count : SaveTopK)}"));
+        Write(trainer, path, save);
+        if (displaced is not null) save.Obsolete.Add(displaced);
+    }
+
+    private void SaveLatest(Trainer trainer, Dictionary<string, double> candidates, SaveOperation save)
+    {
+        var previous = Ranking.BestModelPath;
+        var path = VersionedPath(trainer, FormatTemplate(trainer, candidates), previous);
+        Ranking.AddLatest(path, trainer.GlobalStep);
+        Write(trainer, path, save);
+        if (SaveTopK == 1 && previous is not null) save.Obsolete.Add(previous);
+    }
+
+    private void SaveLastCheckpoint(Trainer trainer, string? previous, SaveOperation save)
+    {
+        var path = Ranking.LastModelPath!;
+        // A copy of the top-k file only when that file was written at this very step: Lightning 2.1 links last.ckpt to
+        // whatever was saved last, which leaves it steps behind whenever the score did not improve.
+        if (Ranking.LastFileSaved is { } source && Ranking.LastGlobalStepSaved == trainer.GlobalStep && SaveTopK != 0 && trainer.Strategy.Broadcast(File.Exists(source)))
+        {
+            trainer.Strategy.CopyCheckpoint(source, path);
+            save.Written.Add(path);
+        }
+        else
+        {
+            Write(trainer, path, save);
+        }
+        if (previous is not null) save.Obsolete.Add(previous);
+    }
+
+    private void Write(Trainer trainer, string path, SaveOperation save)
+    {
+        trainer.SaveCheckpoint(path, SaveWeightsOnly);
+        save.Written.Add(path);
+        Ranking.Written(path, trainer.GlobalStep);
+    }
+
+    /// <summary>
+    /// Lightning's <c>_should_remove_checkpoint</c>: never the checkpoint the run resumed from, and never a file outside
+    /// this callback's folder (a checkpoint's state cannot name files to delete).
+    /// </summary>
+    private bool ShouldRemove(Trainer trainer, string previous)
+    {
+        var full = Path.GetFullPath(previous);
+        if (trainer.CkptPath is { } resumed && full == Path.GetFullPath(resumed)) return false;
+        var folder = ResolvedDirPath!.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
+        return full.StartsWith(folder, StringComparison.Ordinal);
+    }
+
+    /// <inheritdoc />
+    public override JsonObject StateDict() => Ranking.StateDict(Monitor, ResolvedDirPath);
+
+    /// <inheritdoc />
+    public override void LoadStateDict(JsonObject state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        Ranking.LoadStateDict(state, ResolvedDirPath, monitored: Monitor is not null);
     }
 
     /// <summary>Lightning's <c>_should_skip_saving_checkpoint</c>: not fitting, sanity check, FastDevRun, or this step already saved.</summary>
     private bool SkipSaving(Trainer trainer)
-        => trainer.FastDevRunning || trainer.Stage != LitGen.Stage.Fit || trainer.SanityChecking || lastGlobalStepSaved == trainer.GlobalStep;
+        => trainer.FastDevRunning || trainer.Stage != LitGen.Stage.Fit || trainer.SanityChecking || Ranking.LastGlobalStepSaved == trainer.GlobalStep;
 
     /// <summary>Lightning's <c>_should_save_on_train_epoch_end</c>.</summary>
     private bool SavesOnTrainEpochEnd(Trainer trainer)

@@ -65,4 +65,36 @@ public class CheckpointDeletionTests
         resumed.Fit(new RegressionModule(), TestData.Line(), ckptPath: crafted);
         Assert.Equal("keep me", File.ReadAllText(victim));
     }
+
+    /// <summary>A disk that fills up: the rename of <c>last.ckpt</c> at the given save fails as a full disk does.</summary>
+    private sealed class FullDiskAtLast(int failingSave) : AtomicWriteSteps
+    {
+        private int lastSaves;
+
+        public override void Rename(string temporary, string path)
+        {
+            if (Path.GetFileName(path) == "last.ckpt" && ++lastSaves == failingSave)
+                throw new IOException($"No space left on device : '{path}'");
+            base.Rename(temporary, path);
+        }
+    }
+
+    [Fact]
+    public void A_save_that_fails_half_way_deletes_no_older_file_and_leaves_no_new_one()
+    {
+        using var dir = new TempDir();
+        var folder = Path.Combine(dir.Path, "ckpt");
+        var callback = new ModelCheckpoint { DirPath = folder, Monitor = "train_loss_epoch", SaveTopK = 1, SaveLast = true };
+        var trainer = NewTrainer(dir.Path, 3, callback);
+        // The loss falls every epoch, so epoch 1's file replaces epoch 0's; its last.ckpt copy fails.
+        using (AtomicFile.UseSteps(new FullDiskAtLast(failingSave: 2)))
+            Assert.Throws<IOException>(() => trainer.Fit(new RegressionModule(), TestData.Line()));
+
+        // Epoch 0's files are whole and still there; epoch 1's file, which no bookkeeping names, is gone.
+        Assert.Equal(["epoch=0-step=4.ckpt", "last.ckpt"], Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(Path.Combine(folder, "epoch=0-step=4.ckpt"), callback.BestModelPath);
+        Assert.All(callback.BestKModels.Keys.Append(callback.LastModelPath!), path => Assert.True(File.Exists(path), $"{path} is named but does not exist"));
+        using var last = Checkpoint.Load(Path.Combine(folder, "last.ckpt"));
+        Assert.Equal(4, last.GlobalStep);
+    }
 }
