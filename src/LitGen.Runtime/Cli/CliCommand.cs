@@ -1,0 +1,96 @@
+using System;
+using System.CommandLine;
+using System.IO;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace LitGen;
+
+/// <summary>
+/// Builds LitCli's command line (subcommands, or one root command for the caller's own code) and runs it: resolve the
+/// configuration, build the module, the datamodule and the trainer, run, and write the resolved configuration.
+/// </summary>
+internal sealed class CliCommand
+{
+    private readonly CliSection model;
+    private readonly CliSection? data;
+    private readonly LitCliOptions? settings;
+    private readonly CliOptionSet options;
+    private readonly CliConfigResolver resolver;
+
+    public CliCommand(CliSection model, CliSection? data, LitCliOptions? settings)
+    {
+        this.model = model;
+        this.data = data;
+        this.settings = settings;
+        var trainerDefaults = settings?.TrainerDefaults ?? new TrainerOptions();
+        options = new CliOptionSet(model, data, trainerDefaults);
+        resolver = new CliConfigResolver(options, trainerDefaults);
+    }
+
+    // Read when written: under ddp the console of processes other than rank 0 is silenced once the trainer exists.
+    private TextWriter Output => settings?.Output ?? Console.Out;
+    private TextWriter Error => settings?.Error ?? Console.Error;
+
+    public int RunSubcommands(string[] args)
+    {
+        var checkpoint = new Option<string>("--ckpt-path") { Description = "A checkpoint to resume (fit) or to load (validate, test, predict): a path, best or last" };
+        var root = new RootCommand($"Train and evaluate {model.TypeName} (LitGen).");
+        foreach (var (name, description) in new[] { ("fit", "Train"), ("validate", "Run one validation epoch"), ("test", "Run one test epoch"), ("predict", "Predict") })
+        {
+            var command = new Command(name, description);
+            options.AddTo(command);
+            command.Options.Add(checkpoint);
+            command.SetAction(parsed => Execute(parsed, (module, dataModule, trainer) =>
+            {
+                var result = ((LightningModule)module).AcceptBatchTypeVisitor(new CliSubcommand(name, trainer, dataModule, parsed.GetValue(checkpoint)));
+                if (trainer.Strategy.IsGlobalZero) Output.WriteLine(result);
+                return 0;
+            }));
+            root.Subcommands.Add(command);
+        }
+        return root.Parse(args).Invoke(new InvocationConfiguration { Output = Output, Error = Error });
+    }
+
+    public int RunMain(string[] args, Func<object, object?, Trainer, int> main)
+    {
+        var root = new RootCommand($"Train and evaluate {model.TypeName} (LitGen).");
+        options.AddTo(root);
+        root.SetAction(parsed => Execute(parsed, main));
+        return root.Parse(args).Invoke(new InvocationConfiguration { Output = Output, Error = Error });
+    }
+
+    /// <summary>Builds the objects (or prints their configuration) and runs <paramref name="body"/> with them.</summary>
+    private int Execute(ParseResult parsed, Func<object, object?, Trainer, int> body)
+    {
+        try
+        {
+            var (sections, trainerSettings) = resolver.Resolve(parsed);
+            var module = resolver.Create(model, sections[model.Name]);
+            var dataModule = data is null ? null : resolver.Create(data, sections[data.Name]);
+            // Every hyperparameter, defaults included: the objects built from the settings know them all.
+            var resolved = resolver.Resolved(dataModule is null ? [module] : [module, dataModule], trainerSettings);
+            if (parsed.GetValue(options.PrintConfig))
+            {
+                Output.Write(CliConfigFile.ToYaml(resolved));
+                return 0;
+            }
+            var trainer = new Trainer(trainerSettings);
+            int code = body(module, dataModule, trainer);
+            if (trainer.Strategy.IsGlobalZero) WriteResolvedConfig(trainer.LogDir, resolved);
+            return code;
+        }
+        catch (Exception e) when (e is CliException or MisconfigurationException or InvalidCheckpointException or FormatException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException)
+        {
+            // Bad settings (an unknown precision, a missing data folder) end with their message, not a stack trace.
+            Error.WriteLine("error: " + e.Message);
+            return 2;
+        }
+    }
+
+    private static void WriteResolvedConfig(string logDir, JsonObject config)
+    {
+        Directory.CreateDirectory(logDir);
+        AtomicFile.WriteAllText(Path.Combine(logDir, "config.json"), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+}
