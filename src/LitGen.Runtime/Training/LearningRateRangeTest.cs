@@ -10,13 +10,13 @@ namespace LitGen;
 /// learning rate through the real optimization step (hooks, clipping, the strategy), records the smoothed loss, then
 /// restores the weights, the optimizer, the step count and the random generator, so training starts as it would have.
 /// </summary>
-internal sealed class LearningRateRangeTest(Trainer trainer)
+internal sealed class LearningRateRangeTest(LoopContext context, AutomaticOptimization automatic)
 {
     public void Run<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, IEnumerable<TBatch> trainLoader, LearningRateFinder finder)
         where TDriver : struct, ILoopDriver<TBatch>
     {
         finder.Validate();
-        var optimization = trainer.Optimization;
+        var optimization = context.Optimization;
         if (!module.AutomaticOptimization || optimization.Optimizers.Length != 1)
             throw new MisconfigurationException("LearningRateFinder needs automatic optimization with one optimizer.");
         if (finder.UpdateLearningRate && optimization.Schedulers.Length > 0)
@@ -25,7 +25,6 @@ internal sealed class LearningRateRangeTest(Trainer trainer)
                 "Set UpdateLearningRate = false, read SuggestedLearningRate, and construct the module with it.");
 
         var optimizer = optimization.Optimizers[0].Optimizer;
-        var automatic = trainer.FitLoop.EpochLoop.Automatic;
         var weights = module.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone());
         var optimizerState = OptimizerSetup.SerializeOptimizer(optimizer);
         long steps = automatic.Progress.Steps;
@@ -45,7 +44,7 @@ internal sealed class LearningRateRangeTest(Trainer trainer)
         finder.Record(learningRates, losses);
         if (finder.UpdateLearningRate && finder.SuggestedLearningRate is double suggested)
             foreach (var group in optimizer.ParamGroups) (group.LearningRate, group.InitialLearningRate) = (suggested, suggested);
-        trainer.Messages.Info(nameof(LearningRateFinder), finder.SuggestedLearningRate is double lrFound
+        context.Messages.Info(nameof(LearningRateFinder), finder.SuggestedLearningRate is double lrFound
             ? $"LearningRateFinder: suggested learning rate {lrFound:G3}"
             : "LearningRateFinder: not enough finite losses for a suggestion; the learning rate is unchanged.");
     }
@@ -55,7 +54,7 @@ internal sealed class LearningRateRangeTest(Trainer trainer)
     {
         var learningRates = new List<double>();
         var losses = new List<double>();
-        using var metrics = new MetricStore(trainer.Strategy, trainer.Warn);
+        using var metrics = new MetricStore(context.Strategy, context.Warn);
         double average = 0, best = double.PositiveInfinity;
         const double beta = 0.98;
         module.train();
@@ -63,20 +62,20 @@ internal sealed class LearningRateRangeTest(Trainer trainer)
         while (step < finder.NumTrainingSteps)
         {
             int before = step;
-            using var batches = new BatchIterator<TBatch>(trainLoader, Trainer.CountOf(trainLoader));
+            using var batches = new BatchIterator<TBatch>(trainLoader, DataConnector.CountOf(trainLoader));
             while (step < finder.NumTrainingSteps)
             {
                 using var scope = NewDisposeScope();
                 if (!batches.MoveNext(scope)) break;
                 double lr = finder.LearningRateAt(step);
                 foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
-                var batch = trainer.Strategy.PrepareBatch(driver, batches.Current, 0);
+                var batch = context.Strategy.PrepareBatch(driver, batches.Current, 0);
                 metrics.CurrentBatchSize = BatchTransfer.InferBatchSize(batch);
                 Tensor? loss;
-                using (trainer.Hooks.Logging(ModuleHooks.TrainingStep, metrics))
+                using (context.Hooks.Logging(ModuleHooks.TrainingStep, metrics))
                 {
                     loss = driver.TrainingStep(batch, batches.Index);
-                    if (loss is not null) trainer.FitLoop.EpochLoop.Automatic.RunSingle(module, loss);
+                    if (loss is not null) automatic.RunSingle(module, loss);
                 }
                 metrics.EndStep();
                 if (loss is null) continue;

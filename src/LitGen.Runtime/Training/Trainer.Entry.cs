@@ -123,18 +123,12 @@ public sealed partial class Trainer
         public IReadOnlyList<IReadOnlyDictionary<string, double>> Visit<TDriver>(TDriver driver) where TDriver : struct, ILoopDriver<TBatch>
             => trainer.Run(model, TStage.Stage, dataModule, cancellationToken, () =>
             {
-                bool validation = TStage.Stage == LitGen.Stage.Validate;
-                var loaders = (dataloaders ?? [validation
-                    ? dataModule?.ValDataloader() ?? model.ValDataloader() ?? throw NoDataloader(model, "validation", "ValDataloader")
-                    : dataModule?.TestDataloader() ?? model.TestDataloader() ?? throw NoDataloader(model, "test", "TestDataloader")])
-                    .Select(loader => trainer.Strategy.ProcessDataloader(loader, TStage.Stage)).ToList();
-                Func<IEnumerable<TBatch>, int?> limit = validation
-                    ? trainer.ValidationLimit
-                    : loader => (trainer.FastDevRunning ? trainer.Options.FastDevRun : trainer.Options.LimitTestBatches).Resolve(CountOf(loader), nameof(TrainerOptions.LimitTestBatches));
+                var data = trainer.DataConnector;
+                var loaders = data.EvaluationLoaders(model, dataloaders, dataModule, TStage.Stage);
                 trainer.CheckpointConnector.LoadWeights(model, ckptPath);
-                var results = validation
-                    ? trainer.ValidateLoop.Run(model, driver, loaders, limit, logResults: true)
-                    : trainer.TestLoop.Run(model, driver, loaders, limit, logResults: true);
+                var results = TStage.Stage == LitGen.Stage.Validate
+                    ? trainer.ValidateLoop.Run(model, driver, loaders, data.ValidationBatches, logResults: true)
+                    : trainer.TestLoop.Run(model, driver, loaders, data.TestBatches, logResults: true);
                 return results.Select(r => (IReadOnlyDictionary<string, double>)r).ToList();
             });
     }
@@ -153,11 +147,9 @@ public sealed partial class Trainer
         public IReadOnlyList<IReadOnlyList<Tensor>> Visit<TDriver>(TDriver driver) where TDriver : struct, ILoopDriver<TBatch>
             => trainer.Run(model, LitGen.Stage.Predict, dataModule, cancellationToken, () =>
             {
-                var loaders = (dataloaders ?? [dataModule?.PredictDataloader() ?? model.PredictDataloader() ?? throw NoDataloader(model, "prediction", "PredictDataloader")])
-                    .Select(loader => trainer.Strategy.ProcessDataloader(loader, LitGen.Stage.Predict)).ToList();
+                var loaders = trainer.DataConnector.PredictionLoaders(model, dataloaders, dataModule);
                 trainer.CheckpointConnector.LoadWeights(model, ckptPath);
-                return trainer.PredictLoop.Run(model, driver, loaders,
-                    loader => (trainer.FastDevRunning ? trainer.Options.FastDevRun : trainer.Options.LimitPredictBatches).Resolve(CountOf(loader), nameof(TrainerOptions.LimitPredictBatches)));
+                return trainer.PredictLoop.Run(model, driver, loaders, trainer.DataConnector.PredictionBatches);
             });
     }
 
@@ -166,9 +158,6 @@ public sealed partial class Trainer
         if (!model.GeneratedHooks.HasFlag(step))
             throw new MisconfigurationException($"{model.GetType().Name} has no {step}: override {step} to use Trainer.{entryPoint}.");
     }
-
-    private static MisconfigurationException NoDataloader(LightningModule model, string what, string hook)
-        => new($"No {what} dataloader: pass one to the trainer, or override {hook} in {model.GetType().Name} or its datamodule.");
 
     /// <summary>Lightning's <c>_run</c>: attach, prepare data, setup, place the module, run, teardown; exceptions reach the callbacks first.</summary>
     private T Run<TBatch, T>(LightningModule<TBatch> model, LitGen.Stage stage, LightningDataModule<TBatch>? dataModule, CancellationToken cancellationToken, Func<T> body)

@@ -29,10 +29,12 @@ public sealed partial class Trainer
         if (Strategy.WorldSize > 1) sharedLogDir = Strategy.Broadcast(Strategy.IsGlobalZero ? LocalLogDir : null);
         CheckpointConnector = new CheckpointConnector(this);
         Optimization = new OptimizerSetup(this);
-        FitLoop = new FitLoop(this);
-        ValidateLoop = new EvaluationLoop<ValidationStage>(this);
-        TestLoop = new EvaluationLoop<TestStage>(this);
-        PredictLoop = new PredictionLoop(this);
+        DataConnector = new DataConnector(Options, Strategy);
+        var loops = new LoopContext(this, DataConnector);
+        FitLoop = new FitLoop(loops);
+        ValidateLoop = new EvaluationLoop<ValidationStage>(loops);
+        TestLoop = new EvaluationLoop<TestStage>(loops);
+        PredictLoop = new PredictionLoop(loops);
     }
 
     /// <summary>The options this trainer was created with.</summary>
@@ -159,6 +161,7 @@ public sealed partial class Trainer
     internal LoggerConnector LoggerConnector { get; }
     internal CheckpointConnector CheckpointConnector { get; }
     internal OptimizerSetup Optimization { get; }
+    internal DataConnector DataConnector { get; }
     internal FitLoop FitLoop { get; }
     internal EvaluationLoop<ValidationStage> ValidateLoop { get; }
     internal EvaluationLoop<TestStage> TestLoop { get; }
@@ -209,40 +212,8 @@ public sealed partial class Trainer
     /// <summary>The loggers' step for evaluation results: stepped batches inside a fit, optimizer steps otherwise.</summary>
     internal long EvaluationLogStep => Stage == LitGen.Stage.Fit ? FitLoop.EpochLoop.Progress.BatchesThatStepped : GlobalStep;
 
-    internal bool MaxStepsReached => MaxSteps != -1 && GlobalStep >= MaxSteps;
-
-    internal bool CanStopEarly => CurrentEpoch >= (Options.MinEpochs ?? 0);
-
     /// <summary>Whether this is a <see cref="TrainerOptions.FastDevRun"/>: no loggers, no checkpoints, a few batches.</summary>
     public bool FastDevRunning => Options.FastDevRun > 0;
-
-    internal int SanitySteps => FastDevRunning ? 0 : Options.NumSanityValSteps;
-
-    /// <summary>The training batch limit in force (FastDevRun, OverfitBatches or LimitTrainBatches).</summary>
-    internal BatchLimit TrainingLimit => FastDevRunning ? Options.FastDevRun : OverfitLimit ?? Options.LimitTrainBatches;
-
-    internal BatchLimit? OverfitLimit => Options.OverfitBatches.Count == 0 || Options.OverfitBatches.Fraction == 0 ? null : Options.OverfitBatches;
-
-    /// <summary>The sanity check's batch limit of one validation dataloader (NumSanityValSteps per dataloader, as Lightning).</summary>
-    internal int? SanityLimit<TBatch>(IEnumerable<TBatch> valLoader)
-    {
-        var limit = ValidationLimit(valLoader);
-        if (SanitySteps == -1) return limit;
-        return limit is int l ? Math.Min(l, SanitySteps) : SanitySteps;
-    }
-
-    internal int? ValidationLimit<TBatch>(IEnumerable<TBatch> valLoader)
-    {
-        var limit = FastDevRunning ? Options.FastDevRun : OverfitLimit ?? Options.LimitValBatches;
-        return limit.Resolve(CountOf(valLoader), nameof(TrainerOptions.LimitValBatches));
-    }
-
-    internal static int? CountOf<TBatch>(IEnumerable<TBatch> loader) => loader switch
-    {
-        IReadOnlyCollection<TBatch> collection => collection.Count,
-        System.Collections.ICollection collection => collection.Count,
-        _ => null,
-    };
 
     private static void ValidateOptions(TrainerOptions options)
     {

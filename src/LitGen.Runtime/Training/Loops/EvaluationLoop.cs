@@ -91,14 +91,14 @@ internal readonly struct TestStage : IEvaluationStage
 /// mode without gradients, the start/epoch/batch hooks, and the epoch values it logged, one dictionary per dataloader.
 /// With several dataloaders each value logged in a step gets Lightning's <c>/dataloader_idx_N</c> suffix.
 /// </summary>
-internal sealed class EvaluationLoop<TStage>(Trainer trainer) where TStage : struct, IEvaluationStage
+internal sealed class EvaluationLoop<TStage>(LoopContext context) where TStage : struct, IEvaluationStage
 {
     /// <summary>Runs the epoch; <paramref name="limit"/> gives each dataloader's batch limit. Results are published when <paramref name="logResults"/>.</summary>
     public List<Dictionary<string, double>> Run<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, IReadOnlyList<IEnumerable<TBatch>> loaders,
         Func<IEnumerable<TBatch>, int?> limit, bool logResults) where TDriver : struct, ILoopDriver<TBatch>
     {
-        var hooks = trainer.Hooks;
-        using var metrics = new MetricStore(trainer.Strategy, trainer.Warn);
+        var hooks = context.Hooks;
+        using var metrics = new MetricStore(context.Strategy, context.Warn);
         bool wasTraining = module.training;
         module.eval();
         try
@@ -114,14 +114,14 @@ internal sealed class EvaluationLoop<TStage>(Trainer trainer) where TStage : str
                 using var batches = new BatchIterator<TBatch>(loader, total);
                 while (true)
                 {
-                    trainer.Interruption?.ThrowIfRequested();
+                    context.Interruption?.ThrowIfRequested();
                     using var scope = NewDisposeScope();
                     if (!batches.MoveNext(scope)) break;
                     RunBatch(module, driver, batches.Current, batches.Index, dataloaderIdx, metrics, logResults);
-                    foreach (var callback in hooks.Callbacks) callback.OnEvaluationBatchCompleted(trainer, TStage.Stage, batches.Index + 1, total);
+                    foreach (var callback in hooks.Callbacks) callback.OnEvaluationBatchCompleted(context.Trainer, TStage.Stage, batches.Index + 1, total);
                 }
             }
-            foreach (var callback in hooks.Callbacks) callback.OnEvaluationCompleted(trainer, TStage.Stage);
+            foreach (var callback in hooks.Callbacks) callback.OnEvaluationCompleted(context.Trainer, TStage.Stage);
             (metrics.NameSuffix, module.DataloaderIdx) = (null, 0);
             TStage.OnEpochEnd(hooks, metrics);
 
@@ -133,8 +133,8 @@ internal sealed class EvaluationLoop<TStage>(Trainer trainer) where TStage : str
                 .ToList();
             if (logResults)
             {
-                trainer.LoggerConnector.PublishEpochValues(metrics);
-                trainer.LoggerConnector.LogEpochValues(metrics, trainer.EvaluationLogStep, trainer.CurrentEpoch);
+                context.Logging.PublishEpochValues(metrics);
+                context.Logging.LogEpochValues(metrics, context.Trainer.EvaluationLogStep, context.Trainer.CurrentEpoch);
             }
             TStage.OnEnd(hooks, metrics);
             return results;
@@ -151,14 +151,14 @@ internal sealed class EvaluationLoop<TStage>(Trainer trainer) where TStage : str
     private void RunBatch<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, TBatch rawBatch, int batchIdx, int dataloaderIdx, MetricStore metrics, bool logResults)
         where TDriver : struct, ILoopDriver<TBatch>
     {
-        var batch = trainer.Strategy.PrepareBatch(driver, rawBatch, dataloaderIdx);
+        var batch = context.Strategy.PrepareBatch(driver, rawBatch, dataloaderIdx);
         metrics.CurrentBatchSize = BatchTransfer.InferBatchSize(batch);
-        var batchCallbacks = trainer.Hooks.BatchCallbacks;
+        var batchCallbacks = context.Hooks.BatchCallbacks;
         object? boxed = batchCallbacks.Length > 0 ? (object?)batch : null;
-        using (trainer.Hooks.Logging(TStage.Step, metrics))
-            TStage.RunBatch(trainer, module, batchCallbacks, driver, batch, batchIdx, dataloaderIdx, boxed);
+        using (context.Hooks.Logging(TStage.Step, metrics))
+            TStage.RunBatch(context.Trainer, module, batchCallbacks, driver, batch, batchIdx, dataloaderIdx, boxed);
         // Values logged with onStep: true in evaluation go to the loggers per batch, on the batch index axis.
-        if (logResults) trainer.LoggerConnector.LogStepValues(metrics, batchIdx, trainer.CurrentEpoch);
+        if (logResults) context.Logging.LogStepValues(metrics, batchIdx, context.Trainer.CurrentEpoch);
         metrics.EndStep();
     }
 }

@@ -8,10 +8,10 @@ namespace LitGen;
 
 /// <summary>
 /// Lightning's <c>_FitLoop</c>: optimizer setup, resume, the sanity check, then training epochs until a limit or a
-/// stop request, with the fit-level hooks around them. It owns the epoch counter and saves and restores its own
-/// progress and that of the loops inside it.
+/// stop request, with the fit-level and epoch-level hooks around them. It owns the epoch counter and the stop request,
+/// and saves and restores its own progress and that of the loops inside it.
 /// </summary>
-internal sealed class FitLoop(Trainer trainer)
+internal sealed class FitLoop(LoopContext context)
 {
     private const string FitKey = "fit_loop", EpochKey = "epoch_loop", AutomaticKey = "automatic_optimization", ManualKey = "manual_optimization";
 
@@ -19,13 +19,16 @@ internal sealed class FitLoop(Trainer trainer)
 
     private Func<int?>? estimateTrainingBatches;
 
-    public TrainingEpochLoop EpochLoop { get; } = new(trainer);
+    public TrainingEpochLoop EpochLoop { get; } = new(context);
 
     /// <summary>Whether this fit validates: a validation step and at least one validation batch (Lightning's <c>num_val_batches > 0</c>).</summary>
     public bool HasValidation { get; private set; }
 
     /// <summary>Whether a validation run (not the sanity check) has happened in this fit (Lightning's <c>val_loop._has_run</c>).</summary>
-    public bool ValidationHasRun { get; set; }
+    public bool ValidationHasRun { get; private set; }
+
+    /// <summary>Whether training may stop now: <c>MinEpochs</c> epochs are done.</summary>
+    private bool CanStopEarly => Progress.Epoch >= (context.Options.MinEpochs ?? 0);
 
     /// <summary>The training batches per epoch, loading the training dataloader if the fit has not yet (for <c>EstimatedSteppingBatches</c>).</summary>
     public int? EstimateTrainingBatches() => estimateTrainingBatches?.Invoke();
@@ -33,17 +36,15 @@ internal sealed class FitLoop(Trainer trainer)
     public bool Run<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, FitData<TBatch> data, string? ckptPath)
         where TDriver : struct, ILoopDriver<TBatch>
     {
-        var hooks = trainer.Hooks;
         bool hasValidationStep = module.GeneratedHooks.HasFlag(ModuleHooks.ValidationStep);
-        bool overfit = trainer.OverfitLimit is not null;
         estimateTrainingBatches = () =>
         {
-            if (!data.Loaded) data.Load(trainer.Strategy, hasValidationStep, overfit);
-            return trainer.TrainingLimit.Resolve(Trainer.CountOf(data.Train!), nameof(TrainerOptions.LimitTrainBatches));
+            if (!data.IsLoaded) context.Data.LoadFit(data, hasValidationStep);
+            return context.Data.TrainingBatches(data.Train!);
         };
         try
         {
-            return Run(module, driver, data, ckptPath, hooks, hasValidationStep, overfit);
+            return Run(module, driver, data, ckptPath, hasValidationStep);
         }
         finally
         {
@@ -51,51 +52,79 @@ internal sealed class FitLoop(Trainer trainer)
         }
     }
 
-    private bool Run<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, FitData<TBatch> data, string? ckptPath, HookCaller hooks,
-        bool hasValidationStep, bool overfit) where TDriver : struct, ILoopDriver<TBatch>
+    private bool Run<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, FitData<TBatch> data, string? ckptPath, bool hasValidationStep)
+        where TDriver : struct, ILoopDriver<TBatch>
     {
+        var (hooks, trainer) = (context.Hooks, context.Trainer);
         ValidateOptimizationSettings(module);
-        trainer.Optimization.Configure(module);
-        if (!data.Loaded) data.Load(trainer.Strategy, hasValidationStep, overfit);
-        HasValidation = data.Val is { } loaders && loaders.Any(l => trainer.ValidationLimit(l) is not 0);
+        context.Optimization.Configure(module);
+        if (!data.IsLoaded) context.Data.LoadFit(data, hasValidationStep);
+        HasValidation = data.Val is { } loaders && loaders.Any(l => context.Data.ValidationBatches(l) is not 0);
         // Merged on every process, so that a conflict stops them all.
         var hyperparameters = MergedHyperparameters.Of(module, ((IDataModuleHyperparameters?)data.DataModule)?.Current, data.DataModule?.GetType().Name ?? "");
-        if (!trainer.FastDevRunning && trainer.Strategy.IsGlobalZero)
-            foreach (var logger in trainer.Loggers) logger.LogHyperparams(hyperparameters);
+        if (!trainer.FastDevRunning && context.Strategy.IsGlobalZero)
+            foreach (var logger in context.Logging.Loggers) logger.LogHyperparams(hyperparameters);
         Progress.Reset();
         EpochLoop.Reset();
         ValidationHasRun = false;
         trainer.ResetAccumulation();
-        trainer.LoggerConnector.Reset();
-        if (ckptPath is not null) trainer.CkptPath = trainer.CheckpointConnector.ResolvePath(ckptPath);
-        var resume = trainer.CkptPath is { } path ? trainer.CheckpointConnector.RestoreForResume(module, path) : null;
+        context.Logging.Reset();
+        if (ckptPath is not null) trainer.CkptPath = context.Checkpoints.ResolvePath(ckptPath);
+        var resume = trainer.CkptPath is { } path ? context.Checkpoints.RestoreForResume(module, path) : null;
 
         hooks.Call(ModuleHooks.OnFitStart, static (c, t, m) => c.OnFitStart(t, m), static m => m.OnFitStart());
-        if (resume is null && FindFinder(trainer.Hooks.Callbacks) is { } finder)
-            new LearningRateRangeTest(trainer).Run(module, driver, data.Train!, finder);
+        if (resume is null && FindFinder(hooks.Callbacks) is { } finder)
+            new LearningRateRangeTest(context, EpochLoop.Automatic).Run(module, driver, data.Train!, finder);
         // As in Lightning, a resumed run skips the sanity check.
-        if (data.Val is not null && trainer.SanitySteps != 0 && resume is null) RunSanityCheck(module, driver, data.Val);
+        if (data.Val is not null && context.Data.SanitySteps != 0 && resume is null) RunSanityCheck(module, driver, data.Val);
 
         EpochLoop.StartFit();
-        var metrics = EpochLoop.Metrics;
-        hooks.Call(ModuleHooks.OnTrainStart, static (c, t, m) => c.OnTrainStart(t, m), static m => m.OnTrainStart(), metrics);
+        hooks.Call(ModuleHooks.OnTrainStart, static (c, t, m) => c.OnTrainStart(t, m), static m => m.OnTrainStart(), EpochLoop.Metrics);
         var midEpoch = resume is null ? null : FinishRestore(module, resume);
         while (!Done())
         {
-            if (ReloadDue) data.Load(trainer.Strategy, hasValidationStep, overfit);
-            EpochLoop.Run(module, driver, data.Train!, data.Val, midEpoch);
+            if (context.Data.ReloadDue(Progress.Epoch)) context.Data.LoadFit(data, hasValidationStep);
+            RunEpoch(module, driver, data, midEpoch);
             midEpoch = null;
             EndEpoch(module);
         }
-        hooks.Call(ModuleHooks.OnTrainEnd, static (c, t, m) => c.OnTrainEnd(t, m), static m => m.OnTrainEnd(), metrics);
+        hooks.Call(ModuleHooks.OnTrainEnd, static (c, t, m) => c.OnTrainEnd(t, m), static m => m.OnTrainEnd(), EpochLoop.Metrics);
         hooks.Call(ModuleHooks.OnFitEnd, static (c, t, m) => c.OnFitEnd(t, m), static m => m.OnFitEnd());
         return true;
+    }
+
+    /// <summary>
+    /// One epoch (Lightning's <c>_FitLoop.advance</c> with its start and end): the epoch-start hooks, the batches, then the
+    /// epoch-end hooks: callbacks, the module, and the monitoring callbacks last, which see what the module logged and
+    /// save checkpoints of an epoch that has ended.
+    /// </summary>
+    private void RunEpoch<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, FitData<TBatch> data, MidEpochResume? midEpoch)
+        where TDriver : struct, ILoopDriver<TBatch>
+    {
+        var hooks = context.Hooks;
+        EpochLoop.StartEpoch(data.Train!, data.Val, Progress.Epoch, midEpoch);
+        var metrics = EpochLoop.Metrics!;
+        module.train();
+        hooks.Call(ModuleHooks.OnTrainEpochStart, static (c, t, m) => c.OnTrainEpochStart(t, m), static m => m.OnTrainEpochStart(), metrics);
+        Progress.Phase = FitPhase.MidEpoch;
+
+        var outcome = EpochLoop.Run(module, driver, data.Train!, data.Val, Progress.Epoch, () => Progress.ShouldStop && CanStopEarly);
+        ValidationHasRun |= outcome.ValidationRan;
+
+        var logging = context.Logging;
+        logging.PublishLatestStepValues(metrics);
+        logging.PublishEpochValues(metrics);
+        hooks.Call(ModuleHooks.OnTrainEpochEnd, static (c, t, m) => c.OnTrainEpochEnd(t, m), static m => m.OnTrainEpochEnd(), metrics, monitoring: false);
+        logging.PublishEpochValues(metrics);
+        Progress.Phase = FitPhase.EpochEnd;
+        hooks.CallCallbacks(static (c, t, m) => c.OnTrainEpochEnd(t, m), monitoring: true);
+        logging.LogEpochValues(metrics, Math.Max(0, EpochLoop.Progress.BatchesThatStepped - 1), Progress.Epoch);
     }
 
     public JsonObject Save() => new()
     {
         [FitKey] = Progress.Save(),
-        [EpochKey] = EpochLoop.Save(),
+        [EpochKey] = EpochLoop.Save(midEpoch: Progress.Phase == FitPhase.MidEpoch),
         [AutomaticKey] = EpochLoop.Automatic.Progress.Save(),
         [ManualKey] = EpochLoop.Manual.Progress.Save(),
     };
@@ -165,29 +194,20 @@ internal sealed class FitLoop(Trainer trainer)
 
     private void EndEpoch(LightningModule module)
     {
-        trainer.Optimization.StepSchedulers(module, Interval.Epoch, plateau: true, batchIdx: -1);
-        trainer.LoggerConnector.Save();
+        context.Optimization.StepSchedulers(module, Interval.Epoch, plateau: true, batchIdx: -1);
+        context.Logging.Save();
         Progress.Epoch++;
         Progress.Phase = FitPhase.BetweenEpochs;
         EpochLoop.Progress.BatchesDone = 0;
     }
 
-    private bool ReloadDue
-    {
-        get
-        {
-            int every = trainer.Options.ReloadDataloadersEveryNEpochs;
-            return every > 0 && Progress.Epoch > 0 && Progress.Epoch % every == 0;
-        }
-    }
-
     private bool Done()
     {
-        if (trainer.MaxStepsReached) return true;
-        if (trainer.MaxEpochs != -1 && Progress.Epoch >= trainer.MaxEpochs) return true;
+        if (EpochLoop.MaxStepsReached) return true;
+        if (context.Trainer.MaxEpochs != -1 && Progress.Epoch >= context.Trainer.MaxEpochs) return true;
         if (!Progress.ShouldStop) return false;
-        if (trainer.CanStopEarly) return true;
-        trainer.Messages.Info("Trainer", $"Trainer was signaled to stop but MinEpochs = {trainer.Options.MinEpochs} has not been reached; training continues.");
+        if (CanStopEarly) return true;
+        context.Messages.Info("Trainer", $"Trainer was signaled to stop but MinEpochs = {context.Options.MinEpochs} has not been reached; training continues.");
         Progress.ShouldStop = false;
         return false;
     }
@@ -195,19 +215,19 @@ internal sealed class FitLoop(Trainer trainer)
     private void RunSanityCheck<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, IReadOnlyList<IEnumerable<TBatch>> valLoaders)
         where TDriver : struct, ILoopDriver<TBatch>
     {
-        trainer.SanityChecking = true;
-        trainer.Hooks.CallCallbacks(static (c, t, m) => c.OnSanityCheckStart(t, m));
-        EpochLoop.ValLoop.Run(module, driver, valLoaders, trainer.SanityLimit, logResults: false);
-        trainer.Hooks.CallCallbacks(static (c, t, m) => c.OnSanityCheckEnd(t, m));
-        trainer.SanityChecking = false;
+        context.Trainer.SanityChecking = true;
+        context.Hooks.CallCallbacks(static (c, t, m) => c.OnSanityCheckStart(t, m));
+        EpochLoop.ValLoop.Run(module, driver, valLoaders, context.Data.SanityBatches, logResults: false);
+        context.Hooks.CallCallbacks(static (c, t, m) => c.OnSanityCheckEnd(t, m));
+        context.Trainer.SanityChecking = false;
         // Lightning discards what the sanity check logged.
-        trainer.LoggerConnector.Reset();
+        context.Logging.Reset();
     }
 
     private void ValidateOptimizationSettings(LightningModule module)
     {
         if (module.AutomaticOptimization) return;
-        var options = trainer.Options;
+        var options = context.Options;
         if (options.AccumulateGradBatches != 1)
             throw new MisconfigurationException(
                 $"AccumulateGradBatches = {options.AccumulateGradBatches} is not supported with manual optimization; accumulate in TrainingStep and step every N batches yourself.");

@@ -7,32 +7,32 @@ namespace LitGen;
 /// What automatic and manual optimization share: backward and the optimizer step with their hooks, through the
 /// strategy; each counts its own optimizer steps (Lightning's <c>loops/optimization/</c>).
 /// </summary>
-internal abstract class OptimizationLoop(Trainer trainer)
+internal abstract class OptimizationLoop(LoopContext context)
 {
-    protected Trainer Trainer { get; } = trainer;
+    protected LoopContext Context { get; } = context;
 
     public OptimizerStepProgress Progress { get; } = new();
 
     /// <summary>OnBeforeBackward, backward (gradients exchanged when <paramref name="synchronize"/>), OnAfterBackward.</summary>
     public void Backward(Tensor loss, bool synchronize)
     {
-        var metrics = Trainer.Hooks.ActiveMetrics;
-        Trainer.Hooks.Call(ModuleHooks.OnBeforeBackward, static (c, t, m, l) => c.OnBeforeBackward(t, m, l), static (m, l) => m.OnBeforeBackward(l), loss, metrics);
-        Trainer.Strategy.Backward(loss, synchronize);
-        Trainer.Hooks.Call(ModuleHooks.OnAfterBackward, static (c, t, m) => c.OnAfterBackward(t, m), static m => m.OnAfterBackward(), metrics);
+        var metrics = Context.Hooks.ActiveMetrics;
+        Context.Hooks.Call(ModuleHooks.OnBeforeBackward, static (c, t, m, l) => c.OnBeforeBackward(t, m, l), static (m, l) => m.OnBeforeBackward(l), loss, metrics);
+        Context.Strategy.Backward(loss, synchronize);
+        Context.Hooks.Call(ModuleHooks.OnAfterBackward, static (c, t, m) => c.OnAfterBackward(t, m), static m => m.OnAfterBackward(), metrics);
     }
 
     /// <summary>OnBeforeOptimizerStep, gradient clipping (automatic optimization), the step, and its count.</summary>
     public void OptimizerStep(LightningModule module, Optimizer optimizer, bool clip)
     {
-        var metrics = Trainer.Hooks.ActiveMetrics;
-        Trainer.Hooks.Call(ModuleHooks.OnBeforeOptimizerStep, static (c, t, m, o) => c.OnBeforeOptimizerStep(t, m, o), static (m, o) => m.OnBeforeOptimizerStep(o), optimizer, metrics);
+        var metrics = Context.Hooks.ActiveMetrics;
+        Context.Hooks.Call(ModuleHooks.OnBeforeOptimizerStep, static (c, t, m, o) => c.OnBeforeOptimizerStep(t, m, o), static (m, o) => m.OnBeforeOptimizerStep(o), optimizer, metrics);
         if (clip)
         {
-            using var scope = Trainer.Hooks.Logging(ModuleHooks.ConfigureGradientClipping, metrics);
-            module.ConfigureGradientClipping(optimizer, Trainer.Options.GradientClipVal, Trainer.Options.GradientClipAlgorithm);
+            using var scope = Context.Hooks.Logging(ModuleHooks.ConfigureGradientClipping, metrics);
+            module.ConfigureGradientClipping(optimizer, Context.Options.GradientClipVal, Context.Options.GradientClipAlgorithm);
         }
-        Trainer.Strategy.OptimizerStep(optimizer);
+        Context.Strategy.OptimizerStep(optimizer);
         Progress.Steps++;
     }
 }
@@ -41,7 +41,7 @@ internal abstract class OptimizationLoop(Trainer trainer)
 /// Lightning's <c>_AutomaticOptimization</c>: zero_grad at the start of an accumulation window, backward of
 /// loss / AccumulateGradBatches, and at the window's end clipping and the optimizer step.
 /// </summary>
-internal sealed class AutomaticOptimization(Trainer trainer) : OptimizationLoop(trainer)
+internal sealed class AutomaticOptimization(LoopContext context) : OptimizationLoop(context)
 {
     /// <summary>
     /// Optimizes one batch's loss. A null loss (a skipped batch) skips backward but, as in Lightning, the window's
@@ -49,11 +49,11 @@ internal sealed class AutomaticOptimization(Trainer trainer) : OptimizationLoop(
     /// </summary>
     public void Run(LightningModule module, Tensor? loss, int batchIdx, bool accumulating)
     {
-        int accumulate = Trainer.AccumulateGradBatches;
-        var optimizer = Trainer.Optimization.Optimizers[0].Optimizer;
+        int accumulate = Context.Trainer.AccumulateGradBatches;
+        var optimizer = Context.Optimization.Optimizers[0].Optimizer;
         if (batchIdx % accumulate == 0) ZeroGrad(optimizer);
         if (loss is null)
-            Trainer.Warn("TrainingStep returned null, so the batch was skipped (no backward); the optimizer step still runs, as in Lightning. Ignore this if it was on purpose.");
+            Context.Warn("TrainingStep returned null, so the batch was skipped (no backward); the optimizer step still runs, as in Lightning. Ignore this if it was on purpose.");
         else
         {
             Validate(loss);
@@ -65,7 +65,7 @@ internal sealed class AutomaticOptimization(Trainer trainer) : OptimizationLoop(
     /// <summary>One complete optimization of a loss, as a window of one batch (the learning-rate range test).</summary>
     public void RunSingle(LightningModule module, Tensor loss)
     {
-        var optimizer = Trainer.Optimization.Optimizers[0].Optimizer;
+        var optimizer = Context.Optimization.Optimizers[0].Optimizer;
         ZeroGrad(optimizer);
         Validate(loss);
         Backward(loss, synchronize: true);
@@ -74,8 +74,8 @@ internal sealed class AutomaticOptimization(Trainer trainer) : OptimizationLoop(
 
     private void ZeroGrad(Optimizer optimizer)
     {
-        Trainer.Hooks.Call(ModuleHooks.OnBeforeZeroGrad, static (c, t, m, o) => c.OnBeforeZeroGrad(t, m, o), static (m, o) => m.OnBeforeZeroGrad(o),
-            optimizer, Trainer.Hooks.ActiveMetrics);
+        Context.Hooks.Call(ModuleHooks.OnBeforeZeroGrad, static (c, t, m, o) => c.OnBeforeZeroGrad(t, m, o), static (m, o) => m.OnBeforeZeroGrad(o),
+            optimizer, Context.Hooks.ActiveMetrics);
         optimizer.zero_grad();
     }
 
@@ -89,4 +89,4 @@ internal sealed class AutomaticOptimization(Trainer trainer) : OptimizationLoop(
 }
 
 /// <summary>Lightning's <c>_ManualOptimization</c>: the module steps its optimizers; the loop counts the steps and runs the hooks.</summary>
-internal sealed class ManualOptimization(Trainer trainer) : OptimizationLoop(trainer);
+internal sealed class ManualOptimization(LoopContext context) : OptimizationLoop(context);

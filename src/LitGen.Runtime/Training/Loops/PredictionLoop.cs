@@ -8,12 +8,12 @@ namespace LitGen;
 /// One prediction epoch (Lightning's <c>_PredictionLoop</c>): the module in eval mode without gradients; every
 /// prediction is detached and moved out of its step's dispose scope, so the caller owns it.
 /// </summary>
-internal sealed class PredictionLoop(Trainer trainer)
+internal sealed class PredictionLoop(LoopContext context)
 {
     public IReadOnlyList<IReadOnlyList<Tensor>> Run<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, IReadOnlyList<IEnumerable<TBatch>> loaders,
         Func<IEnumerable<TBatch>, int?> limit) where TDriver : struct, ILoopDriver<TBatch>
     {
-        var hooks = trainer.Hooks;
+        var hooks = context.Hooks;
         var predictions = new List<IReadOnlyList<Tensor>>();
         module.eval();
         using var noGrad = no_grad();
@@ -31,7 +31,7 @@ internal sealed class PredictionLoop(Trainer trainer)
         {
             module.DataloaderIdx = 0;
         }
-        foreach (var callback in hooks.Callbacks) callback.OnEvaluationCompleted(trainer, Stage.Predict);
+        foreach (var callback in hooks.Callbacks) callback.OnEvaluationCompleted(context.Trainer, Stage.Predict);
         hooks.Call(ModuleHooks.OnPredictEpochEnd, static (c, t, m) => c.OnPredictEpochEnd(t, m), static m => m.OnPredictEpochEnd());
         hooks.Call(ModuleHooks.OnPredictEnd, static (c, t, m) => c.OnPredictEnd(t, m), static m => m.OnPredictEnd());
         return predictions;
@@ -41,23 +41,23 @@ internal sealed class PredictionLoop(Trainer trainer)
         where TDriver : struct, ILoopDriver<TBatch>
     {
         var predictions = new List<Tensor>();
-        var batchCallbacks = trainer.Hooks.BatchCallbacks;
+        var batchCallbacks = context.Hooks.BatchCallbacks;
         using var batches = new BatchIterator<TBatch>(loader, limit);
         while (true)
         {
-            trainer.Interruption?.ThrowIfRequested();
+            context.Interruption?.ThrowIfRequested();
             using var scope = NewDisposeScope();
             if (!batches.MoveNext(scope)) break;
             int batchIdx = batches.Index;
-            var batch = trainer.Strategy.PrepareBatch(driver, batches.Current, dataloaderIdx);
+            var batch = context.Strategy.PrepareBatch(driver, batches.Current, dataloaderIdx);
             object? boxed = batchCallbacks.Length > 0 ? (object?)batch : null;
-            foreach (var callback in batchCallbacks) callback.OnPredictBatchStart(trainer, module, boxed!, batchIdx, dataloaderIdx);
+            foreach (var callback in batchCallbacks) callback.OnPredictBatchStart(context.Trainer, module, boxed!, batchIdx, dataloaderIdx);
             driver.OnPredictBatchStart(batch, batchIdx, dataloaderIdx);
             var prediction = driver.PredictStep(batch, batchIdx);
-            foreach (var callback in batchCallbacks) callback.OnPredictBatchEnd(trainer, module, prediction, boxed!, batchIdx, dataloaderIdx);
+            foreach (var callback in batchCallbacks) callback.OnPredictBatchEnd(context.Trainer, module, prediction, boxed!, batchIdx, dataloaderIdx);
             driver.OnPredictBatchEnd(prediction, batch, batchIdx, dataloaderIdx);
             predictions.Add(scope.MoveToOuter(prediction.detach()));
-            foreach (var callback in trainer.Hooks.Callbacks) callback.OnEvaluationBatchCompleted(trainer, Stage.Predict, batchIdx + 1, limit);
+            foreach (var callback in context.Hooks.Callbacks) callback.OnEvaluationBatchCompleted(context.Trainer, Stage.Predict, batchIdx + 1, limit);
         }
         return predictions;
     }
