@@ -99,16 +99,16 @@ public static class Paired
         Console.WriteLine($"  ratio of medians {Median(candidateTimes) / Median(baseTimes):0.000}; median of per-round ratios {Median(ratios):0.000} (p10 {Percentile(ratios, 0.1):0.000}, p90 {Percentile(ratios, 0.9):0.000})");
     }
 
-    private static double Time(Action action)
+    internal static double Time(Action action)
     {
         var clock = Stopwatch.StartNew();
         action();
         return clock.Elapsed.TotalMilliseconds;
     }
 
-    private static double Median(List<double> values) => Percentile(values, 0.5);
+    internal static double Median(List<double> values) => Percentile(values, 0.5);
 
-    private static double Percentile(List<double> values, double p)
+    internal static double Percentile(List<double> values, double p)
     {
         var sorted = values.Order().ToList();
         return sorted[(int)Math.Round(p * (sorted.Count - 1))];

@@ -3,6 +3,7 @@ using LitGen.Benchmarks;
 
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- [BenchmarkDotNet arguments, e.g. --filter *Trainer*]
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- paired [--rounds 30]
+// dotnet run -c Release --project bench/LitGen.Benchmarks -- fixed [--rounds 40]
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- soak [--steps 5000] [--workers N]
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- ddp --processes 1|2 [--steps 300]
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- data --workers 0|2 [--steps 150]
@@ -10,6 +11,9 @@ switch (args.FirstOrDefault())
 {
     case "paired":
         Paired.Run(args.Skip(1).ToArray());
+        return;
+    case "fixed":
+        FixedCost.Run(args.Skip(1).ToArray());
         return;
     case "soak":
         Soak.Run(args.Skip(1).ToArray());

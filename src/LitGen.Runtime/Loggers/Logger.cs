@@ -68,9 +68,18 @@ public abstract class Logger
     /// <summary>Closes the run (Lightning's <c>finalize(status)</c>): after a run that ended normally, or one that failed or was interrupted.</summary>
     public virtual void Finalize(RunStatus status) => Save();
 
-    /// <summary>Writes <c>hparams.yaml</c> into the run folder (whole or not at all).</summary>
+    /// <summary>
+    /// Writes <c>hparams.yaml</c> into the run folder (whole or not at all); not again when it already holds the same
+    /// text (the default CSV and TensorBoard loggers share a folder, and each write is flushed to disk).
+    /// </summary>
     protected void WriteHparamsYaml(IHyperparameters hyperparameters)
-        => AtomicFile.WriteAllText(Path.Combine(LogDir, "hparams.yaml"), hyperparameters.ToYaml());
+    {
+        ArgumentNullException.ThrowIfNull(hyperparameters);
+        var path = Path.Combine(LogDir, "hparams.yaml");
+        var yaml = hyperparameters.ToYaml();
+        if (File.Exists(path) && File.ReadAllText(path) == yaml) return;
+        AtomicFile.WriteAllText(path, yaml);
+    }
 
     // Versions handed out in this process, per run root, before their folders exist.
     private static readonly Dictionary<string, int> Claimed = new(StringComparer.Ordinal);
