@@ -289,4 +289,31 @@ public class TopKCheckpointTests
         Assert.Equal(bestScore, callback.BestModelScore);
         Assert.Equal(kept.Select(name => Path.Combine(checkpoints, name)).Order(StringComparer.Ordinal), callback.BestKModels.Keys.Order(StringComparer.Ordinal));
     }
+
+    [Fact]
+    public void A_monitor_missing_before_the_first_validation_warns_and_one_missing_after_it_fails()
+    {
+        using var dir = new TempDir();
+        Trainer NewTrainer(ModelCheckpoint callback, CollectingLoggerFactory messages) => new(new TrainerOptions
+        {
+            MaxEpochs = 2, DefaultRootDir = dir.Path, EnableProgressBar = false, Logger = false, NumSanityValSteps = 0, Callbacks = [callback],
+            LoggerFactory = messages,
+        });
+
+        // Saved every step: the first saves come before any validation run, when "val_loss" cannot exist yet.
+        var early = new CollectingLoggerFactory();
+        var stepwise = NewTrainer(new ModelCheckpoint { DirPath = Path.Combine(dir.Path, "a"), Monitor = "val_loss", EveryNTrainSteps = 1 }, early);
+        stepwise.Fit(new RegressionModule(), TestData.Line(), TestData.Line(2));
+        Assert.Contains(early.Messages, m => m.Message.Contains("could not find the monitored key", StringComparison.Ordinal));
+        Assert.True(stepwise.ValidationHasRun);
+
+        // A key no step ever logs is missing for good once a validation run has happened.
+        var never = NewTrainer(new ModelCheckpoint { DirPath = Path.Combine(dir.Path, "b"), Monitor = "val_los" }, new CollectingLoggerFactory());
+        var error = Assert.Throws<MisconfigurationException>(() => never.Fit(new RegressionModule(), TestData.Line(), TestData.Line(2)));
+        Assert.Contains("\"val_los\"", error.Message);
+
+        var unvalidated = NewTrainer(new ModelCheckpoint { DirPath = Path.Combine(dir.Path, "c") }, new CollectingLoggerFactory());
+        unvalidated.Fit(new RegressionModule(), TestData.Line());
+        Assert.False(unvalidated.ValidationHasRun);
+    }
 }
