@@ -109,7 +109,9 @@ public partial class ModelCheckpoint : Callback
             throw new MisconfigurationException("ModelCheckpoint: EveryNEpochs, EveryNTrainSteps and TrainTimeInterval are mutually exclusive; set one of them.");
         if (Monitor is null && SaveTopK > 1)
             throw new MisconfigurationException($"ModelCheckpoint(SaveTopK = {SaveTopK}) needs a Monitor to rank checkpoints; set Monitor or use SaveTopK = 1 or -1.");
-        ResolvedDirPath = trainer.Strategy.Broadcast(Path.GetFullPath(DirPath ?? Path.Combine(trainer.LogDir, "checkpoints")));
+        // A FastDevRun has no loggers (and must create no run folder): its unused folder is under the root, as in Lightning.
+        var logDir = trainer.FastDevRunning ? trainer.DefaultRootDir : trainer.LogDir;
+        ResolvedDirPath = trainer.Strategy.Broadcast(Path.GetFullPath(DirPath ?? Path.Combine(logDir, "checkpoints")));
         // What a killed run left half-written is never a checkpoint; clear it so the folder holds whole files only.
         if (trainer.Strategy.IsGlobalZero) AtomicFile.RemoveAbandoned(ResolvedDirPath);
     }

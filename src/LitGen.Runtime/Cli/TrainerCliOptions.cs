@@ -37,7 +37,7 @@ internal static class TrainerCliOptions
         new("log-every-n-steps", "Send step metrics to the loggers every N steps", (o, v) => o with { LogEveryNSteps = Int(v) }, o => o.LogEveryNSteps),
         new("default-root-dir", "Root folder for logs and checkpoints", (o, v) => o with { DefaultRootDir = v }, o => o.DefaultRootDir),
         new("seed", "Seed libtorch's random generator", (o, v) => o with { Seed = Long(v) }, o => o.Seed),
-        new("deterministic", "Repeatable runs (needs --seed)", (o, v) => o with { Deterministic = Bool(v) }, o => o.Deterministic),
+        new("deterministic", "Repeatable runs (with --seed)", (o, v) => o with { Deterministic = Bool(v) }, o => o.Deterministic),
         new("fast-dev-run", "Smoke test with N batches", (o, v) => o with { FastDevRun = Int(v) }, o => o.FastDevRun),
         new("overfit-batches", "Train and validate on these first batches", (o, v) => o with { OverfitBatches = Limit(v) }, o => o.OverfitBatches.ToString()),
         new("reload-dataloaders-every-n-epochs", "Ask the dataloader hooks again every N epochs", (o, v) => o with { ReloadDataloadersEveryNEpochs = Int(v) }, o => o.ReloadDataloadersEveryNEpochs),

@@ -1,4 +1,7 @@
 using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
 using System.Text.Json.Nodes;
 using static TorchSharp.torch;
 
@@ -43,20 +46,46 @@ internal sealed class CheckpointConnector(Trainer trainer)
         return checkpoint;
     }
 
-    public string ResolvePath(string ckptPath) => ckptPath switch
+    /// <summary>
+    /// The checkpoint <paramref name="ckptPath"/> names: a path, <c>"best"</c> (this trainer's ModelCheckpoint's best), or
+    /// <c>"last"</c>, the newest of the last checkpoints this trainer's callbacks know (ModelCheckpoint's <c>last*.ckpt</c>
+    /// files, OnExceptionCheckpoint's file), as Lightning; with none, null after a warning: nothing is loaded, as in
+    /// Lightning, so <c>"last"</c> can be set before the first run.
+    /// </summary>
+    public string? ResolvePath(string ckptPath)
     {
-        "best" => trainer.CheckpointCallback?.BestModelPath ?? throw new MisconfigurationException(
-            "ckptPath: \"best\" needs a ModelCheckpoint of this trainer that has saved a checkpoint; run Fit with checkpointing first, or pass a path."),
-        "last" => trainer.CheckpointCallback?.LastModelPath ?? throw new MisconfigurationException(
-            "ckptPath: \"last\" needs a ModelCheckpoint of this trainer with SaveLast = true that has saved; pass a path instead."),
-        _ => ckptPath,
-    };
+        switch (ckptPath)
+        {
+            case "best":
+                return trainer.CheckpointCallback?.BestModelPath ?? throw new MisconfigurationException(
+                    "ckptPath: \"best\" needs a ModelCheckpoint of this trainer that has saved a checkpoint; run Fit with checkpointing first, or pass a path.");
+            case "last":
+                var newest = LastCheckpoints().Where(File.Exists).OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault();
+                if (newest is null)
+                    trainer.Messages.Warn("Trainer", $"{trainer.Stage}(ckptPath: \"last\") is set, but there is no last checkpoint available; no checkpoint will be loaded.");
+                return newest;
+            default:
+                return ckptPath;
+        }
+    }
+
+    private IEnumerable<string> LastCheckpoints()
+    {
+        foreach (var callback in trainer.Callbacks)
+        {
+            if (callback is OnExceptionCheckpoint onException) yield return onException.CheckpointPath;
+            if (callback is not ModelCheckpoint checkpoint) continue;
+            if (checkpoint.LastModelPath is { } last) yield return last;
+            if (checkpoint.ResolvedDirPath is { } folder && Directory.Exists(folder))
+                foreach (var file in Directory.EnumerateFiles(folder, "last*.ckpt")) yield return file;
+        }
+    }
 
     /// <summary>Loads the weights named by <paramref name="ckptPath"/> (<c>"best"</c>, <c>"last"</c> or a path) into the module.</summary>
     public void LoadWeights(LightningModule module, string? ckptPath)
     {
-        if (ckptPath is null) return;
-        using var checkpoint = Checkpoint.Load(ResolvePath(ckptPath));
+        if (ckptPath is null || ResolvePath(ckptPath) is not { } path) return;
+        using var checkpoint = Checkpoint.Load(path);
         checkpoint.EnsureModuleType(module.GetType());
         module.LoadWeightsFrom(checkpoint, mapLocation: null, strict: true);
     }

@@ -21,18 +21,16 @@ internal sealed class DataConnector(TrainerOptions options, Strategy strategy)
     public int SanitySteps => FastDevRunning ? 0 : options.NumSanityValSteps;
 
     /// <summary>
-    /// Resolves a fit's dataloaders (again, for <c>ReloadDataloadersEveryNEpochs</c>: dataloaders passed to Fit are reused);
-    /// when overfitting the validation run uses the training batches, unshuffled.
+    /// Resolves a fit's dataloaders (again, for <c>ReloadDataloadersEveryNEpochs</c>: dataloaders passed to Fit are reused).
+    /// When overfitting, training reads its first batches unshuffled and validation the first batches of its own dataloaders.
     /// </summary>
     public void LoadFit<TBatch>(FitData<TBatch> data, bool hasValidationStep)
     {
         var loaded = data.PassedTrain ?? data.DataModule?.TrainDataloader() ?? data.Module.TrainDataloader() ?? throw new MisconfigurationException(
             $"No training dataloader: pass one to Fit, or override TrainDataloader in {data.Module.GetType().Name} or its datamodule.");
-        bool overfit = OverfitLimit is not null;
-        if (overfit && loaded is DataLoader<TBatch> loader) loaded = loader.Unshuffled();
+        if (OverfitLimit is not null && loaded is DataLoader<TBatch> loader) loaded = loader.Unshuffled();
         var train = strategy.ProcessDataloader(loaded, Stage.Fit);
         var val = !hasValidationStep ? null
-            : overfit ? [train]
             : (data.PassedVal ?? ((data.DataModule?.ValDataloader() ?? data.Module.ValDataloader()) is { } hook ? [hook] : null))
                 ?.Select(v => strategy.ProcessDataloader(v, Stage.Validate)).ToList();
         data.Loaded(train, val);

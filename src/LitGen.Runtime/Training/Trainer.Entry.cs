@@ -126,6 +126,8 @@ public sealed partial class Trainer
                 var data = trainer.DataConnector;
                 var loaders = data.EvaluationLoaders(model, dataloaders, dataModule, TStage.Stage);
                 trainer.CheckpointConnector.LoadWeights(model, ckptPath);
+                trainer.ValidateLoop.RestartLogSteps();
+                trainer.TestLoop.RestartLogSteps();
                 var results = TStage.Stage == LitGen.Stage.Validate
                     ? trainer.ValidateLoop.Run(model, driver, loaders, data.ValidationBatches, logResults: true)
                     : trainer.TestLoop.Run(model, driver, loaders, data.TestBatches, logResults: true);
@@ -230,9 +232,8 @@ public sealed partial class Trainer
             resolved.RemoveAll(c => c.GetType() == extra.GetType());
             resolved.Add(extra);
         }
-        // FastDevRun is a smoke test: it must not write checkpoints or stop early.
-        if (FastDevRunning) resolved.RemoveAll(c => c is ModelCheckpoint or EarlyStopping);
-        else if (Options.EnableCheckpointing && !resolved.OfType<ModelCheckpoint>().Any()) resolved.Add(DefaultCallback(static () => new ModelCheckpoint()));
+        // Under FastDevRun, a smoke test, ModelCheckpoint and EarlyStopping stay (as in Lightning) and skip their work.
+        if (Options.EnableCheckpointing && !resolved.OfType<ModelCheckpoint>().Any()) resolved.Add(DefaultCallback(static () => new ModelCheckpoint()));
         // Rank 0 speaks for the job on the console.
         if (Options.EnableProgressBar && Strategy.IsGlobalZero && !resolved.OfType<ProgressBar>().Any()) resolved.Add(DefaultCallback(static () => new ProgressBar()));
         if (Options.EnableModelSummary && Strategy.IsGlobalZero && !FastDevRunning && !resolved.OfType<ModelSummary>().Any()) resolved.Add(DefaultCallback(static () => new ModelSummary()));

@@ -231,8 +231,6 @@ public sealed partial class Trainer
             throw new MisconfigurationException("FastDevRun and ReloadDataloadersEveryNEpochs must be 0 or more.");
         if (options.MinEpochs is < 0)
             throw new MisconfigurationException($"MinEpochs must be 0 or more, got {options.MinEpochs}.");
-        if (options.Deterministic && options.Seed is null)
-            throw new MisconfigurationException("Deterministic = true needs a Seed so that every run starts from the same random state; set TrainerOptions.Seed.");
         if (!options.EnableCheckpointing && options.Callbacks.OfType<ModelCheckpoint>().Any())
             throw new MisconfigurationException("EnableCheckpointing is false but a ModelCheckpoint callback was passed; remove one of them.");
     }

@@ -50,8 +50,9 @@ public sealed record TrainerOptions
     /// <summary>Ask the module's dataloader hooks for new dataloaders every this many epochs (0: never).</summary>
     public int ReloadDataloadersEveryNEpochs { get; init; }
 
-    /// <summary>Make runs repeatable: requires <see cref="Seed"/>, which seeds libtorch before training, and the runtime
-    /// <c>DataLoader</c> shuffles from (seed, epoch). TorchSharp has no <c>use_deterministic_algorithms</c>.</summary>
+    /// <summary>Ask for repeatable runs (Lightning's <c>deterministic</c>). Runs repeat when <see cref="Seed"/> is set too: it seeds
+    /// libtorch before training, and the runtime <c>DataLoader</c> shuffles from (seed, epoch); without a seed the run
+    /// trains as in Lightning, unseeded. TorchSharp has no <c>use_deterministic_algorithms</c>.</summary>
     public bool Deterministic { get; init; }
 
     /// <summary>The number of devices to train on per machine, one process each (default 1); more than one needs strategy <c>"ddp"</c> (which <c>"auto"</c> picks).</summary>

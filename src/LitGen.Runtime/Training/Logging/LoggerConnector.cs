@@ -49,19 +49,23 @@ internal sealed class LoggerConnector(IReadOnlyList<Logger> loggers)
         }
     }
 
-    /// <summary>Sends values to the loggers at <paramref name="step"/>, with the <c>epoch</c> key Lightning adds.</summary>
-    public void Log(IEnumerable<(string Name, double Value)> metrics, long step, int epoch)
+    /// <summary>
+    /// Sends values to the loggers at <paramref name="step"/>, with the <c>epoch</c> key Lightning adds; without one
+    /// (<paramref name="epoch"/> null: evaluation step values, which Lightning logs at an explicit step) the column stays empty.
+    /// </summary>
+    public void Log(IEnumerable<(string Name, double Value)> metrics, long step, int? epoch)
     {
         if (!LoggersEnabled) return;
-        var values = new Dictionary<string, double>(StringComparer.Ordinal) { ["epoch"] = epoch };
+        var values = new Dictionary<string, double>(StringComparer.Ordinal);
+        if (epoch is int e) values["epoch"] = e;
         foreach (var (name, value) in metrics) values[name] = value;
-        if (values.Count == 1) return;
+        if (values.Count == (epoch is null ? 0 : 1)) return;
         foreach (var (name, value) in values) loggedMetrics[name] = value;
         foreach (var logger in Loggers) logger.LogMetrics(values, step);
     }
 
     /// <summary>Sends the store's values logged with <c>onStep</c> in the finished step.</summary>
-    public void LogStepValues(MetricStore metrics, long step, int epoch)
+    public void LogStepValues(MetricStore metrics, long step, int? epoch)
     {
         if (LoggersEnabled && metrics.HasStepValues) Log(metrics.StepValues().Where(v => v.Logger).Select(v => (v.Name, v.Value)), step, epoch);
     }

@@ -128,8 +128,8 @@ internal sealed class EvaluationLoop<TStage>(LoopContext context) where TStage :
             var epochValues = metrics.EpochValues().ToList();
             var results = Enumerable.Range(0, loaders.Count)
                 .Select(i => epochValues
-                    .Where(v => loaders.Count == 1 || !v.Name.Contains("/dataloader_idx_", StringComparison.Ordinal) || v.Name.EndsWith(DataloaderSuffix(i), StringComparison.Ordinal))
-                    .ToDictionary(v => v.Name, v => v.Value, StringComparer.Ordinal))
+                    .Where(v => v.Logger && (loaders.Count == 1 || !v.Name.Contains("/dataloader_idx_", StringComparison.Ordinal) || v.Name.EndsWith(DataloaderSuffix(i), StringComparison.Ordinal)))
+                    .ToDictionary(v => v.LoggedName, v => v.Value, StringComparer.Ordinal))
                 .ToList();
             if (logResults)
             {
@@ -146,6 +146,17 @@ internal sealed class EvaluationLoop<TStage>(LoopContext context) where TStage :
         }
     }
 
+    private readonly List<long> seenBatches = [];
+
+    /// <summary>Starts the evaluation step counter again (each Validate or Test, each fit, and when dataloaders are reloaded).</summary>
+    public void RestartLogSteps() => seenBatches.Clear();
+
+    private long NextLogStep(int dataloaderIdx)
+    {
+        while (seenBatches.Count <= dataloaderIdx) seenBatches.Add(0);
+        return seenBatches[dataloaderIdx]++;
+    }
+
     private static string DataloaderSuffix(int dataloaderIdx) => "/dataloader_idx_" + dataloaderIdx.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private void RunBatch<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, TBatch rawBatch, int batchIdx, int dataloaderIdx, MetricStore metrics, bool logResults)
@@ -157,8 +168,9 @@ internal sealed class EvaluationLoop<TStage>(LoopContext context) where TStage :
         object? boxed = batchCallbacks.Length > 0 ? (object?)batch : null;
         using (context.Hooks.Logging(TStage.Step, metrics))
             TStage.RunBatch(context.Trainer, module, batchCallbacks, driver, batch, batchIdx, dataloaderIdx, boxed);
-        // Values logged with onStep: true in evaluation go to the loggers per batch, on the batch index axis.
-        if (logResults) context.Logging.LogStepValues(metrics, batchIdx, context.Trainer.CurrentEpoch);
+        // Values logged with onStep: true in evaluation go to the loggers per batch, at a step of their own per dataloader
+        // that runs on across the validation runs of a fit (Lightning's _seen_batches_per_dataloader), with no epoch.
+        if (logResults) context.Logging.LogStepValues(metrics, NextLogStep(dataloaderIdx), epoch: null);
         metrics.EndStep();
     }
 }

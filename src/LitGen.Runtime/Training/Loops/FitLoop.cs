@@ -18,6 +18,7 @@ internal sealed class FitLoop(LoopContext context)
     public FitProgress Progress { get; } = new();
 
     private Func<int?>? estimateTrainingBatches;
+    private bool minEpochsNoticeGiven;
 
     public TrainingEpochLoop EpochLoop { get; } = new(context);
 
@@ -66,7 +67,9 @@ internal sealed class FitLoop(LoopContext context)
             foreach (var logger in context.Logging.Loggers) logger.LogHyperparams(hyperparameters);
         Progress.Reset();
         EpochLoop.Reset();
+        EpochLoop.ValLoop.RestartLogSteps();
         ValidationHasRun = false;
+        minEpochsNoticeGiven = false;
         trainer.ResetAccumulation();
         context.Logging.Reset();
         if (ckptPath is not null) trainer.CkptPath = context.Checkpoints.ResolvePath(ckptPath);
@@ -83,7 +86,11 @@ internal sealed class FitLoop(LoopContext context)
         var midEpoch = resume is null ? null : FinishRestore(module, resume);
         while (!Done())
         {
-            if (context.Data.ReloadDue(Progress.Epoch)) context.Data.LoadFit(data, hasValidationStep);
+            if (context.Data.ReloadDue(Progress.Epoch))
+            {
+                context.Data.LoadFit(data, hasValidationStep);
+                EpochLoop.ValLoop.RestartLogSteps();
+            }
             RunEpoch(module, driver, data, midEpoch);
             midEpoch = null;
             EndEpoch(module);
@@ -207,8 +214,10 @@ internal sealed class FitLoop(LoopContext context)
         if (context.Trainer.MaxEpochs != -1 && Progress.Epoch >= context.Trainer.MaxEpochs) return true;
         if (!Progress.ShouldStop) return false;
         if (CanStopEarly) return true;
-        context.Messages.Info("Trainer", $"Trainer was signaled to stop but MinEpochs = {context.Options.MinEpochs} has not been reached; training continues.");
-        Progress.ShouldStop = false;
+        // As Lightning, the request stands: training stops as soon as MinEpochs epochs are done.
+        if (!minEpochsNoticeGiven)
+            context.Messages.Info("Trainer", $"Trainer was signaled to stop but MinEpochs = {context.Options.MinEpochs} has not been reached; training continues until then.");
+        minEpochsNoticeGiven = true;
         return false;
     }
 

@@ -1,0 +1,236 @@
+using System.Text.Json.Nodes;
+using LitGen.Runtime.Tests.Support;
+using static TorchSharp.torch;
+
+namespace LitGen.Runtime.Tests.Training;
+
+/// <summary>The line fit of Fixtures/lightning_behaviours.py: records the first x of every validation batch outside the sanity check.</summary>
+[LightningModule]
+public partial class FidelityLine : LightningModule<(Tensor X, Tensor Y)>
+{
+    private readonly TorchSharp.Modules.Linear layer = nn.Linear(1, 1);
+
+    public List<double> ValidationFirstX { get; } = [];
+
+    public override Tensor? TrainingStep((Tensor X, Tensor Y) batch, int batchIdx) => nn.functional.mse_loss(layer.forward(batch.X), batch.Y);
+
+    public override Tensor? ValidationStep((Tensor X, Tensor Y) batch, int batchIdx)
+    {
+        if (!Trainer!.SanityChecking) ValidationFirstX.Add(batch.X[0, 0].item<float>());
+        Log("val_loss", nn.functional.mse_loss(layer.forward(batch.X), batch.Y));
+        return null;
+    }
+
+    public override Tensor? TestStep((Tensor X, Tensor Y) batch, int batchIdx)
+    {
+        Log("test_loss", nn.functional.mse_loss(layer.forward(batch.X), batch.Y));
+        return null;
+    }
+
+    public override OptimizerConfig ConfigureOptimizers() => optim.SGD(parameters(), 0.01);
+}
+
+/// <summary>Validation's score improves until epoch 2, then stays flat.</summary>
+[LightningModule]
+public partial class FlatAfterEpochTwo : LightningModule<(Tensor X, Tensor Y)>
+{
+    private readonly TorchSharp.Modules.Linear layer = nn.Linear(1, 1);
+
+    public override Tensor? TrainingStep((Tensor X, Tensor Y) batch, int batchIdx) => nn.functional.mse_loss(layer.forward(batch.X), batch.Y);
+
+    public override Tensor? ValidationStep((Tensor X, Tensor Y) batch, int batchIdx)
+    {
+        Log("score", Math.Max(3 - CurrentEpoch, 1));
+        return null;
+    }
+
+    public override OptimizerConfig ConfigureOptimizers() => optim.SGD(parameters(), 0.01);
+}
+
+/// <summary>Logs in evaluation with every combination the fixture's Logging module uses.</summary>
+[LightningModule]
+public partial class EvaluationLogging : LightningModule<(Tensor X, Tensor Y)>
+{
+    private readonly TorchSharp.Modules.Linear layer = nn.Linear(1, 1);
+
+    public override Tensor? TrainingStep((Tensor X, Tensor Y) batch, int batchIdx) => nn.functional.mse_loss(layer.forward(batch.X), batch.Y);
+
+    public override Tensor? ValidationStep((Tensor X, Tensor Y) batch, int batchIdx)
+    {
+        Log("vs", batchIdx + 1, onStep: true, onEpoch: true);
+        Log("ve", batchIdx + 10);
+        Log("hidden", 5, logger: false);
+        Log("vstep", batchIdx, onStep: true, onEpoch: false);
+        return null;
+    }
+
+    public override Tensor? TestStep((Tensor X, Tensor Y) batch, int batchIdx)
+    {
+        Log("ts", batchIdx + 1, onStep: true, onEpoch: true);
+        Log("tstep", batchIdx, onStep: true, onEpoch: false);
+        return null;
+    }
+
+    public override OptimizerConfig ConfigureOptimizers() => optim.SGD(parameters(), 0.01);
+}
+
+/// <summary>Sets ShouldStop once, at the end of the first training epoch.</summary>
+public sealed class StopInFirstEpoch : Callback
+{
+    public override void OnTrainEpochEnd(Trainer trainer, LightningModule module)
+    {
+        if (trainer.CurrentEpoch == 0) trainer.ShouldStop = true;
+    }
+}
+
+/// <summary>
+/// Behaviours checked against Lightning 2.1.4 itself: the expectations come from Fixtures/lightning-2.1.4-behaviours.json,
+/// written by Fixtures/lightning_behaviours.py running real Lightning on the same data.
+/// </summary>
+public class LightningFidelityTests
+{
+    private static readonly JsonNode Cases = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Training", "Fixtures", "lightning-2.1.4-behaviours.json")))!["cases"]!;
+
+    /// <summary>x = start, start + 1, …; y = 2x + 1; batches of 2, as the fixture's loader.</summary>
+    private static List<(Tensor X, Tensor Y)> Loader(int start, int batches)
+    {
+        var x = arange(start, start + 2 * batches, dtype: ScalarType.Float32).reshape(-1, 1);
+        return Enumerable.Range(0, batches).Select(b => (x[(2 * b)..(2 * b + 2)].clone(), x[(2 * b)..(2 * b + 2)] * 2 + 1)).ToList();
+    }
+
+    private static TrainerOptions Options(string root) => new()
+    {
+        DefaultRootDir = root, EnableProgressBar = false, EnableModelSummary = false, Logger = false,
+    };
+
+    [Fact]
+    public void MinEpochs_keeps_a_stop_request_until_it_is_reached()
+    {
+        using var dir = new TempDir();
+        var expected = Cases["min_epochs_with_a_stop_request"]!;
+        var trainer = new Trainer(Options(dir.Path) with
+        {
+            MinEpochs = 3, MaxEpochs = 6, Callbacks = [new StopInFirstEpoch()], EnableCheckpointing = false, NumSanityValSteps = 0,
+        });
+        trainer.Fit(new FidelityLine(), Loader(0, 2));
+        Assert.Equal((int)expected["epochs"]!, trainer.CurrentEpoch);
+        Assert.Equal((long)expected["global_step"]!, trainer.GlobalStep);
+    }
+
+    [Fact]
+    public void MinEpochs_with_early_stopping_stops_once_reached()
+    {
+        using var dir = new TempDir();
+        var expected = Cases["min_epochs_with_early_stopping"]!;
+        var stopping = new EarlyStopping { Monitor = "score", Patience = 1 };
+        var trainer = new Trainer(Options(dir.Path) with
+        {
+            MinEpochs = 4, MaxEpochs = 8, Callbacks = [stopping], EnableCheckpointing = false, NumSanityValSteps = 0,
+        });
+        trainer.Fit(new FlatAfterEpochTwo(), Loader(0, 2), Loader(100, 1));
+        Assert.Equal((int)expected["epochs"]!, trainer.CurrentEpoch);
+        Assert.Equal((long)expected["global_step"]!, trainer.GlobalStep);
+        Assert.Equal((int)expected["stopped_epoch"]!, stopping.StoppedEpoch);
+    }
+
+    [Fact]
+    public void OverfitBatches_validates_on_the_first_batches_of_the_validation_loader()
+    {
+        using var dir = new TempDir();
+        var model = new FidelityLine();
+        var trainer = new Trainer(Options(dir.Path) with { OverfitBatches = 2, MaxEpochs = 1, EnableCheckpointing = false, NumSanityValSteps = 0 });
+        trainer.Fit(model, Loader(0, 4), Loader(100, 4));
+        Assert.Equal(Cases["overfit_batches"]!["validation_first_x"]!.AsArray().Select(v => (double)v!), model.ValidationFirstX);
+    }
+
+    [Fact]
+    public void Validate_and_Test_return_the_logged_epoch_values_under_their_logged_names()
+    {
+        using var dir = new TempDir();
+        var expected = Cases["evaluation_results"]!;
+        var trainer = new Trainer(Options(dir.Path) with { EnableCheckpointing = false });
+        AssertResults(expected["validate"]!, trainer.Validate(new EvaluationLogging(), Loader(100, 3)));
+        AssertResults(expected["test"]!, trainer.Test(new EvaluationLogging(), Loader(100, 3)));
+
+        static void AssertResults(JsonNode expected, IReadOnlyList<IReadOnlyDictionary<string, double>> actual)
+        {
+            var results = Assert.Single(actual);
+            var wanted = expected[0]!.AsObject().ToDictionary(p => p.Key, p => (double)p.Value!);
+            Assert.Equal(wanted.Keys.Order(StringComparer.Ordinal), results.Keys.Order(StringComparer.Ordinal));
+            foreach (var (key, value) in wanted) Assert.Equal(value, results[key], 6);
+        }
+    }
+
+    [Fact]
+    public void Step_values_of_evaluation_have_their_own_step_counter_and_no_epoch()
+    {
+        using var dir = new TempDir();
+        var logger = new CsvLogger(dir.Path, "rows");
+        var trainer = new Trainer(Options(dir.Path) with
+        {
+            Logger = logger, MaxEpochs = 2, EnableCheckpointing = false, NumSanityValSteps = 0, LogEveryNSteps = 1,
+        });
+        var model = new EvaluationLogging();
+        trainer.Fit(model, Loader(0, 2), Loader(100, 3));
+        trainer.Test(model, Loader(100, 3));
+
+        var lines = File.ReadAllLines(logger.MetricsPath);
+        var header = lines[0].Split(',');
+        var rows = new List<(string Metric, double Value, long Step, string Epoch)>();
+        foreach (var line in lines.Skip(1))
+        {
+            var cells = line.Split(',');
+            foreach (var metric in new[] { "vstep", "tstep" })
+            {
+                int column = Array.IndexOf(header, metric);
+                if (column >= 0 && cells[column].Length > 0)
+                {
+                    int epochColumn = Array.IndexOf(header, "epoch");
+                    rows.Add((metric, double.Parse(cells[column], System.Globalization.CultureInfo.InvariantCulture), long.Parse(cells[0], System.Globalization.CultureInfo.InvariantCulture),
+                        epochColumn >= 0 ? cells[epochColumn] : ""));
+                }
+            }
+        }
+        var expected = Cases["step_rows"]!["rows"]!.AsArray()
+            .Select(r => ((string)r!["metric"]!, (double)r["value"]!, (long)r["step"]!, (string)r["epoch"]!)).ToList();
+        Assert.Equal(expected, rows);
+    }
+
+    [Fact]
+    public void Test_with_ckptPath_last_and_no_last_checkpoint_warns_and_tests_the_current_weights()
+    {
+        using var dir = new TempDir();
+        var expected = Cases["test_last_without_last_ckpt"]!;
+        var messages = new CollectingLoggerFactory();
+        var trainer = new Trainer(Options(dir.Path) with { MaxEpochs = 1, NumSanityValSteps = 0, LoggerFactory = messages });
+        var model = new FidelityLine();
+        trainer.Fit(model, Loader(0, 2));
+        var results = trainer.Test(model, Loader(100, 2), ckptPath: "last");
+        Assert.Equal((bool)expected["tested"]!, results.Count == 1 && results[0].ContainsKey("test_loss"));
+        Assert.Single(expected["warnings"]!.AsArray());
+        Assert.Contains(messages.Messages, m => m.Level == Microsoft.Extensions.Logging.LogLevel.Warning
+            && m.Message.Contains("ckptPath: \"last\"", StringComparison.Ordinal) && m.Message.Contains("no last checkpoint", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Deterministic_without_a_seed_trains()
+    {
+        using var dir = new TempDir();
+        var trainer = new Trainer(Options(dir.Path) with { Deterministic = true, MaxEpochs = 1, EnableCheckpointing = false });
+        trainer.Fit(new FidelityLine(), Loader(0, 2));
+        Assert.Equal((bool)Cases["deterministic_without_seed"]!["trained"]!, trainer.GlobalStep == 2);
+    }
+
+    [Fact]
+    public void FastDevRun_keeps_a_checkpoint_callback_that_saves_nothing()
+    {
+        using var dir = new TempDir();
+        var expected = Cases["fast_dev_run"]!;
+        var trainer = new Trainer(Options(dir.Path) with { FastDevRun = 1 });
+        trainer.Fit(new FidelityLine(), Loader(0, 4), Loader(100, 2));
+        Assert.Equal((string)expected["checkpoint_callback"]!, trainer.CheckpointCallback?.GetType().Name);
+        Assert.Equal((int)expected["checkpoint_files"]!, Directory.GetFiles(dir.Path, "*.ckpt", SearchOption.AllDirectories).Length);
+        Assert.Equal((long)expected["global_step"]!, trainer.GlobalStep);
+        Assert.Empty(Directory.GetFileSystemEntries(dir.Path));
+    }
+}
