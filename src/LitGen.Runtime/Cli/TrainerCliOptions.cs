@@ -13,6 +13,7 @@ internal static class TrainerCliOptions
     [
         new("max-epochs", "Stop after this many epochs (-1: no limit)", (o, v) => o with { MaxEpochs = Int(v) }, o => o.MaxEpochs),
         new("min-epochs", "Train at least this many epochs", (o, v) => o with { MinEpochs = Int(v) }, o => o.MinEpochs),
+        new("min-steps", "Train at least this many optimizer steps", (o, v) => o with { MinSteps = Long(v) }, o => o.MinSteps),
         new("max-steps", "Stop after this many optimizer steps (-1: no limit)", (o, v) => o with { MaxSteps = Long(v) }, o => o.MaxSteps),
         new("max-time", "Stop after this much time (d.hh:mm:ss)", (o, v) => o with { MaxTime = Time(v) }, o => o.MaxTime?.ToString("c", CultureInfo.InvariantCulture)),
         new("limit-train-batches", "Training batches per epoch: a count or a fraction", (o, v) => o with { LimitTrainBatches = Limit(v) }, o => o.LimitTrainBatches.ToString()),

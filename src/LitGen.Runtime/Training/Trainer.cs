@@ -231,6 +231,8 @@ public sealed partial class Trainer
             throw new MisconfigurationException("FastDevRun and ReloadDataloadersEveryNEpochs must be 0 or more.");
         if (options.MinEpochs is < 0)
             throw new MisconfigurationException($"MinEpochs must be 0 or more, got {options.MinEpochs}.");
+        if (options.MinSteps is < 0)
+            throw new MisconfigurationException($"MinSteps must be 0 or more, got {options.MinSteps}.");
         if (!options.EnableCheckpointing && options.Callbacks.OfType<ModelCheckpoint>().Any())
             throw new MisconfigurationException("EnableCheckpointing is false but a ModelCheckpoint callback was passed; remove one of them.");
     }

@@ -14,8 +14,11 @@ public sealed record TrainerOptions
     /// <summary>Stop after this many optimizer steps; -1 (default) means no limit.</summary>
     public long MaxSteps { get; init; } = -1;
 
-    /// <summary>Keep training for at least this many epochs even when a callback asks to stop.</summary>
+    /// <summary>Keep training for at least this many epochs even when a callback asks to stop (the request stands until then).</summary>
     public int? MinEpochs { get; init; }
+
+    /// <summary>Keep training for at least this many optimizer steps even when a callback asks to stop (the request stands until then).</summary>
+    public long? MinSteps { get; init; }
 
     /// <summary>Stop training after this much wall-clock time (adds a <see cref="TrainingTimer"/>, which checks after every batch).</summary>
     public TimeSpan? MaxTime { get; init; }

@@ -118,6 +118,20 @@ public class LightningFidelityTests
     }
 
     [Fact]
+    public void MinSteps_keeps_a_stop_request_until_it_is_reached_inside_an_epoch()
+    {
+        using var dir = new TempDir();
+        var expected = Cases["min_steps_with_a_stop_request"]!;
+        var trainer = new Trainer(Options(dir.Path) with
+        {
+            MinSteps = 5, MaxEpochs = 6, Callbacks = [new StopInFirstEpoch()], EnableCheckpointing = false, NumSanityValSteps = 0,
+        });
+        trainer.Fit(new FidelityLine(), Loader(0, 2));
+        Assert.Equal((int)expected["epochs"]!, trainer.CurrentEpoch);
+        Assert.Equal((long)expected["global_step"]!, trainer.GlobalStep);
+    }
+
+    [Fact]
     public void MinEpochs_with_early_stopping_stops_once_reached()
     {
         using var dir = new TempDir();

@@ -28,8 +28,8 @@ internal sealed class FitLoop(LoopContext context)
     /// <summary>Whether a validation run (not the sanity check) has happened in this fit (Lightning's <c>val_loop._has_run</c>).</summary>
     public bool ValidationHasRun { get; private set; }
 
-    /// <summary>Whether training may stop now: <c>MinEpochs</c> epochs are done.</summary>
-    private bool CanStopEarly => Progress.Epoch >= (context.Options.MinEpochs ?? 0);
+    /// <summary>Whether training may stop now: <c>MinEpochs</c> epochs and <c>MinSteps</c> optimizer steps are done (Lightning's <c>_can_stop_early</c>).</summary>
+    private bool CanStopEarly => Progress.Epoch >= (context.Options.MinEpochs ?? 0) && EpochLoop.GlobalStep >= (context.Options.MinSteps ?? 0);
 
     /// <summary>The training batches per epoch, loading the training dataloader if the fit has not yet (for <c>EstimatedSteppingBatches</c>).</summary>
     public int? EstimateTrainingBatches() => estimateTrainingBatches?.Invoke();
@@ -216,7 +216,7 @@ internal sealed class FitLoop(LoopContext context)
         if (CanStopEarly) return true;
         // As Lightning, the request stands: training stops as soon as MinEpochs epochs are done.
         if (!minEpochsNoticeGiven)
-            context.Messages.Info("Trainer", $"Trainer was signaled to stop but MinEpochs = {context.Options.MinEpochs} has not been reached; training continues until then.");
+            context.Messages.Info("Trainer", $"Trainer was signaled to stop but MinEpochs = {context.Options.MinEpochs} or MinSteps = {context.Options.MinSteps} has not been reached; training continues until then.");
         minEpochsNoticeGiven = true;
         return false;
     }

@@ -69,6 +69,17 @@ def min_epochs_with_a_stop_request(root):
     return {"epochs": t.current_epoch, "global_step": t.global_step}
 
 
+def min_steps_with_a_stop_request(root):
+    class StopInFirstEpoch(Callback):
+        def on_train_epoch_end(self, trainer, module):
+            if trainer.current_epoch == 0:
+                trainer.should_stop = True
+
+    t = trainer(root, min_steps=5, max_epochs=6, callbacks=[StopInFirstEpoch()], enable_checkpointing=False, num_sanity_val_steps=0)
+    t.fit(Line(), loader(0, 2))
+    return {"epochs": t.current_epoch, "global_step": t.global_step}
+
+
 def min_epochs_with_early_stopping(root):
     class Scripted(Line):
         def validation_step(self, batch, batch_idx):
@@ -146,6 +157,7 @@ def fast_dev_run(root):
 
 cases = {}
 for name, case in [("min_epochs_with_a_stop_request", min_epochs_with_a_stop_request),
+                   ("min_steps_with_a_stop_request", min_steps_with_a_stop_request),
                    ("min_epochs_with_early_stopping", min_epochs_with_early_stopping),
                    ("overfit_batches", overfit_batches),
                    ("evaluation_results", evaluation_results),
