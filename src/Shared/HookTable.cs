@@ -186,7 +186,7 @@ internal static class HookTable
         new(ModuleHooks.OnBeforeZeroGrad, HookKind.Module, HookLogging.Step, callback: true),
         new(ModuleHooks.ConfigureGradientClipping, HookKind.Module, HookLogging.Step),
         new(ModuleHooks.OnSaveCheckpoint, HookKind.Module, HookLogging.None, callback: true),
-        new(ModuleHooks.OnLoadCheckpoint, HookKind.Module, HookLogging.None),
+        new(ModuleHooks.OnLoadCheckpoint, HookKind.Module, HookLogging.None, callback: true),
         new(ModuleHooks.OnTrainBatchStart, HookKind.BatchHook, HookLogging.Step, callback: true, "void", StepParameters, "batch, batchIdx", ""),
         new(ModuleHooks.OnTrainBatchEnd, HookKind.BatchHook, HookLogging.Step, callback: true, "void", Tensor + "? outputs, " + StepParameters, "outputs, batch, batchIdx", ""),
         new(ModuleHooks.OnValidationBatchStart, HookKind.BatchHook, HookLogging.Evaluation, callback: true, "void", EvaluationParameters, "batch, batchIdx, dataloaderIdx", ""),

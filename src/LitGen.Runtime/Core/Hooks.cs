@@ -199,8 +199,10 @@ public abstract partial class Callback
     public virtual void OnBeforeOptimizerStep(Trainer trainer, LightningModule module, Optimizer optimizer) { }
     /// <summary>Called before the gradients are zeroed.</summary>
     public virtual void OnBeforeZeroGrad(Trainer trainer, LightningModule module, Optimizer optimizer) { }
-    /// <summary>Called when a checkpoint is being written.</summary>
+    /// <summary>Called when a checkpoint is being written: add what this callback needs beside its state dict (<c>checkpoint.Extra</c>).</summary>
     public virtual void OnSaveCheckpoint(Trainer trainer, LightningModule module, Checkpoint checkpoint) { }
+    /// <summary>Called when a fit resumes from a checkpoint, before the callbacks' <see cref="LoadStateDict"/>.</summary>
+    public virtual void OnLoadCheckpoint(Trainer trainer, LightningModule module, Checkpoint checkpoint) { }
     /// <summary>Called when a trainer run fails with an exception, before it propagates.</summary>
     public virtual void OnException(Trainer trainer, LightningModule module, Exception exception) { }
 }

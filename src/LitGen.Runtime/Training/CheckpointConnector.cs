@@ -117,6 +117,8 @@ internal sealed class CheckpointConnector(Trainer trainer)
         });
 
         Damaged(path, "optimizer state", () => trainer.Optimization.Restore(checkpoint));
+        // As Lightning: every callback's on_load_checkpoint, then every callback's load_state_dict.
+        foreach (var callback in trainer.Hooks.Callbacks) callback.OnLoadCheckpoint(trainer, module, checkpoint);
         foreach (var callback in trainer.Hooks.Callbacks)
             if (checkpoint.CallbackStates[callback.StateKey] is JsonObject state)
                 Damaged(path, $"state of {callback.GetType().Name}", () => callback.LoadStateDict(state));

@@ -317,3 +317,45 @@ public class TopKCheckpointTests
         Assert.False(unvalidated.ValidationHasRun);
     }
 }
+
+/// <summary>Keeps a note in the checkpoint beside its state dict, and records the order of its restore calls.</summary>
+public sealed class NoteKeeper : Callback
+{
+    public List<string> Calls { get; } = [];
+
+    public string? Note { get; private set; }
+
+    public override void OnSaveCheckpoint(Trainer trainer, LightningModule module, Checkpoint checkpoint)
+        => checkpoint.Extra["note"] = $"saved at step {trainer.GlobalStep}";
+
+    public override void OnLoadCheckpoint(Trainer trainer, LightningModule module, Checkpoint checkpoint)
+    {
+        Calls.Add(nameof(OnLoadCheckpoint));
+        Note = (string?)checkpoint.Extra["note"];
+    }
+
+    public override System.Text.Json.Nodes.JsonObject StateDict() => new() { ["kept"] = true };
+
+    public override void LoadStateDict(System.Text.Json.Nodes.JsonObject state) => Calls.Add(nameof(LoadStateDict));
+}
+
+public class CallbackCheckpointHookTests
+{
+    [Fact]
+    public void A_callback_saves_beside_its_state_and_reads_it_back_before_its_state_on_resume()
+    {
+        using var dir = new TempDir();
+        var checkpoints = Path.Combine(dir.Path, "ckpt");
+        Trainer NewTrainer(int epochs, NoteKeeper keeper) => new(new TrainerOptions
+        {
+            MaxEpochs = epochs, DefaultRootDir = dir.Path, EnableProgressBar = false, Logger = false,
+            Callbacks = [keeper, new ModelCheckpoint { DirPath = checkpoints, SaveTopK = -1 }],
+        });
+        NewTrainer(1, new NoteKeeper()).Fit(new RegressionModule(), TestData.Line());
+
+        var resumed = new NoteKeeper();
+        NewTrainer(2, resumed).Fit(new RegressionModule(), TestData.Line(), ckptPath: Path.Combine(checkpoints, "epoch=0-step=4.ckpt"));
+        Assert.Equal("saved at step 4", resumed.Note);
+        Assert.Equal([nameof(Callback.OnLoadCheckpoint), nameof(Callback.LoadStateDict)], resumed.Calls);
+    }
+}
