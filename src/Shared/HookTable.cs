@@ -75,6 +75,14 @@ enum ModuleHooks : long
     ValDataloader = 1L << 47,
     TestDataloader = 1L << 48,
     PredictDataloader = 1L << 49,
+    OnValidationModelEval = 1L << 50,
+    OnValidationModelTrain = 1L << 51,
+    OnTestModelEval = 1L << 52,
+    OnTestModelTrain = 1L << 53,
+    OnPredictModelEval = 1L << 54,
+    OptimizerStep = 1L << 55,
+    OptimizerZeroGrad = 1L << 56,
+    LrSchedulerStep = 1L << 57,
 #pragma warning restore CS1591
 }
 
@@ -202,6 +210,14 @@ internal static class HookTable
         new(ModuleHooks.ValDataloader, HookKind.Dataloader, HookLogging.None),
         new(ModuleHooks.TestDataloader, HookKind.Dataloader, HookLogging.None),
         new(ModuleHooks.PredictDataloader, HookKind.Dataloader, HookLogging.None),
+        new(ModuleHooks.OnValidationModelEval, HookKind.Module, HookLogging.None),
+        new(ModuleHooks.OnValidationModelTrain, HookKind.Module, HookLogging.None),
+        new(ModuleHooks.OnTestModelEval, HookKind.Module, HookLogging.None),
+        new(ModuleHooks.OnTestModelTrain, HookKind.Module, HookLogging.None),
+        new(ModuleHooks.OnPredictModelEval, HookKind.Module, HookLogging.None),
+        new(ModuleHooks.OptimizerStep, HookKind.Module, HookLogging.Step),
+        new(ModuleHooks.OptimizerZeroGrad, HookKind.Module, HookLogging.Step),
+        new(ModuleHooks.LrSchedulerStep, HookKind.Module, HookLogging.None),
     };
 
     /// <summary>The entry of a single hook flag.</summary>

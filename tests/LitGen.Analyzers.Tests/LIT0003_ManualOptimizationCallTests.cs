@@ -25,6 +25,18 @@ public class LIT0003_ManualOptimizationCallTests
             Module("    public M() { AutomaticOptimization = false; }\n" + ManualCalls.Replace("[|", "").Replace("|]", "")));
 
     [Fact]
+    public Task Stepping_and_zeroing_in_the_optimization_hooks_are_not_reported()
+        => AnalyzerHarness.VerifyAsync(new ManualOptimizationCallAnalyzer(), "LIT0003", Module("""
+                public override void OptimizerStep(int epoch, int batchIdx, LightningOptimizer optimizer, System.Action optimizerClosure)
+                {
+                    optimizer.step(optimizerClosure);
+                    optimizer.Optimizer.step();
+                }
+                public override void OptimizerZeroGrad(int epoch, int batchIdx, optim.Optimizer optimizer) => optimizer.zero_grad();
+                public void NotAHook(optim.Optimizer optimizer) => [|optimizer.zero_grad()|];
+            """));
+
+    [Fact]
     public Task Optimization_calls_outside_modules_are_not_reported()
         => AnalyzerHarness.VerifyAsync(new ManualOptimizationCallAnalyzer(), "LIT0003",
             Usings + "public static class Loop { public static void Step(Tensor loss, optim.Optimizer o) { loss.backward(); o.step(); } }");

@@ -80,6 +80,47 @@ public abstract partial class LightningModule
     public virtual void OnSaveCheckpoint(Checkpoint checkpoint) { }
     /// <summary>Reads entries from a checkpoint being loaded, before its weights are loaded.</summary>
     public virtual void OnLoadCheckpoint(Checkpoint checkpoint) { }
+
+    /// <summary>Puts the module in evaluation mode before a validation run (Lightning's <c>on_validation_model_eval</c>).</summary>
+    public virtual void OnValidationModelEval() => eval();
+    /// <summary>Puts the module back in training mode after a validation run (Lightning's <c>on_validation_model_train</c>).</summary>
+    public virtual void OnValidationModelTrain() => train();
+    /// <summary>Puts the module in evaluation mode before a test run.</summary>
+    public virtual void OnTestModelEval() => eval();
+    /// <summary>Puts the module back in training mode after a test run.</summary>
+    public virtual void OnTestModelTrain() => train();
+    /// <summary>Puts the module in evaluation mode before a prediction run.</summary>
+    public virtual void OnPredictModelEval() => eval();
+
+    /// <summary>
+    /// Steps the optimizer at the end of an accumulation window under automatic optimization (Lightning's
+    /// <c>optimizer_step</c>): <paramref name="optimizerClosure"/> runs the training step, <c>zero_grad</c> and backward,
+    /// and <c>optimizer.step(optimizerClosure)</c> runs it, then clipping and the step. Override to act around the step
+    /// (a hand-written learning-rate warm-up); the closure must run, as in Lightning.
+    /// </summary>
+    public virtual void OptimizerStep(int epoch, int batchIdx, LightningOptimizer optimizer, Action optimizerClosure)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        optimizer.step(optimizerClosure);
+    }
+
+    /// <summary>Zeroes the gradients under automatic optimization (Lightning's <c>optimizer_zero_grad</c>); override to zero differently.</summary>
+    public virtual void OptimizerZeroGrad(int epoch, int batchIdx, Optimizer optimizer)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        optimizer.zero_grad();
+    }
+
+    /// <summary>
+    /// Steps a learning-rate scheduler under automatic optimization (Lightning's <c>lr_scheduler_step</c>): with the
+    /// monitored <paramref name="metric"/> for ReduceLROnPlateau, without one otherwise. Override for a scheduler of your own.
+    /// </summary>
+    public virtual void LrSchedulerStep(lr_scheduler.LRScheduler scheduler, double? metric)
+    {
+        ArgumentNullException.ThrowIfNull(scheduler);
+        if (metric is double value) scheduler.step(value);
+        else scheduler.step();
+    }
 }
 
 public abstract partial class LightningModule<TBatch>

@@ -116,7 +116,7 @@ internal sealed class CheckpointConnector(Trainer trainer)
             return upgraded;
         });
 
-        Damaged(path, "optimizer state", () => trainer.Optimization.Restore(checkpoint));
+        Damaged(path, "optimizer state", () => trainer.Optimization.Restore(checkpoint, module));
         // As Lightning: every callback's on_load_checkpoint, then every callback's load_state_dict.
         foreach (var callback in trainer.Hooks.Callbacks) callback.OnLoadCheckpoint(trainer, module, checkpoint);
         foreach (var callback in trainer.Hooks.Callbacks)

@@ -75,7 +75,7 @@ internal sealed class LearningRateRangeTest(LoopContext context, AutomaticOptimi
                 using (context.Hooks.Logging(ModuleHooks.TrainingStep, metrics))
                 {
                     loss = driver.TrainingStep(batch, batches.Index);
-                    if (loss is not null) automatic.RunSingle(module, loss);
+                    if (loss is not null) automatic.RunSingle(module, loss, step);
                 }
                 metrics.EndStep();
                 if (loss is null) continue;

@@ -74,6 +74,90 @@ public partial class EvaluationLogging : LightningModule<(Tensor X, Tensor Y)>
     public override OptimizerConfig ConfigureOptimizers() => optim.SGD(parameters(), 0.01);
 }
 
+/// <summary>Overrides Lightning's customization hooks (optimizer_step, optimizer_zero_grad, lr_scheduler_step, the model eval/train hooks) and records every call.</summary>
+[LightningModule]
+public partial class CustomizedOptimization : LightningModule<(Tensor X, Tensor Y)>
+{
+    private readonly TorchSharp.Modules.Linear layer = nn.Linear(1, 1);
+
+    public List<string> Calls { get; } = [];
+
+    private void Record(string hook) => Calls.Add(System.Text.RegularExpressions.Regex.Replace(hook, "(?<=[a-z])([A-Z])", "_$1").ToLowerInvariant());
+
+    public override Tensor? TrainingStep((Tensor X, Tensor Y) batch, int batchIdx)
+    {
+        Record(nameof(TrainingStep));
+        return nn.functional.mse_loss(layer.forward(batch.X), batch.Y);
+    }
+
+    public override Tensor? ValidationStep((Tensor X, Tensor Y) batch, int batchIdx) { Record(nameof(ValidationStep)); return null; }
+    public override Tensor? TestStep((Tensor X, Tensor Y) batch, int batchIdx) { Record(nameof(TestStep)); return null; }
+    public override Tensor PredictStep((Tensor X, Tensor Y) batch, int batchIdx) { Record(nameof(PredictStep)); return batch.X; }
+
+    public override OptimizerConfig ConfigureOptimizers()
+    {
+        var optimizer = optim.SGD(parameters(), 0.01);
+        return (new[] { optimizer }, new[] { optim.lr_scheduler.StepLR(optimizer, 1) });
+    }
+
+    public override void OptimizerStep(int epoch, int batchIdx, LightningOptimizer optimizer, Action optimizerClosure)
+    {
+        Record(nameof(OptimizerStep));
+        optimizer.step(optimizerClosure);
+    }
+
+    public override void OptimizerZeroGrad(int epoch, int batchIdx, optim.Optimizer optimizer)
+    {
+        Record(nameof(OptimizerZeroGrad));
+        optimizer.zero_grad();
+    }
+
+    public override void LrSchedulerStep(optim.lr_scheduler.LRScheduler scheduler, double? metric)
+    {
+        Record(nameof(LrSchedulerStep));
+        scheduler.step();
+    }
+
+    public override void OnBeforeZeroGrad(optim.Optimizer optimizer) => Record(nameof(OnBeforeZeroGrad));
+    public override void OnBeforeBackward(Tensor loss) => Record(nameof(OnBeforeBackward));
+    public override void OnAfterBackward() => Record(nameof(OnAfterBackward));
+    public override void OnBeforeOptimizerStep(optim.Optimizer optimizer) => Record(nameof(OnBeforeOptimizerStep));
+    public override void ConfigureGradientClipping(optim.Optimizer optimizer, double? gradientClipVal, GradientClipAlgorithm? gradientClipAlgorithm) => Record(nameof(ConfigureGradientClipping));
+    public override void OnTrainBatchEnd(Tensor? outputs, (Tensor X, Tensor Y) batch, int batchIdx) => Record(nameof(OnTrainBatchEnd));
+    public override void OnTrainEpochEnd() => Record(nameof(OnTrainEpochEnd));
+    public override void OnValidationStart() => Record(nameof(OnValidationStart));
+    public override void OnValidationEnd() => Record(nameof(OnValidationEnd));
+
+    public override void OnValidationModelEval() { Record(nameof(OnValidationModelEval)); base.OnValidationModelEval(); }
+    public override void OnValidationModelTrain() { Record(nameof(OnValidationModelTrain)); base.OnValidationModelTrain(); }
+    public override void OnTestModelEval() { Record(nameof(OnTestModelEval)); base.OnTestModelEval(); }
+    public override void OnTestModelTrain() { Record(nameof(OnTestModelTrain)); base.OnTestModelTrain(); }
+    public override void OnPredictModelEval() { Record(nameof(OnPredictModelEval)); base.OnPredictModelEval(); }
+}
+
+/// <summary>Lightning's documented manual warm-up: the learning rate ramps over the first steps in OptimizerStep; or forgets the closure.</summary>
+[LightningModule]
+public partial class WarmupInOptimizerStep : LightningModule<(Tensor X, Tensor Y)>
+{
+    private readonly TorchSharp.Modules.Linear layer = nn.Linear(1, 1);
+
+    public bool ForgetClosure { get; init; }
+
+    public List<double> LearningRates { get; } = [];
+
+    public override Tensor? TrainingStep((Tensor X, Tensor Y) batch, int batchIdx) => nn.functional.mse_loss(layer.forward(batch.X), batch.Y);
+
+    public override OptimizerConfig ConfigureOptimizers() => optim.SGD(parameters(), 0.1);
+
+    public override void OptimizerStep(int epoch, int batchIdx, LightningOptimizer optimizer, Action optimizerClosure)
+    {
+        if (ForgetClosure) return;
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = 0.1 * Math.Min(1.0, (GlobalStep + 1) / 4.0);
+        LearningRates.Add(optimizer.ParamGroups.First().LearningRate);
+        optimizer.step(optimizerClosure);
+    }
+}
+
 /// <summary>Sets ShouldStop once, at the end of the first training epoch.</summary>
 public sealed class StopInFirstEpoch : Callback
 {
@@ -246,5 +330,43 @@ public class LightningFidelityTests
         Assert.Equal((int)expected["checkpoint_files"]!, Directory.GetFiles(dir.Path, "*.ckpt", SearchOption.AllDirectories).Length);
         Assert.Equal((long)expected["global_step"]!, trainer.GlobalStep);
         Assert.Empty(Directory.GetFileSystemEntries(dir.Path));
+    }
+
+    [Fact]
+    public void The_customization_hooks_run_in_Lightnings_order_with_Lightnings_defaults()
+    {
+        using var dir = new TempDir();
+        var expected = Cases["customization_hook_order"]!;
+        var model = new CustomizedOptimization();
+        var trainer = new Trainer(Options(dir.Path) with { MaxEpochs = 1, EnableCheckpointing = false, NumSanityValSteps = 0 });
+        trainer.Fit(model, Loader(0, 2), Loader(100, 1));
+        Assert.Equal(expected["fit"]!.AsArray().Select(c => (string)c!), model.Calls);
+        // The closure trained: the optimizer stepped twice, and StepLR lowered the learning rate once.
+        Assert.Equal(2, trainer.GlobalStep);
+        Assert.Equal(0.001, trainer.Optimizers[0].Optimizer.ParamGroups.First().LearningRate, 9);
+
+        model.Calls.Clear();
+        trainer.Test(model, Loader(100, 1));
+        Assert.Equal(expected["test"]!.AsArray().Select(c => (string)c!), model.Calls);
+        Assert.True(model.training);
+        model.Calls.Clear();
+        trainer.Predict(model, Loader(100, 1));
+        Assert.Equal(expected["predict"]!.AsArray().Select(c => (string)c!), model.Calls);
+        Assert.False(model.training);
+    }
+
+    [Fact]
+    public void OptimizerStep_can_warm_up_the_learning_rate_and_must_run_the_closure()
+    {
+        using var dir = new TempDir();
+        var model = new WarmupInOptimizerStep();
+        var trainer = new Trainer(Options(dir.Path) with { MaxEpochs = 3, EnableCheckpointing = false });
+        trainer.Fit(model, Loader(0, 2));
+        Assert.Equal([0.025, 0.05, 0.075, 0.1, 0.1, 0.1], model.LearningRates.Select(lr => Math.Round(lr, 12)));
+        Assert.Equal(6, trainer.GlobalStep);
+
+        var forgetful = new Trainer(Options(dir.Path) with { MaxEpochs = 1, EnableCheckpointing = false });
+        var error = Assert.Throws<MisconfigurationException>(() => forgetful.Fit(new WarmupInOptimizerStep { ForgetClosure = true }, Loader(0, 2)));
+        Assert.Contains("optimizer.step(optimizerClosure)", error.Message);
     }
 }

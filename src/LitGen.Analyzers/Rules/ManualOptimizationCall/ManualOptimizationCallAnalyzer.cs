@@ -11,7 +11,8 @@ namespace LitGen.Analyzers;
 
 /// <summary>
 /// LIT0003: <c>loss.backward()</c>, <c>optimizer.step()</c> or <c>optimizer.zero_grad()</c> in a module that keeps
-/// automatic optimization (it never assigns <c>AutomaticOptimization = false</c>).
+/// automatic optimization (it never assigns <c>AutomaticOptimization = false</c>), outside the hooks where the trainer
+/// hands the step over (<c>OptimizerStep</c>, <c>OptimizerZeroGrad</c>, <c>LrSchedulerStep</c>).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class ManualOptimizationCallAnalyzer : LitGenAnalyzer
@@ -38,11 +39,16 @@ public sealed class ManualOptimizationCallAnalyzer : LitGenAnalyzer
             "step" or "zero_grad" => KnownSymbols.IsOrDerives(invocation.Instance?.Type ?? method.ContainingType, symbols.Optimizer),
             _ => false,
         };
-        if (!optimizationCall) return;
+        if (!optimizationCall || InOptimizationHook(context.ContainingSymbol)) return;
         var type = context.ContainingSymbol!.ContainingType;
         if (DisablesAutomaticOptimization(type, context.CancellationToken)) return;
         context.ReportDiagnostic(Diagnostic.Create(Descriptors.ManualOptimizationCall, invocation.Syntax.GetLocation(), invocation.Syntax.ToString(), type.Name));
     }
+
+    // Lightning's optimizer_step, optimizer_zero_grad and lr_scheduler_step: overriding them is how automatic
+    // optimization is customized, and stepping or zeroing there is their job.
+    private static bool InOptimizationHook(ISymbol? symbol)
+        => symbol is IMethodSymbol { IsOverride: true, Name: nameof(ModuleHooks.OptimizerStep) or nameof(ModuleHooks.OptimizerZeroGrad) or nameof(ModuleHooks.LrSchedulerStep) };
 
     /// <summary>Whether any declaration of the class (or a source base) assigns <c>AutomaticOptimization = false</c>.</summary>
     private static bool DisablesAutomaticOptimization(INamedTypeSymbol type, System.Threading.CancellationToken cancellationToken)

@@ -23,6 +23,12 @@ internal interface IEvaluationStage
     /// <summary>OnXEnd.</summary>
     static abstract void OnEnd(HookCaller hooks, MetricStore metrics);
 
+    /// <summary>OnXModelEval (the module's eval mode, by default).</summary>
+    static abstract void ModelEval(HookCaller hooks, LightningModule module);
+
+    /// <summary>OnXModelTrain (the module's training mode, by default).</summary>
+    static abstract void ModelTrain(HookCaller hooks, LightningModule module);
+
     /// <summary>The batch hooks and the step for one batch.</summary>
     static abstract void RunBatch<TBatch, TDriver>(Trainer trainer, LightningModule module, Callback[] batchCallbacks, TDriver driver, TBatch batch, int batchIdx,
         int dataloaderIdx, object? boxed) where TDriver : struct, ILoopDriver<TBatch>;
@@ -45,6 +51,18 @@ internal readonly struct ValidationStage : IEvaluationStage
 
     public static void OnEnd(HookCaller hooks, MetricStore metrics)
         => hooks.Call(ModuleHooks.OnValidationEnd, static (c, t, m) => c.OnValidationEnd(t, m), static m => m.OnValidationEnd(), metrics);
+
+    public static void ModelEval(HookCaller hooks, LightningModule module)
+    {
+        using var scope = hooks.Logging(ModuleHooks.OnValidationModelEval, null);
+        module.OnValidationModelEval();
+    }
+
+    public static void ModelTrain(HookCaller hooks, LightningModule module)
+    {
+        using var scope = hooks.Logging(ModuleHooks.OnValidationModelTrain, null);
+        module.OnValidationModelTrain();
+    }
 
     public static void RunBatch<TBatch, TDriver>(Trainer trainer, LightningModule module, Callback[] batchCallbacks, TDriver driver, TBatch batch, int batchIdx,
         int dataloaderIdx, object? boxed) where TDriver : struct, ILoopDriver<TBatch>
@@ -75,6 +93,18 @@ internal readonly struct TestStage : IEvaluationStage
     public static void OnEnd(HookCaller hooks, MetricStore metrics)
         => hooks.Call(ModuleHooks.OnTestEnd, static (c, t, m) => c.OnTestEnd(t, m), static m => m.OnTestEnd(), metrics);
 
+    public static void ModelEval(HookCaller hooks, LightningModule module)
+    {
+        using var scope = hooks.Logging(ModuleHooks.OnTestModelEval, null);
+        module.OnTestModelEval();
+    }
+
+    public static void ModelTrain(HookCaller hooks, LightningModule module)
+    {
+        using var scope = hooks.Logging(ModuleHooks.OnTestModelTrain, null);
+        module.OnTestModelTrain();
+    }
+
     public static void RunBatch<TBatch, TDriver>(Trainer trainer, LightningModule module, Callback[] batchCallbacks, TDriver driver, TBatch batch, int batchIdx,
         int dataloaderIdx, object? boxed) where TDriver : struct, ILoopDriver<TBatch>
     {
@@ -99,8 +129,8 @@ internal sealed class EvaluationLoop<TStage>(LoopContext context) where TStage :
     {
         var hooks = context.Hooks;
         using var metrics = new MetricStore(context.Strategy, context.Warn);
-        bool wasTraining = module.training;
-        module.eval();
+        bool wasTraining = module.training, completed = false;
+        TStage.ModelEval(hooks, module);
         try
         {
             using var noGrad = no_grad();
@@ -137,12 +167,15 @@ internal sealed class EvaluationLoop<TStage>(LoopContext context) where TStage :
                 context.Logging.LogEpochValues(metrics, context.Trainer.EvaluationLogStep, context.Trainer.CurrentEpoch);
             }
             TStage.OnEnd(hooks, metrics);
+            // As Lightning 2.1, training mode again after every run, by the module's OnXModelTrain.
+            TStage.ModelTrain(hooks, module);
+            completed = true;
             return results;
         }
         finally
         {
             module.DataloaderIdx = 0;
-            if (wasTraining) module.train();
+            if (!completed && wasTraining) module.train();
         }
     }
 

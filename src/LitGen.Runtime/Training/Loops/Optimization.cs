@@ -1,3 +1,4 @@
+using System;
 using static TorchSharp.torch;
 using static TorchSharp.torch.optim;
 
@@ -47,11 +48,17 @@ internal sealed class AutomaticOptimization(LoopContext context) : OptimizationL
     /// Optimizes one batch's loss. A null loss (a skipped batch) skips backward but, as in Lightning, the window's
     /// optimizer step still runs and counts: parameters without gradients are left as they are.
     /// </summary>
-    public void Run(LightningModule module, Tensor? loss, int batchIdx, bool accumulating)
+    public void Run(LightningModule module, Tensor? loss, int epoch, int batchIdx, bool accumulating)
+    {
+        Closure(module, loss, epoch, batchIdx, accumulating);
+        if (!accumulating) Step(module);
+    }
+
+    /// <summary>What Lightning's optimizer closure does after the training step: zero_grad at a window's start, then backward.</summary>
+    public void Closure(LightningModule module, Tensor? loss, int epoch, int batchIdx, bool accumulating)
     {
         int accumulate = Context.Trainer.AccumulateGradBatches;
-        var optimizer = Context.Optimization.Optimizers[0].Optimizer;
-        if (batchIdx % accumulate == 0) ZeroGrad(optimizer);
+        if (batchIdx % accumulate == 0) ZeroGrad(module, Context.Optimization.Optimizers[0].Optimizer, epoch, batchIdx);
         if (loss is null)
             Context.Warn("TrainingStep returned null, so the batch was skipped (no backward); the optimizer step still runs, as in Lightning. Ignore this if it was on purpose.");
         else
@@ -59,24 +66,25 @@ internal sealed class AutomaticOptimization(LoopContext context) : OptimizationL
             Validate(loss);
             Backward(accumulate == 1 ? loss : loss / accumulate, synchronize: !accumulating);
         }
-        if (!accumulating) OptimizerStep(module, optimizer, clip: true);
     }
+
+    /// <summary>Clipping and the optimizer step at the end of a window.</summary>
+    public void Step(LightningModule module) => OptimizerStep(module, Context.Optimization.Optimizers[0].Optimizer, clip: true);
 
     /// <summary>One complete optimization of a loss, as a window of one batch (the learning-rate range test).</summary>
-    public void RunSingle(LightningModule module, Tensor loss)
+    public void RunSingle(LightningModule module, Tensor loss, int step)
     {
-        var optimizer = Context.Optimization.Optimizers[0].Optimizer;
-        ZeroGrad(optimizer);
+        ZeroGrad(module, Context.Optimization.Optimizers[0].Optimizer, epoch: 0, step);
         Validate(loss);
         Backward(loss, synchronize: true);
-        OptimizerStep(module, optimizer, clip: true);
+        Step(module);
     }
 
-    private void ZeroGrad(Optimizer optimizer)
+    private void ZeroGrad(LightningModule module, Optimizer optimizer, int epoch, int batchIdx)
     {
         Context.Hooks.Call(ModuleHooks.OnBeforeZeroGrad, static (c, t, m, o) => c.OnBeforeZeroGrad(t, m, o), static (m, o) => m.OnBeforeZeroGrad(o),
             optimizer, Context.Hooks.ActiveMetrics);
-        optimizer.zero_grad();
+        module.OptimizerZeroGrad(epoch, batchIdx, optimizer);
     }
 
     private static void Validate(Tensor loss)
@@ -90,3 +98,51 @@ internal sealed class AutomaticOptimization(LoopContext context) : OptimizationL
 
 /// <summary>Lightning's <c>_ManualOptimization</c>: the module steps its optimizers; the loop counts the steps and runs the hooks.</summary>
 internal sealed class ManualOptimization(LoopContext context) : OptimizationLoop(context);
+
+/// <summary>
+/// Lightning's optimizer closure, for a module that overrides <c>OptimizerStep</c>: the training step, zero_grad and
+/// backward, run when the module's <c>OptimizerStep</c> steps the optimizer. One per epoch; its delegate is made once.
+/// </summary>
+internal sealed class OptimizerClosure<TBatch, TDriver> where TDriver : struct, ILoopDriver<TBatch>
+{
+    private readonly AutomaticOptimization automatic;
+    private readonly LightningModule<TBatch> module;
+    private readonly Action run;
+    private TDriver driver;
+    private TBatch batch = default!;
+    private int epoch, batchIdx;
+    private bool ran;
+    private Tensor? loss;
+
+    public OptimizerClosure(AutomaticOptimization automatic, LightningModule<TBatch> module)
+    {
+        (this.automatic, this.module) = (automatic, module);
+        run = Run;
+    }
+
+    /// <summary>Calls the module's <c>OptimizerStep</c> for this batch; returns the loss of the training step the closure ran.</summary>
+    public Tensor? Step(TDriver stepDriver, TBatch stepBatch, int stepEpoch, int stepBatchIdx, LightningOptimizer optimizer)
+    {
+        (driver, batch, epoch, batchIdx, ran, loss) = (stepDriver, stepBatch, stepEpoch, stepBatchIdx, false, null);
+        try
+        {
+            module.OptimizerStep(epoch, batchIdx, optimizer, run);
+            if (!ran)
+                throw new MisconfigurationException(
+                    $"{module.GetType().Name}.OptimizerStep returned without running the optimizer closure, so the batch was not trained: call optimizer.step(optimizerClosure) in it, as in Lightning.");
+            return loss;
+        }
+        finally
+        {
+            batch = default!;
+        }
+    }
+
+    // An optimizer may run the closure more than once (as LBFGS does): each run is a new training step and backward.
+    private void Run()
+    {
+        ran = true;
+        loss = driver.TrainingStep(batch, batchIdx);
+        automatic.Closure(module, loss, epoch, batchIdx, accumulating: false);
+    }
+}

@@ -15,7 +15,7 @@ internal sealed class PredictionLoop(LoopContext context)
     {
         var hooks = context.Hooks;
         var predictions = new List<IReadOnlyList<Tensor>>();
-        module.eval();
+        using (hooks.Logging(ModuleHooks.OnPredictModelEval, null)) module.OnPredictModelEval();
         using var noGrad = no_grad();
         hooks.Call(ModuleHooks.OnPredictStart, static (c, t, m) => c.OnPredictStart(t, m), static m => m.OnPredictStart());
         hooks.Call(ModuleHooks.OnPredictEpochStart, static (c, t, m) => c.OnPredictEpochStart(t, m), static m => m.OnPredictEpochStart());

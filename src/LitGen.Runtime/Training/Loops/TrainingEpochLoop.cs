@@ -95,6 +95,9 @@ internal sealed class TrainingEpochLoop
     {
         var metrics = Metrics!;
         bool validationRan = false;
+        var closure = module.AutomaticOptimization && module.GeneratedHooks.HasFlag(ModuleHooks.OptimizerStep)
+            ? new OptimizerClosure<TBatch, TDriver>(Automatic, module)
+            : null;
         using (var batches = new BatchIterator<TBatch>(trainLoader, NumTrainingBatches, Progress.BatchesDone))
         {
             while (true)
@@ -104,7 +107,7 @@ internal sealed class TrainingEpochLoop
                 using (var scope = NewDisposeScope())
                 {
                     if (!batches.MoveNext(scope)) break;
-                    accumulating = RunBatch(module, driver, batches.Current, batches.Index, batches.IsLast, epoch, metrics);
+                    accumulating = RunBatch(module, driver, batches.Current, batches.Index, batches.IsLast, epoch, metrics, closure);
                 }
 
                 // Lightning's on_advance_end: validation when due, plateau step schedulers, then the stepped-batch count.
@@ -128,8 +131,8 @@ internal sealed class TrainingEpochLoop
     }
 
     /// <summary>Runs one training batch; returns whether it only accumulated gradients (no optimizer step).</summary>
-    private bool RunBatch<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, TBatch rawBatch, int batchIdx, bool isLast, int epoch, MetricStore metrics)
-        where TDriver : struct, ILoopDriver<TBatch>
+    private bool RunBatch<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, TBatch rawBatch, int batchIdx, bool isLast, int epoch, MetricStore metrics,
+        OptimizerClosure<TBatch, TDriver>? closure) where TDriver : struct, ILoopDriver<TBatch>
     {
         var batch = context.Strategy.PrepareBatch(driver, rawBatch, 0);
         metrics.CurrentBatchSize = BatchTransfer.InferBatchSize(batch);
@@ -141,10 +144,16 @@ internal sealed class TrainingEpochLoop
         {
             foreach (var callback in batchCallbacks) callback.OnTrainBatchStart(context.Trainer, module, boxed!, batchIdx);
             driver.OnTrainBatchStart(batch, batchIdx);
-            var loss = driver.TrainingStep(batch, batchIdx);
+            Tensor? loss;
+            // Lightning's order: the module's OptimizerStep first, whose closure runs the step (only when overridden).
+            if (closure is not null && !accumulating) loss = closure.Step(driver, batch, epoch, batchIdx, context.Optimization.Optimizers[0]);
+            else
+            {
+                loss = driver.TrainingStep(batch, batchIdx);
+                if (module.AutomaticOptimization) Automatic.Run(module, loss, epoch, batchIdx, accumulating);
+            }
             if (module.AutomaticOptimization)
             {
-                Automatic.Run(module, loss, batchIdx, accumulating);
                 if (!accumulating) context.Optimization.StepSchedulers(module, Interval.Step, plateau: false, batchIdx);
                 if (isLast) context.Optimization.StepSchedulers(module, Interval.Epoch, plateau: false, batchIdx);
             }

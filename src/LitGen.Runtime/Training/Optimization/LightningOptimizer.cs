@@ -24,6 +24,20 @@ public sealed class LightningOptimizer
     /// <summary>Runs the <c>OnBeforeOptimizerStep</c> hooks, steps the optimizer and counts the step.</summary>
     public void step() => trainer.FitLoop.EpochLoop.Manual.OptimizerStep(module, Optimizer, clip: false);
 
+    /// <summary>
+    /// Runs <paramref name="closure"/> (in <c>OptimizerStep</c>: the training step, zero_grad and backward), then the
+    /// <c>OnBeforeOptimizerStep</c> hooks, gradient clipping under automatic optimization, the step, and counts it
+    /// (Lightning's <c>optimizer.step(closure=...)</c>).
+    /// </summary>
+    public void step(System.Action closure)
+    {
+        System.ArgumentNullException.ThrowIfNull(closure);
+        closure();
+        var loop = trainer.FitLoop.EpochLoop;
+        if (module.AutomaticOptimization) loop.Automatic.Step(module);
+        else loop.Manual.OptimizerStep(module, Optimizer, clip: false);
+    }
+
     /// <summary>Zeroes the gradients of the optimizer's parameters.</summary>
     public void zero_grad() => Optimizer.zero_grad();
 

@@ -63,14 +63,14 @@ internal sealed class OptimizerSetup(Trainer trainer)
             if (config.ReduceOnPlateau != plateau || config.Interval != interval || index % config.Frequency != 0) continue;
             if (!plateau)
             {
-                config.Scheduler.step();
+                StepScheduler(module, config.Scheduler, metric: null);
                 histories[i].Add(null);
                 continue;
             }
             var metrics = trainer.CallbackMetrics;
             if (metrics.TryGetValue(config.Monitor!, out var metric))
             {
-                config.Scheduler.step(metric);
+                StepScheduler(module, config.Scheduler, metric);
                 histories[i].Add(metric);
             }
             else if (config.Strict)
@@ -80,6 +80,12 @@ internal sealed class OptimizerSetup(Trainer trainer)
             else
                 trainer.Warn($"ReduceLROnPlateau conditioned on metric '{config.Monitor}', which is not available; the scheduler step was skipped.");
         }
+    }
+
+    private void StepScheduler(LightningModule module, TorchSharp.torch.optim.lr_scheduler.LRScheduler scheduler, double? metric)
+    {
+        using var scope = trainer.Hooks.Logging(ModuleHooks.LrSchedulerStep, trainer.Hooks.ActiveMetrics);
+        module.LrSchedulerStep(scheduler, metric);
     }
 
     /// <summary>Each optimizer's state, serialized when the checkpoint is written (never held in memory whole).</summary>
@@ -125,16 +131,18 @@ internal sealed class OptimizerSetup(Trainer trainer)
             throw new InvalidCheckpointException(path, "its scheduler history is damaged.");
     }
 
-    /// <summary>Replays the schedulers, then restores the optimizers' state (which also restores their learning rates exactly).</summary>
-    public void Restore(Checkpoint checkpoint)
+    /// <summary>
+    /// Replays the schedulers' steps through the module's <c>LrSchedulerStep</c>, as they ran, then restores the optimizers'
+    /// state (which also restores their learning rates exactly).
+    /// </summary>
+    public void Restore(Checkpoint checkpoint, LightningModule module)
     {
         for (int i = 0; i < Schedulers.Length; i++)
         {
             foreach (var step in (JsonArray)checkpoint.LrSchedulers[i]!)
             {
                 var metric = JsonDoubles.ReadNullable(step);
-                if (metric is double value) Schedulers[i].Scheduler.step(value);
-                else Schedulers[i].Scheduler.step();
+                StepScheduler(module, Schedulers[i].Scheduler, metric);
                 histories[i].Add(metric);
             }
         }

@@ -155,6 +155,104 @@ def fast_dev_run(root):
     return {"checkpoint_callback": type(t.checkpoint_callback).__name__, "checkpoint_files": len(files), "global_step": t.global_step}
 
 
+def customization_hook_order(root):
+    class Customized(Line):
+        def __init__(self):
+            super().__init__()
+            self.calls = []
+
+        def record(self, name):
+            self.calls.append(name)
+
+        def training_step(self, batch, batch_idx):
+            self.record("training_step")
+            return super().training_step(batch, batch_idx)
+
+        def validation_step(self, batch, batch_idx):
+            self.record("validation_step")
+
+        def configure_optimizers(self):
+            optimizer = torch.optim.SGD(self.parameters(), 0.01)
+            return [optimizer], [torch.optim.lr_scheduler.StepLR(optimizer, step_size=1)]
+
+        def optimizer_step(self, epoch, batch_idx, optimizer, optimizer_closure=None):
+            self.record("optimizer_step")
+            optimizer.step(closure=optimizer_closure)
+
+        def optimizer_zero_grad(self, epoch, batch_idx, optimizer):
+            self.record("optimizer_zero_grad")
+            optimizer.zero_grad()
+
+        def lr_scheduler_step(self, scheduler, metric):
+            self.record("lr_scheduler_step")
+            scheduler.step()
+
+        def on_before_zero_grad(self, optimizer):
+            self.record("on_before_zero_grad")
+
+        def on_before_backward(self, loss):
+            self.record("on_before_backward")
+
+        def on_after_backward(self):
+            self.record("on_after_backward")
+
+        def on_before_optimizer_step(self, optimizer):
+            self.record("on_before_optimizer_step")
+
+        def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None):
+            self.record("configure_gradient_clipping")
+
+        def on_train_batch_end(self, outputs, batch, batch_idx):
+            self.record("on_train_batch_end")
+
+        def on_train_epoch_end(self):
+            self.record("on_train_epoch_end")
+
+        def on_validation_model_eval(self):
+            self.record("on_validation_model_eval")
+            super().on_validation_model_eval()
+
+        def on_validation_model_train(self):
+            self.record("on_validation_model_train")
+            super().on_validation_model_train()
+
+        def on_validation_start(self):
+            self.record("on_validation_start")
+
+        def on_validation_end(self):
+            self.record("on_validation_end")
+
+        def on_test_model_eval(self):
+            self.record("on_test_model_eval")
+            super().on_test_model_eval()
+
+        def on_test_model_train(self):
+            self.record("on_test_model_train")
+            super().on_test_model_train()
+
+        def on_predict_model_eval(self):
+            self.record("on_predict_model_eval")
+            super().on_predict_model_eval()
+
+        def test_step(self, batch, batch_idx):
+            self.record("test_step")
+
+        def predict_step(self, batch, batch_idx, dataloader_idx=0):
+            self.record("predict_step")
+            return batch[0]
+
+    module = Customized()
+    t = trainer(root, max_epochs=1, enable_checkpointing=False, num_sanity_val_steps=0)
+    t.fit(module, loader(0, 2), loader(100, 1))
+    fit_calls = list(module.calls)
+    module.calls.clear()
+    t.test(module, loader(100, 1), verbose=False)
+    test_calls = list(module.calls)
+    module.calls.clear()
+    t.predict(module, loader(100, 1))
+    return {"fit": fit_calls, "test": test_calls, "predict": list(module.calls), "training_after_test": module.training}
+
+
 cases = {}
 for name, case in [("min_epochs_with_a_stop_request", min_epochs_with_a_stop_request),
                    ("min_steps_with_a_stop_request", min_steps_with_a_stop_request),
@@ -164,7 +262,8 @@ for name, case in [("min_epochs_with_a_stop_request", min_epochs_with_a_stop_req
                    ("step_rows", step_rows),
                    ("test_last_without_last_ckpt", test_last_without_last_ckpt),
                    ("deterministic_without_seed", deterministic_without_seed),
-                   ("fast_dev_run", fast_dev_run)]:
+                   ("fast_dev_run", fast_dev_run),
+                   ("customization_hook_order", customization_hook_order)]:
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as root:
         cases[name] = case(root)
