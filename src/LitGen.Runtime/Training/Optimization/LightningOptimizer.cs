@@ -3,7 +3,7 @@ using static TorchSharp.torch.optim;
 namespace LitGen;
 
 /// <summary>
-/// An optimizer as <see cref="LightningModule.Optimizers"/> hands it out: <see cref="step"/> runs the
+/// An optimizer as <see cref="LightningModule.Optimizers"/> hands it out: <see cref="step()"/> runs the
 /// <c>OnBeforeOptimizerStep</c> hooks and counts into <see cref="Trainer.GlobalStep"/>.
 /// </summary>
 public sealed class LightningOptimizer
