@@ -11,6 +11,7 @@ namespace LitGen;
 public sealed partial class Trainer
 {
     private LightningModule? module;
+    private object? connectedDataModule;
 
     /// <summary>
     /// Trains <paramref name="model"/> on <paramref name="train"/> (re-enumerated every epoch), validating on
@@ -68,20 +69,99 @@ public sealed partial class Trainer
         CancellationToken cancellationToken = default)
         => Evaluate<TBatch, TestStage>(model, null, datamodule ?? throw new ArgumentNullException(nameof(datamodule)), ckptPath, cancellationToken);
 
-    /// <summary>Runs <c>PredictStep</c> on every batch and returns the predictions, which the caller owns (dispose them).</summary>
+    /// <summary>
+    /// Runs <c>PredictStep</c> on every batch and returns the predictions, which the caller owns (dispose them). With
+    /// <paramref name="returnPredictions"/> false nothing is kept (a callback writes the predictions in
+    /// <c>OnPredictBatchEnd</c>; memory stays flat) and the list is empty, where Lightning returns None.
+    /// </summary>
     public IReadOnlyList<Tensor> Predict<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader = null, string? ckptPath = null,
-        CancellationToken cancellationToken = default)
-        => Predict(model, dataloader is null ? null : [dataloader], null, ckptPath, cancellationToken)[0];
+        bool returnPredictions = true, CancellationToken cancellationToken = default)
+        => Predict(model, dataloader is null ? null : [dataloader], null, ckptPath, returnPredictions, cancellationToken)[0];
 
     /// <summary>Runs <c>PredictStep</c> over several dataloaders; the predictions of each, which the caller owns.</summary>
     public IReadOnlyList<IReadOnlyList<Tensor>> Predict<TBatch>(LightningModule<TBatch> model, IReadOnlyList<IEnumerable<TBatch>> dataloaders, string? ckptPath = null,
-        CancellationToken cancellationToken = default)
-        => Predict(model, RequireLoaders(dataloaders), null, ckptPath, cancellationToken);
+        bool returnPredictions = true, CancellationToken cancellationToken = default)
+        => Predict(model, RequireLoaders(dataloaders), null, ckptPath, returnPredictions, cancellationToken);
 
     /// <summary>Runs <c>PredictStep</c> on the datamodule's prediction dataloader.</summary>
     public IReadOnlyList<Tensor> Predict<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch> datamodule, string? ckptPath = null,
-        CancellationToken cancellationToken = default)
-        => Predict(model, null, datamodule ?? throw new ArgumentNullException(nameof(datamodule)), ckptPath, cancellationToken)[0];
+        bool returnPredictions = true, CancellationToken cancellationToken = default)
+        => Predict(model, null, datamodule ?? throw new ArgumentNullException(nameof(datamodule)), ckptPath, returnPredictions, cancellationToken)[0];
+
+    /// <summary>
+    /// Runs one validation epoch of the module this trainer last ran (the fitted one; Lightning's <c>trainer.validate()</c>
+    /// without a model), on its datamodule's or its own validation data. Without <paramref name="ckptPath"/> it loads the
+    /// best checkpoint of the last fit and says so, as Lightning; pass <c>"best"</c>, <c>"last"</c> or a path to choose,
+    /// or pass the module to use its current weights.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, double>> Validate(string? ckptPath = null, CancellationToken cancellationToken = default)
+        => Connected(nameof(Validate)).AcceptBatchTypeVisitor(new ConnectedEvaluation<ValidationStage>(this, null, ConnectedCkptPath(nameof(Validate), ckptPath), cancellationToken));
+
+    /// <summary>Runs one validation epoch of the module this trainer last ran on <paramref name="dataloader"/> (see <see cref="Validate(string, CancellationToken)"/>).</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, double>> Validate<TBatch>(IEnumerable<TBatch> dataloader, string? ckptPath = null, CancellationToken cancellationToken = default)
+        => Connected(nameof(Validate)).AcceptBatchTypeVisitor(new ConnectedEvaluation<ValidationStage>(this, dataloader ?? throw new ArgumentNullException(nameof(dataloader)),
+            ConnectedCkptPath(nameof(Validate), ckptPath), cancellationToken));
+
+    /// <summary>
+    /// Runs one test epoch of the module this trainer last ran (the fitted one), from the best checkpoint of the last fit
+    /// unless <paramref name="ckptPath"/> says otherwise (Lightning's <c>trainer.test()</c> without a model).
+    /// </summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, double>> Test(string? ckptPath = null, CancellationToken cancellationToken = default)
+        => Connected(nameof(Test)).AcceptBatchTypeVisitor(new ConnectedEvaluation<TestStage>(this, null, ConnectedCkptPath(nameof(Test), ckptPath), cancellationToken));
+
+    /// <summary>Runs one test epoch of the module this trainer last ran on <paramref name="dataloader"/> (see <see cref="Test(string, CancellationToken)"/>).</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, double>> Test<TBatch>(IEnumerable<TBatch> dataloader, string? ckptPath = null, CancellationToken cancellationToken = default)
+        => Connected(nameof(Test)).AcceptBatchTypeVisitor(new ConnectedEvaluation<TestStage>(this, dataloader ?? throw new ArgumentNullException(nameof(dataloader)),
+            ConnectedCkptPath(nameof(Test), ckptPath), cancellationToken));
+
+    /// <summary>Predicts with the module this trainer last ran, from the best checkpoint of the last fit unless <paramref name="ckptPath"/> says otherwise.</summary>
+    public IReadOnlyList<Tensor> Predict(string? ckptPath = null, bool returnPredictions = true, CancellationToken cancellationToken = default)
+        => Connected(nameof(Predict)).AcceptBatchTypeVisitor(new ConnectedPrediction(this, null, ConnectedCkptPath(nameof(Predict), ckptPath), returnPredictions, cancellationToken));
+
+    /// <summary>Predicts with the module this trainer last ran on <paramref name="dataloader"/> (see <see cref="Predict(string, bool, CancellationToken)"/>).</summary>
+    public IReadOnlyList<Tensor> Predict<TBatch>(IEnumerable<TBatch> dataloader, string? ckptPath = null, bool returnPredictions = true, CancellationToken cancellationToken = default)
+        => Connected(nameof(Predict)).AcceptBatchTypeVisitor(new ConnectedPrediction(this, dataloader ?? throw new ArgumentNullException(nameof(dataloader)),
+            ConnectedCkptPath(nameof(Predict), ckptPath), returnPredictions, cancellationToken));
+
+    private LightningModule Connected(string entryPoint) => module ?? throw new MisconfigurationException(
+        $"Trainer.{entryPoint}() without a module runs the module this trainer last ran, and it has run none: pass the module, e.g. trainer.{entryPoint}(model, …).");
+
+    /// <summary>Lightning's <c>_parse_ckpt_path</c> for a connected model: the best checkpoint when none is named, said in a warning.</summary>
+    private string ConnectedCkptPath(string entryPoint, string? ckptPath)
+    {
+        if (ckptPath is not null) return ckptPath;
+        Messages.Warn("Trainer", $"{entryPoint}() was called without a module: the best checkpoint of the last fit is used. " +
+            $"Pass ckptPath: \"best\" or \"last\" (or a path) to choose and silence this, or pass the module to use its current weights.");
+        return "best";
+    }
+
+    private static IReadOnlyList<IEnumerable<TBatch>>? TypedLoaders<TBatch>(LightningModule<TBatch> model, object? dataloader) => dataloader switch
+    {
+        null => null,
+        IEnumerable<TBatch> typed => [typed],
+        _ => throw new MisconfigurationException(
+            $"The dataloader is a {dataloader.GetType().Name}, but {model.GetType().Name} takes batches of {typeof(TBatch).Name}: pass a dataloader of those."),
+    };
+
+    private sealed class ConnectedEvaluation<TStage>(Trainer trainer, object? dataloader, string ckptPath, CancellationToken cancellationToken)
+        : IBatchTypeVisitor<IReadOnlyList<IReadOnlyDictionary<string, double>>> where TStage : struct, IEvaluationStage
+    {
+        public IReadOnlyList<IReadOnlyDictionary<string, double>> Visit<TBatch>(LightningModule<TBatch> model)
+        {
+            var loaders = TypedLoaders(model, dataloader);
+            return trainer.Evaluate<TBatch, TStage>(model, loaders, loaders is null ? trainer.connectedDataModule as LightningDataModule<TBatch> : null, ckptPath, cancellationToken);
+        }
+    }
+
+    private sealed class ConnectedPrediction(Trainer trainer, object? dataloader, string ckptPath, bool returnPredictions, CancellationToken cancellationToken)
+        : IBatchTypeVisitor<IReadOnlyList<Tensor>>
+    {
+        public IReadOnlyList<Tensor> Visit<TBatch>(LightningModule<TBatch> model)
+        {
+            var loaders = TypedLoaders(model, dataloader);
+            return trainer.Predict(model, loaders, loaders is null ? trainer.connectedDataModule as LightningDataModule<TBatch> : null, ckptPath, returnPredictions, cancellationToken)[0];
+        }
+    }
 
     private static IReadOnlyList<IEnumerable<TBatch>> RequireLoaders<TBatch>(IReadOnlyList<IEnumerable<TBatch>> loaders)
     {
@@ -136,22 +216,23 @@ public sealed partial class Trainer
     }
 
     private IReadOnlyList<IReadOnlyList<Tensor>> Predict<TBatch>(LightningModule<TBatch> model, IReadOnlyList<IEnumerable<TBatch>>? dataloaders,
-        LightningDataModule<TBatch>? dataModule, string? ckptPath, CancellationToken cancellationToken)
+        LightningDataModule<TBatch>? dataModule, string? ckptPath, bool returnPredictions, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(model);
         RequireStep(model, ModuleHooks.PredictStep, "Predict");
-        return model.RunGeneratedLoop(new PredictVisitor<TBatch>(this, model, dataloaders, dataModule, ckptPath, cancellationToken));
+        return model.RunGeneratedLoop(new PredictVisitor<TBatch>(this, model, dataloaders, dataModule, ckptPath, returnPredictions, cancellationToken));
     }
 
     private sealed class PredictVisitor<TBatch>(Trainer trainer, LightningModule<TBatch> model, IReadOnlyList<IEnumerable<TBatch>>? dataloaders,
-        LightningDataModule<TBatch>? dataModule, string? ckptPath, CancellationToken cancellationToken) : ILoopVisitor<TBatch, IReadOnlyList<IReadOnlyList<Tensor>>>
+        LightningDataModule<TBatch>? dataModule, string? ckptPath, bool returnPredictions, CancellationToken cancellationToken)
+        : ILoopVisitor<TBatch, IReadOnlyList<IReadOnlyList<Tensor>>>
     {
         public IReadOnlyList<IReadOnlyList<Tensor>> Visit<TDriver>(TDriver driver) where TDriver : struct, ILoopDriver<TBatch>
             => trainer.Run(model, LitGen.Stage.Predict, dataModule, cancellationToken, () =>
             {
                 var loaders = trainer.DataConnector.PredictionLoaders(model, dataloaders, dataModule);
                 trainer.CheckpointConnector.LoadWeights(model, ckptPath);
-                return trainer.PredictLoop.Run(model, driver, loaders, trainer.DataConnector.PredictionBatches);
+                return trainer.PredictLoop.Run(model, driver, loaders, trainer.DataConnector.PredictionBatches, returnPredictions);
             });
     }
 
@@ -166,6 +247,8 @@ public sealed partial class Trainer
     {
         ArgumentNullException.ThrowIfNull(model);
         module = model;
+        // As Lightning's trainer.datamodule: a later run without one keeps the last one given.
+        if (dataModule is not null) connectedDataModule = dataModule;
         Stage = stage;
         CkptPath = null;
         model.Trainer = this;

@@ -10,8 +10,12 @@ namespace LitGen;
 /// </summary>
 internal sealed class PredictionLoop(LoopContext context)
 {
+    /// <summary>
+    /// Predicts every batch; without <paramref name="returnPredictions"/> each prediction is freed once its batch hooks
+    /// have seen it (callbacks write them out), so memory stays flat, and the lists come back empty.
+    /// </summary>
     public IReadOnlyList<IReadOnlyList<Tensor>> Run<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, IReadOnlyList<IEnumerable<TBatch>> loaders,
-        Func<IEnumerable<TBatch>, int?> limit) where TDriver : struct, ILoopDriver<TBatch>
+        Func<IEnumerable<TBatch>, int?> limit, bool returnPredictions) where TDriver : struct, ILoopDriver<TBatch>
     {
         var hooks = context.Hooks;
         var predictions = new List<IReadOnlyList<Tensor>>();
@@ -24,7 +28,7 @@ internal sealed class PredictionLoop(LoopContext context)
             for (int dataloaderIdx = 0; dataloaderIdx < loaders.Count; dataloaderIdx++)
             {
                 module.DataloaderIdx = dataloaderIdx;
-                predictions.Add(RunDataloader(module, driver, loaders[dataloaderIdx], limit(loaders[dataloaderIdx]), dataloaderIdx));
+                predictions.Add(RunDataloader(module, driver, loaders[dataloaderIdx], limit(loaders[dataloaderIdx]), dataloaderIdx, returnPredictions));
             }
         }
         finally
@@ -37,8 +41,8 @@ internal sealed class PredictionLoop(LoopContext context)
         return predictions;
     }
 
-    private List<Tensor> RunDataloader<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, IEnumerable<TBatch> loader, int? limit, int dataloaderIdx)
-        where TDriver : struct, ILoopDriver<TBatch>
+    private List<Tensor> RunDataloader<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver, IEnumerable<TBatch> loader, int? limit, int dataloaderIdx,
+        bool returnPredictions) where TDriver : struct, ILoopDriver<TBatch>
     {
         var predictions = new List<Tensor>();
         var batchCallbacks = context.Hooks.BatchCallbacks;
@@ -56,7 +60,7 @@ internal sealed class PredictionLoop(LoopContext context)
             var prediction = driver.PredictStep(batch, batchIdx);
             foreach (var callback in batchCallbacks) callback.OnPredictBatchEnd(context.Trainer, module, prediction, boxed!, batchIdx, dataloaderIdx);
             driver.OnPredictBatchEnd(prediction, batch, batchIdx, dataloaderIdx);
-            predictions.Add(scope.MoveToOuter(prediction.detach()));
+            if (returnPredictions) predictions.Add(scope.MoveToOuter(prediction.detach()));
             foreach (var callback in context.Hooks.Callbacks) callback.OnEvaluationBatchCompleted(context.Trainer, Stage.Predict, batchIdx + 1, limit);
         }
         return predictions;
