@@ -19,6 +19,7 @@ public partial class ModelCheckpoint : Callback
 {
     private CheckpointRanking? ranking;
     private long lastTimeChecked;
+    private (int Count, long FirstStep) nonFiniteSkips;
     private bool validationSavePending;
 
     /// <summary>Folder for the files; default <c>{Trainer.LogDir}/checkpoints</c>.</summary>
@@ -117,7 +118,20 @@ public partial class ModelCheckpoint : Callback
     }
 
     /// <inheritdoc />
-    public override void OnTrainStart(Trainer trainer, LightningModule module) => lastTimeChecked = Stopwatch.GetTimestamp();
+    public override void OnTrainStart(Trainer trainer, LightningModule module)
+    {
+        lastTimeChecked = Stopwatch.GetTimestamp();
+        nonFiniteSkips = (0, 0);
+    }
+
+    /// <inheritdoc />
+    public override void OnTrainEnd(Trainer trainer, LightningModule module)
+    {
+        // One warning when the weights first stopped being finite, and how many saves that cost, once, at the end.
+        if (nonFiniteSkips.Count > 1)
+            trainer.Messages.Warn(nameof(ModelCheckpoint), string.Create(CultureInfo.InvariantCulture,
+                $"ModelCheckpoint skipped {nonFiniteSkips.Count} saves from step {nonFiniteSkips.FirstStep} on because the weights were not finite; {BestModelPath ?? "no checkpoint"} is the latest good one."));
+    }
 
     /// <inheritdoc />
     public override void OnTrainEpochEnd(Trainer trainer, LightningModule module)
@@ -163,8 +177,12 @@ public partial class ModelCheckpoint : Callback
     {
         if (!AllFinite(module))
         {
-            trainer.Messages.WarnOnce(nameof(ModelCheckpoint), $"The weights hold NaN or infinite values at step {trainer.GlobalStep}; ModelCheckpoint saved nothing, so {BestModelPath ?? "no checkpoint"} stays the latest good one. " +
-                "Stop such runs early with EarlyStopping { CheckFinite = true } or find the cause with TrainerOptions.DetectAnomaly.");
+            if (nonFiniteSkips.Count++ == 0)
+            {
+                nonFiniteSkips.FirstStep = trainer.GlobalStep;
+                trainer.Messages.Warn(nameof(ModelCheckpoint), $"The weights hold NaN or infinite values at step {trainer.GlobalStep}; ModelCheckpoint saves nothing while they do, so {BestModelPath ?? "no checkpoint"} stays the latest good one. " +
+                    "Stop such runs early with EarlyStopping { CheckFinite = true } or find the cause with TrainerOptions.DetectAnomaly.");
+            }
             return;
         }
         // Every process decides on rank 0's metrics, so the bookkeeping (and which files exist) is the same everywhere.

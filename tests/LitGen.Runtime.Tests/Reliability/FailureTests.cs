@@ -76,6 +76,23 @@ public class FailureTests
     }
 
     [Fact]
+    public void Weights_that_stay_NaN_are_reported_once_and_counted_at_the_end()
+    {
+        using var dir = new TempDir();
+        var messages = new CollectingLoggerFactory();
+        var trainer = new Trainer(new TrainerOptions { MaxEpochs = 30, DefaultRootDir = dir.Path, EnableProgressBar = false, LoggerFactory = messages });
+        trainer.Fit(new DivergingModule(), TestData.Line(batches: 1));
+
+        var warnings = messages.Messages.Where(m => m.Category == "LitGen.ModelCheckpoint" && m.Level == Microsoft.Extensions.Logging.LogLevel.Warning).ToList();
+        Assert.Equal(2, warnings.Count);
+        Assert.Contains("NaN or infinite values at step", warnings[0].Message);
+        var summary = System.Text.RegularExpressions.Regex.Match(warnings[1].Message, "skipped (\\d+) saves from step (\\d+)");
+        Assert.True(summary.Success, warnings[1].Message);
+        // One skipped save per epoch from the first non-finite step to the last epoch.
+        Assert.Equal(30 - int.Parse(summary.Groups[2].Value) + 1, int.Parse(summary.Groups[1].Value));
+    }
+
+    [Fact]
     public void Early_stopping_stops_a_run_whose_loss_is_no_longer_finite()
     {
         using var dir = new TempDir();
