@@ -139,7 +139,7 @@ internal static class HyperparameterEmitter
             .Line($"checkpoint.EnsureModuleType(typeof({model.Type.FullyQualifiedName}));")
             .Line("var hyperparameters = checkpoint.ReadHyperparameters(HyperParameters.FromJson);")
             .Line("if (overrides is not null) hyperparameters = overrides(hyperparameters);")
-            .Line($"var restored = CreateFromHyperparameters(hyperparameters{string.Concat(passed.Select(p => ", " + p.Name))});")
+            .Line($"var restored = checkpoint.CreateModule(() => CreateFromHyperparameters(hyperparameters{string.Concat(passed.Select(p => ", " + p.Name))}), hyperparameters);")
             .Line("restored.LoadCheckpointState(checkpoint, mapLocation, strict);")
             .Line("return restored;")
             .Close();

@@ -179,6 +179,29 @@ public sealed class Checkpoint : IDisposable
         }
     }
 
+    /// <summary>
+    /// Builds the module a generated <c>LoadFromCheckpoint</c> restores from this checkpoint's hyperparameters; a
+    /// constructor that refuses them (a negative layer width, a size no memory holds: an exception of .NET or of libtorch)
+    /// is reported as an invalid checkpoint naming the file and the values, never as a native error.
+    /// </summary>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public T CreateModule<T>(Func<T> create, IHyperparameters hyperparameters) where T : LightningModule
+    {
+        ArgumentNullException.ThrowIfNull(create);
+        ArgumentNullException.ThrowIfNull(hyperparameters);
+        try
+        {
+            return create();
+        }
+        catch (Exception e) when (e is not InvalidCheckpointException)
+        {
+            // libtorch's messages go on with its native stack: the first line says what was refused.
+            var reason = e.Message.Split('\n', 2)[0].Trim();
+            var values = System.Text.Json.Nodes.JsonNode.Parse(hyperparameters.ToJson())!.ToJsonString();
+            throw new InvalidCheckpointException(SourcePath ?? "(in memory)", $"its hyperparameters {values} do not build a {typeof(T).Name}: {reason}", e);
+        }
+    }
+
     /// <summary>Frees the tensors of <see cref="StateDict"/> when the checkpoint was read from a file.</summary>
     public void Dispose()
     {

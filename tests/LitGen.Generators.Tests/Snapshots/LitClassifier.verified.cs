@@ -136,7 +136,7 @@ partial class LitClassifier : global::LitGen.ILitCliModule<global::Demo.LitClass
         checkpoint.EnsureModuleType(typeof(global::Demo.LitClassifier));
         var hyperparameters = checkpoint.ReadHyperparameters(HyperParameters.FromJson);
         if (overrides is not null) hyperparameters = overrides(hyperparameters);
-        var restored = CreateFromHyperparameters(hyperparameters);
+        var restored = checkpoint.CreateModule(() => CreateFromHyperparameters(hyperparameters), hyperparameters);
         restored.LoadCheckpointState(checkpoint, mapLocation, strict);
         return restored;
     }

@@ -108,7 +108,7 @@ partial class Outer
             checkpoint.EnsureModuleType(typeof(global::Outer.Inner));
             var hyperparameters = checkpoint.ReadHyperparameters(HyperParameters.FromJson);
             if (overrides is not null) hyperparameters = overrides(hyperparameters);
-            var restored = CreateFromHyperparameters(hyperparameters);
+            var restored = checkpoint.CreateModule(() => CreateFromHyperparameters(hyperparameters), hyperparameters);
             restored.LoadCheckpointState(checkpoint, mapLocation, strict);
             return restored;
         }

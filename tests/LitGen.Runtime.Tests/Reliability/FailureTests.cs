@@ -92,6 +92,25 @@ public class FailureTests
         Assert.Equal(30 - int.Parse(summary.Groups[2].Value) + 1, int.Parse(summary.Groups[1].Value));
     }
 
+    [Theory]
+    [InlineData(-5, "negative dimension")]
+    [InlineData(0, "out of bounds")]
+    public void Hyperparameters_the_constructor_refuses_fail_as_an_invalid_checkpoint_naming_file_and_values(int hidden, string? cause)
+    {
+        using var dir = new TempDir();
+        var trainer = NewTrainer(dir.Path, 1);
+        trainer.Fit(new RegressionModule(), TestData.Line());
+        var crafted = Path.Combine(dir.Path, "crafted.ckpt");
+        File.WriteAllBytes(crafted, CheckpointFiles.EditMetadataJson(File.ReadAllBytes(trainer.CheckpointCallback!.BestModelPath!), "hyper_parameters",
+            hyperparameters => hyperparameters["Hidden"] = hidden));
+
+        var error = Assert.Throws<InvalidCheckpointException>(() => RegressionModule.LoadFromCheckpoint(crafted));
+        Assert.Equal(crafted, error.Path);
+        Assert.Contains($"\"Hidden\":{hidden}", error.Message);
+        Assert.DoesNotContain("frame #", error.Message);
+        if (cause is not null) Assert.Contains(cause, error.Message);
+    }
+
     [Fact]
     public void Early_stopping_stops_a_run_whose_loss_is_no_longer_finite()
     {
