@@ -5,7 +5,21 @@ using static TorchSharp.torch;
 // so that a test knows where the run is when it interrupts or kills it.
 //   fit    <root> <epochs>           a fresh run
 //   resume <root> <epochs> <ckpt>    continues from a checkpoint
+//   claim  <root> <go-file>          prints "ready", waits for <go-file>, then creates a default trainer and prints its log folder
 // Exit codes: 0 finished, 130 interrupted (SIGINT/SIGTERM), 1 failed.
+if (args.Length == 3 && args[0] == "claim")
+{
+    // Every process is loaded and waiting when the test creates the file, so the claims race for real.
+    Console.WriteLine("ready");
+    var waiting = System.Diagnostics.Stopwatch.StartNew();
+    while (!File.Exists(args[2]))
+    {
+        if (waiting.Elapsed > TimeSpan.FromSeconds(60)) return 1;
+        Thread.SpinWait(100);
+    }
+    Console.WriteLine("logdir " + new Trainer(new TrainerOptions { DefaultRootDir = args[1], EnableProgressBar = false }).LogDir);
+    return 0;
+}
 if (args.Length < 3 || (args[0] == "resume" && args.Length < 4))
 {
     Console.Error.WriteLine("usage: fit <root> <epochs> | resume <root> <epochs> <ckpt>");

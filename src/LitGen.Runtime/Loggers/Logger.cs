@@ -12,8 +12,12 @@ namespace LitGen;
 /// </summary>
 public abstract class Logger
 {
+    /// <summary>The file that marks a version folder as taken: created exclusively, so that one run wins each number.</summary>
+    internal const string ClaimFileName = ".litgen-version";
+
     private readonly int? requestedVersion;
     private int? resolvedVersion;
+    private Logger? versionOwner;
 
     /// <summary>Creates a logger writing under <paramref name="saveDir"/>/<paramref name="name"/>.</summary>
     protected Logger(string saveDir, string name, int? version)
@@ -32,10 +36,14 @@ public abstract class Logger
     public string Name { get; }
 
     /// <summary>
-    /// The run's version: the given one, or one more than the highest <c>version_N</c> folder present or claimed by another
-    /// logger of this process (two trainers created one after the other never share a folder).
+    /// The run's version: the given one, or the next free <c>version_N</c>, claimed when first asked for: the folder and a
+    /// claim file in it are created exclusively, so runs started at the same moment in one root (processes or trainers)
+    /// each get a folder of their own.
     /// </summary>
-    public int Version => resolvedVersion ??= requestedVersion ?? ClaimNextFreeVersion(Path.Combine(SaveDir, Name));
+    public int Version => resolvedVersion ??= requestedVersion ?? versionOwner?.Version ?? ClaimNextFreeVersion(Path.Combine(SaveDir, Name));
+
+    /// <summary>Makes this logger write into <paramref name="owner"/>'s version folder, claimed when either first needs it (the default logger pair).</summary>
+    internal void ShareVersionOf(Logger owner) => versionOwner = owner;
 
     /// <summary>
     /// The run folder, <c>{SaveDir}/{Name}/version_{Version}</c>; created on first use, when the temporary files that
@@ -81,26 +89,37 @@ public abstract class Logger
         AtomicFile.WriteAllText(path, yaml);
     }
 
-    // Versions handed out in this process, per run root, before their folders exist.
-    private static readonly Dictionary<string, int> Claimed = new(StringComparer.Ordinal);
-
+    // Lightning takes max + 1 of the folders present; two runs starting together would both take it. The claim file is
+    // created with CreateNew, which the file system grants to one of them: the other moves on to the next number.
     private static int ClaimNextFreeVersion(string root)
     {
-        var key = Path.GetFullPath(root);
-        lock (Claimed)
+        Directory.CreateDirectory(root);
+        while (true)
         {
-            var versions = Directory.Exists(root)
-                ? Directory.GetDirectories(root, "version_*")
-                    .Select(d => int.TryParse(Path.GetFileName(d).AsSpan("version_".Length), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : -1)
-                    .Where(v => v >= 0)
-                    .ToList()
-                : [];
-            int next = versions.Count == 0 ? 0 : versions.Max() + 1;
-            if (Claimed.TryGetValue(key, out var claimed)) next = Math.Max(next, claimed + 1);
-            Claimed[key] = next;
-            return next;
+            int next = Directory.GetDirectories(root, "version_*")
+                .Select(d => int.TryParse(Path.GetFileName(d).AsSpan("version_".Length), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : -1)
+                .DefaultIfEmpty(-1)
+                .Max() + 1;
+            for (int version = next; version < next + 64; version++)
+            {
+                var folder = Path.Combine(root, "version_" + version.ToString(CultureInfo.InvariantCulture));
+                if (Directory.Exists(folder) && !IsUnclaimedEmpty(folder)) continue;
+                Directory.CreateDirectory(folder);
+                try
+                {
+                    using (new FileStream(Path.Combine(folder, ClaimFileName), FileMode.CreateNew, FileAccess.Write, FileShare.None)) { }
+                    return version;
+                }
+                catch (IOException) when (File.Exists(Path.Combine(folder, ClaimFileName)))
+                {
+                    // Another run claimed this number first.
+                }
+            }
         }
     }
+
+    /// <summary>A folder another run has just created and not yet claimed: still free to race for.</summary>
+    private static bool IsUnclaimedEmpty(string folder) => !Directory.EnumerateFileSystemEntries(folder).Any();
 }
 
 /// <summary>How a run ended, as loggers are told when they are finalized.</summary>

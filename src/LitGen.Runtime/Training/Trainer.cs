@@ -241,7 +241,9 @@ public sealed partial class Trainer
     {
         if (!options.Logger.IsDefault) return options.Logger.ToArray();
         var tensorBoard = new TensorBoardLogger(DefaultRootDir, "lightning_logs");
-        // Both default loggers write into the same version folder.
-        return [tensorBoard, new CsvLogger(DefaultRootDir, "lightning_logs", tensorBoard.Version)];
+        // Both default loggers write into the same version folder, claimed when a run first needs it.
+        var csv = new CsvLogger(DefaultRootDir, "lightning_logs");
+        csv.ShareVersionOf(tensorBoard);
+        return [tensorBoard, csv];
     }
 }

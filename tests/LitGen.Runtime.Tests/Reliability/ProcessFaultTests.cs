@@ -206,4 +206,25 @@ public sealed class ProcessFaultTests(UninterruptedWorkerRun reference) : IClass
             .Where(f => !f.StartsWith(exclude + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             .ToDictionary(f => f, f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f))));
     }
+
+    [Fact]
+    public void Runs_started_at_the_same_moment_in_one_root_each_get_a_version_folder_of_their_own()
+    {
+        using var dir = new TempDir();
+        var root = Path.Combine(dir.Path, "run");
+        var go = Path.Combine(dir.Path, "go");
+        var workers = Enumerable.Range(0, 4).Select(_ => WorkerProcess.Claim(root, go)).ToList();
+        try
+        {
+            foreach (var worker in workers) worker.WaitForLine("ready");
+            File.WriteAllText(go, "");
+            var folders = workers.Select(w => w.WaitForLine("logdir ")).ToList();
+            Assert.Equal(4, folders.Distinct().Count());
+            Assert.Equal(["version_0", "version_1", "version_2", "version_3"], folders.Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        }
+        finally
+        {
+            foreach (var worker in workers) worker.Dispose();
+        }
+    }
 }

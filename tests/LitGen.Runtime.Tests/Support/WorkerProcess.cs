@@ -40,6 +40,29 @@ public sealed class WorkerProcess : IDisposable
 
     public static WorkerProcess Resume(string root, int epochs, string checkpoint) => new("resume", root, epochs.ToString(), checkpoint);
 
+    /// <summary>A process that claims a log folder in <paramref name="root"/> once <paramref name="goFile"/> exists.</summary>
+    public static WorkerProcess Claim(string root, string goFile) => new("claim", root, goFile);
+
+    /// <summary>Waits for a line starting with <paramref name="prefix"/> and returns the rest of it.</summary>
+    public string WaitForLine(string prefix)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < Patience)
+        {
+            if (lines.TryDequeue(out var line))
+            {
+                if (line.StartsWith(prefix, StringComparison.Ordinal)) return line[prefix.Length..];
+            }
+            else if (process.HasExited)
+            {
+                process.WaitForExit();
+                if (lines.IsEmpty) throw new InvalidOperationException($"The worker exited ({process.ExitCode}) before printing '{prefix}':\n{Transcript}");
+            }
+            else Thread.Sleep(1);
+        }
+        throw new TimeoutException($"The worker did not print '{prefix}' within {Patience}:\n{Transcript}");
+    }
+
     public int ProcessId => process.Id;
 
     public bool HasExited => process.HasExited;
