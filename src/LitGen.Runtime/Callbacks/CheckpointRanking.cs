@@ -108,12 +108,13 @@ internal sealed class CheckpointRanking(MonitorMode mode, int saveTopK)
     }
 
     /// <summary>
-    /// Restores the bookkeeping when the checkpoint was written to <paramref name="dirPath"/> (as Lightning); a checkpoint
-    /// from another folder restores only <see cref="BestModelPath"/>, so its files are never touched.
+    /// Restores the bookkeeping when the checkpoint was written to <paramref name="dirPath"/> (as Lightning), and says so;
+    /// a checkpoint from another folder restores only <see cref="BestModelPath"/>, so its files are never touched.
     /// </summary>
-    public void LoadStateDict(JsonObject state, string? dirPath, bool monitored)
+    public bool LoadStateDict(JsonObject state, string? dirPath, bool monitored)
     {
-        if (state["dirpath"] is JsonNode saved && (string?)saved is { } folder && Path.GetFullPath(folder) == dirPath)
+        bool sameFolder = state["dirpath"] is JsonNode saved && (string?)saved is { } folder && Path.GetFullPath(folder) == dirPath;
+        if (sameFolder)
         {
             bestK.Clear();
             foreach (var (path, score) in (JsonObject)state["best_k_models"]!) bestK[path] = JsonDoubles.Read(score!);
@@ -124,6 +125,7 @@ internal sealed class CheckpointRanking(MonitorMode mode, int saveTopK)
             if (monitored && bestK.Count > 0 && (saveTopK == -1 || bestK.Count >= saveTopK)) KthBestModelPath ??= Worst();
         }
         BestModelPath = (string?)state["best_model_path"];
+        return sameFolder;
     }
 
     private string Best() => bestK.OrderBy(p => p.Value, Comparer).First().Key;

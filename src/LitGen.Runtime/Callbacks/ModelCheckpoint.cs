@@ -18,6 +18,8 @@ namespace LitGen;
 public partial class ModelCheckpoint : Callback
 {
     private CheckpointRanking? ranking;
+    // Written into every checkpoint this callback's lineage saves (its state), and the proof of ownership before a delete.
+    private string owner = Guid.NewGuid().ToString("N");
     private long lastTimeChecked;
     private (int Count, long FirstStep) nonFiniteSkips;
     private bool validationSavePending;
@@ -207,7 +209,7 @@ public partial class ModelCheckpoint : Callback
         }
         var kept = Ranking.NamedFiles().ToHashSet(StringComparer.Ordinal);
         foreach (var obsolete in save.Obsolete.Distinct(StringComparer.Ordinal))
-            if (!kept.Contains(obsolete) && ShouldRemove(trainer, obsolete)) trainer.Strategy.RemoveCheckpoint(obsolete);
+            if (!kept.Contains(obsolete) && ShouldRemove(trainer, obsolete) && WrittenByThisCallback(obsolete)) trainer.Strategy.RemoveCheckpoint(obsolete);
     }
 
     /// <summary>What one save wrote, and the older files it made obsolete (deleted once every write succeeded).</summary>
@@ -309,14 +311,28 @@ public partial class ModelCheckpoint : Callback
         return full.StartsWith(folder, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Whether <paramref name="path"/> is a LitGen checkpoint this callback (or the run it resumed) wrote: its stored state
+    /// of this callback carries the same owner. A name in a checkpoint's state proves nothing, a file's own content does,
+    /// so no state can make this callback delete a file it did not write.
+    /// </summary>
+    private bool WrittenByThisCallback(string path)
+        => CheckpointMetadata.TryReadCallbackStates(path)?[StateKey]?["owner"] is JsonValue value && value.TryGetValue<string>(out var written) && written == owner;
+
     /// <inheritdoc />
-    public override JsonObject StateDict() => Ranking.StateDict(Monitor, ResolvedDirPath);
+    public override JsonObject StateDict()
+    {
+        var state = Ranking.StateDict(Monitor, ResolvedDirPath);
+        state["owner"] = owner;
+        return state;
+    }
 
     /// <inheritdoc />
     public override void LoadStateDict(JsonObject state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        Ranking.LoadStateDict(state, ResolvedDirPath, monitored: Monitor is not null);
+        // The files of the run this one continues are this callback's too: the same folder, and their owner carries on.
+        if (Ranking.LoadStateDict(state, ResolvedDirPath, monitored: Monitor is not null) && (string?)state["owner"] is { } restored) owner = restored;
     }
 
     /// <summary>Lightning's <c>_should_skip_saving_checkpoint</c>: not fitting, sanity check, FastDevRun, or this step already saved.</summary>

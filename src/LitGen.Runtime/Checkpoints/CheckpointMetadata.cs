@@ -50,6 +50,20 @@ internal static class CheckpointMetadata
     };
 
     /// <summary>Whether a checkpoint's <c>litgen_version</c> is newer than this LitGen (compared as major.minor.patch).</summary>
+    /// <summary>The callbacks' states stored in a LitGen checkpoint, read from its header alone; null for any other file.</summary>
+    public static JsonObject? TryReadCallbackStates(string path)
+    {
+        if (SafetensorsFile.TryReadMetadata(path) is not { } metadata || !metadata.ContainsKey(LitGen) || !metadata.TryGetValue(Callbacks, out var states)) return null;
+        try
+        {
+            return JsonNode.Parse(states) as JsonObject;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
     public static bool IsNewer(string litGenVersion)
         => System.Version.TryParse(litGenVersion.Split('-', '+')[0], out var theirs)
            && System.Version.TryParse(CurrentLitGenVersion.Split('-', '+')[0], out var ours)

@@ -108,6 +108,27 @@ internal static class SafetensorsFile
     /// <summary>What <see cref="Read"/> found: the metadata, the tensors, and where the raw byte entries lie in the file.</summary>
     public sealed record Contents(Dictionary<string, string> Metadata, Dictionary<string, Tensor> Tensors, Dictionary<string, (long Offset, long Length)> Blobs);
 
+    /// <summary>The metadata of a safetensors file, read from its header alone; null when the file is not one.</summary>
+    public static IReadOnlyDictionary<string, string>? TryReadMetadata(string path)
+    {
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            if (file.Length < 8) return null;
+            Span<byte> lengthBytes = stackalloc byte[8];
+            file.ReadExactly(lengthBytes);
+            ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
+            if (headerLength > MaxHeaderBytes || headerLength > (ulong)(file.Length - 8) || headerLength < 2) return null;
+            var headerBytes = new byte[(int)headerLength];
+            file.ReadExactly(headerBytes);
+            return ParseHeader(path, headerBytes).Metadata;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidCheckpointException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>
     /// Reads and verifies a file; entries whose names start with one of <paramref name="blobPrefixes"/> are checked but
     /// left in the file (see <see cref="Contents.Blobs"/>). Every failure is an <see cref="InvalidCheckpointException"/> naming the path.

@@ -66,6 +66,39 @@ public class CheckpointDeletionTests
         Assert.Equal("keep me", File.ReadAllText(victim));
     }
 
+    [Fact]
+    public void A_checkpoint_cannot_name_a_file_of_the_checkpoint_folder_for_deletion_but_its_own_files_still_go()
+    {
+        using var dir = new TempDir();
+        var folder = Path.Combine(dir.Path, "ckpt");
+        ModelCheckpoint NewCallback() => new() { DirPath = folder, Monitor = "train_loss_epoch", SaveTopK = 1 };
+        var first = NewTrainer(dir.Path, 1, NewCallback());
+        first.Fit(new RegressionModule(), TestData.Line());
+        var notes = Path.Combine(folder, "notes.txt");
+        File.WriteAllText(notes, "keep me");
+
+        // The state says the kept top-1 file is the notes (with the worst score, so the next save displaces it); the
+        // crafted file's checksum is recomputed, which is no protection.
+        var crafted = Path.Combine(folder, "crafted.ckpt");
+        File.WriteAllBytes(crafted, CheckpointFiles.EditMetadataJson(File.ReadAllBytes(first.CheckpointCallback!.BestModelPath!), "callbacks", callbacks =>
+        {
+            var state = callbacks.AsObject().Single(p => p.Key.StartsWith("ModelCheckpoint", StringComparison.Ordinal)).Value!.AsObject();
+            state["best_k_models"] = new JsonObject { [notes] = 1e9 };
+            state["kth_best_model_path"] = notes;
+            state["best_model_path"] = notes;
+        }));
+        NewTrainer(dir.Path, 3, NewCallback()).Fit(new RegressionModule(), TestData.Line(), ckptPath: crafted);
+        Assert.Equal("keep me", File.ReadAllText(notes));
+
+        // A genuine resume still deletes what its lineage wrote: the first part's worst file, once displaced.
+        var lineage = Path.Combine(dir.Path, "lineage");
+        ModelCheckpoint TopTwo() => new() { DirPath = lineage, Monitor = "train_loss_epoch", SaveTopK = 2 };
+        NewTrainer(dir.Path, 2, TopTwo()).Fit(new RegressionModule(), TestData.Line());
+        var resumedFrom = Path.Combine(lineage, "epoch=1-step=8.ckpt");
+        NewTrainer(dir.Path, 4, TopTwo()).Fit(new RegressionModule(), TestData.Line(), ckptPath: resumedFrom);
+        Assert.Equal(["epoch=1-step=8.ckpt", "epoch=2-step=12.ckpt", "epoch=3-step=16.ckpt"], Directory.GetFiles(lineage).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
     /// <summary>A disk that fills up: the rename of <c>last.ckpt</c> at the given save fails as a full disk does.</summary>
     private sealed class FullDiskAtLast(int failingSave) : AtomicWriteSteps
     {
