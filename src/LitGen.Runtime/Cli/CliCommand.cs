@@ -76,9 +76,18 @@ internal sealed class CliCommand
                 return 0;
             }
             var trainer = new Trainer(trainerSettings);
-            int code = body(module, dataModule, trainer);
-            if (trainer.Strategy.IsGlobalZero) WriteResolvedConfig(trainer.LogDir, resolved);
-            return code;
+            // At setup, as LightningCLI's SaveConfigCallback: an interrupted or failed run keeps the configuration it ran with.
+            if (trainer.Strategy.IsGlobalZero && !trainer.FastDevRunning) WriteResolvedConfig(trainer.LogDir, resolved);
+            try
+            {
+                return body(module, dataModule, trainer);
+            }
+            catch (OperationCanceledException e) when (trainer.Interrupted)
+            {
+                // Ctrl+C or SIGTERM: the run stopped gracefully; say so and exit as a shell expects (128 + the signal).
+                Error.WriteLine("interrupted: " + e.Message);
+                return trainer.InterruptedBy == "SIGTERM" ? 143 : 130;
+            }
         }
         catch (Exception e) when (e is CliException or MisconfigurationException or InvalidCheckpointException or FormatException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException)
         {

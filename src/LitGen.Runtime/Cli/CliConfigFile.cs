@@ -16,11 +16,19 @@ namespace LitGen;
 /// </summary>
 internal static class CliConfigFile
 {
+    // A configuration is a few dozen settings: these limits turn hostile or broken files (an alias bomb, endless nesting)
+    // into a one-line error in well under a second instead of exhausting memory or the stack.
+    private const long MaxBytes = 10 * 1024 * 1024;
+    private const int MaxDepth = 64;
+    private const int MaxValues = 100_000;
+
     /// <summary>The file's root object; YAML is read with the core schema (true/false, numbers, null; anything else a string).</summary>
     public static JsonObject Read(FileInfo file)
     {
         try
         {
+            if (file.Exists && file.Length > MaxBytes)
+                throw new JsonException($"the file has {file.Length} bytes; a configuration file has at most {MaxBytes} bytes.");
             var text = File.ReadAllText(file.FullName);
             bool yaml = file.Extension.Equals(".yaml", StringComparison.OrdinalIgnoreCase) || file.Extension.Equals(".yml", StringComparison.OrdinalIgnoreCase);
             var root = yaml ? FromYaml(text) : JsonNode.Parse(text);
@@ -42,18 +50,57 @@ internal static class CliConfigFile
 
     private static JsonNode? FromYaml(string text)
     {
+        CheckNesting(text);
         var stream = new YamlStream();
         stream.Load(new StringReader(text));
-        return stream.Documents.Count == 0 ? new JsonObject() : Convert(stream.Documents[0].RootNode);
+        int budget = MaxValues;
+        return stream.Documents.Count == 0 ? new JsonObject() : Convert(stream.Documents[0].RootNode, ref budget);
     }
 
-    private static JsonNode? Convert(YamlNode node) => node switch
+    // Reads the events alone (no tree is built) to refuse deep nesting before anything recurses into it.
+    private static void CheckNesting(string text)
     {
-        YamlMappingNode mapping => new JsonObject(mapping.Children.Select(p => new System.Collections.Generic.KeyValuePair<string, JsonNode?>(((YamlScalarNode)p.Key).Value ?? "", Convert(p.Value)))),
-        YamlSequenceNode sequence => new JsonArray(sequence.Children.Select(Convert).ToArray()),
-        YamlScalarNode scalar => Scalar(scalar),
-        _ => throw new JsonException($"unsupported YAML node at {node.Start}"),
-    };
+        var parser = new YamlDotNet.Core.Parser(new StringReader(text));
+        int depth = 0;
+        while (parser.MoveNext())
+        {
+            switch (parser.Current)
+            {
+                case YamlDotNet.Core.Events.MappingStart or YamlDotNet.Core.Events.SequenceStart when ++depth > MaxDepth:
+                    throw new JsonException($"line {parser.Current.Start.Line}: nested more than {MaxDepth} levels deep.");
+                case YamlDotNet.Core.Events.MappingEnd or YamlDotNet.Core.Events.SequenceEnd:
+                    depth--;
+                    break;
+            }
+        }
+    }
+
+    // Aliases are expanded here: the budget counts every value produced, so aliases that repeat each other stop early.
+    private static JsonNode? Convert(YamlNode node, ref int budget)
+    {
+        if (--budget < 0)
+            throw new JsonException($"it expands to more than {MaxValues} values (aliases that repeat one another?); a configuration is a few dozen settings.");
+        switch (node)
+        {
+            case YamlMappingNode mapping:
+                var result = new JsonObject();
+                foreach (var (key, value) in mapping.Children)
+                {
+                    if (key is not YamlScalarNode { Value: var name })
+                        throw new JsonException($"line {key.Start.Line}: a key must be a plain name, not a {(key is YamlMappingNode ? "mapping" : "sequence")}.");
+                    result[name ?? ""] = Convert(value, ref budget);
+                }
+                return result;
+            case YamlSequenceNode sequence:
+                var array = new JsonArray();
+                foreach (var item in sequence.Children) array.Add(Convert(item, ref budget));
+                return array;
+            case YamlScalarNode scalar:
+                return Scalar(scalar);
+            default:
+                throw new JsonException($"unsupported YAML node at {node.Start}");
+        }
+    }
 
     private static JsonNode? Scalar(YamlScalarNode scalar)
     {

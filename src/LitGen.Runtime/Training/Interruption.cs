@@ -17,6 +17,9 @@ internal sealed class Interruption : IDisposable
     private readonly PosixSignalRegistration?[] registrations;
     private volatile string? signal;
 
+    /// <summary>The signal that requested the stop (<c>"SIGINT"</c>, <c>"SIGTERM"</c>), or null for a cancellation.</summary>
+    public string? Signal => signal;
+
     public Interruption(CancellationToken cancellationToken, Strategy strategy)
     {
         this.strategy = strategy;

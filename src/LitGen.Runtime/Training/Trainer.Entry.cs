@@ -257,7 +257,7 @@ public sealed partial class Trainer
         if (Options.Seed is long seed) random.manual_seed(seed);
         using var anomalyDetection = Options.DetectAnomaly ? autograd.detect_anomaly() : null;
         using var interruption = Interruption = new Interruption(cancellationToken, Strategy);
-        Interrupted = false;
+        (Interrupted, InterruptedBy) = (false, null);
         try
         {
             dataModule?.PrepareData();
@@ -279,6 +279,7 @@ public sealed partial class Trainer
         {
             Strategy.OnFailure(exception);
             Interrupted = exception is OperationCanceledException;
+            InterruptedBy = Interrupted ? Interruption?.Signal : null;
             // What the user must see is this exception: a failure while handling it is reported beside it, never instead.
             foreach (var callback in Hooks.Callbacks)
                 Guard(() => callback.OnException(this, model, exception), $"{callback.GetType().Name}.OnException");

@@ -74,6 +74,9 @@ public sealed partial class Trainer
     /// <summary>True when the last run was stopped by an interrupt (SIGINT, SIGTERM) or its cancellation token (Lightning's <c>interrupted</c>).</summary>
     public bool Interrupted { get; private set; }
 
+    /// <summary>The signal that interrupted the last run (<c>"SIGINT"</c>, <c>"SIGTERM"</c>), or null.</summary>
+    internal string? InterruptedBy { get; private set; }
+
     /// <summary>The stop request of the current run, checked at every batch boundary.</summary>
     internal Interruption? Interruption { get; private set; }
 

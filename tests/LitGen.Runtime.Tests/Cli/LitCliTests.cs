@@ -186,4 +186,38 @@ public class LitCliTests
         Assert.Equal(2, code);
         Assert.Contains(yaml, error);
     }
+
+    [Theory]
+    [InlineData("alias-bomb", "expands to more than")]
+    [InlineData("complex-key", "a key must be a plain name")]
+    [InlineData("deep", "nested more than 64 levels")]
+    [InlineData("huge", "at most")]
+    public void A_hostile_or_broken_config_file_is_one_line_and_exit_2_at_once(string kind, string expected)
+    {
+        using var dir = new TempDir();
+        var path = Path.Combine(dir.Path, kind + ".yaml");
+        switch (kind)
+        {
+            case "alias-bomb":
+                // Nine levels of nine aliases each: 9^9 (387 million) values once expanded.
+                var bomb = new System.Text.StringBuilder("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+                for (int i = 1; i <= 9; i++) bomb.Append($"a{i}: &a{i} [{string.Join(", ", Enumerable.Repeat($"*a{i - 1}", 9))}]\n");
+                File.WriteAllText(path, bomb + "model:\n  hidden: 4\n");
+                break;
+            case "complex-key":
+                File.WriteAllText(path, "model:\n  ? [a, b]\n  : 1\n");
+                break;
+            case "deep":
+                File.WriteAllText(path, "model: " + new string('[', 10_000) + new string(']', 10_000) + "\n");
+                break;
+            case "huge":
+                File.WriteAllText(path, "# " + new string('x', 11 * 1024 * 1024) + "\n");
+                break;
+        }
+        var (code, _, error) = Run(["fit", "--config", path, .. Quiet, "--max-epochs", "1", "--default-root-dir", dir.Path]);
+        Assert.Equal(2, code);
+        Assert.Contains(expected, error);
+        Assert.StartsWith("error: --config", error);
+        Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
 }
