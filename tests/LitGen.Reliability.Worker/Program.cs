@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 //   fit    <root> <epochs>           a fresh run
 //   resume <root> <epochs> <ckpt>    continues from a checkpoint
 //   claim  <root> <go-file>          prints "ready", waits for <go-file>, then creates a default trainer and prints its log folder
+//   cli    <root>                    a long fit through LitCli's command line (its exit code is the process's)
 // Exit codes: 0 finished, 130 interrupted (SIGINT/SIGTERM), 1 failed.
 if (args.Length == 3 && args[0] == "claim")
 {
@@ -19,6 +20,11 @@ if (args.Length == 3 && args[0] == "claim")
     }
     Console.WriteLine("logdir " + new Trainer(new TrainerOptions { DefaultRootDir = args[1], EnableProgressBar = false }).LogDir);
     return 0;
+}
+if (args.Length == 2 && args[0] == "cli")
+{
+    return LitCli.Run<WorkerModel>(["fit", "--default-root-dir", args[1], "--max-epochs", "10000", "--enable-progress-bar", "false", "--enable-model-summary", "false"],
+        new LitCliOptions { TrainerDefaults = new TrainerOptions { Callbacks = [new StepReporter()] } });
 }
 if (args.Length < 3 || (args[0] == "resume" && args.Length < 4))
 {
@@ -76,6 +82,8 @@ public partial class WorkerModel : LightningModule<(Tensor X, Tensor Y)>
     }
 
     public override OptimizerConfig ConfigureOptimizers() => optim.Adam(parameters(), 1e-3);
+
+    public override IEnumerable<(Tensor X, Tensor Y)>? TrainDataloader() => Data();
 
     public static IReadOnlyList<(Tensor X, Tensor Y)> Data()
     {

@@ -40,6 +40,9 @@ public sealed class WorkerProcess : IDisposable
 
     public static WorkerProcess Resume(string root, int epochs, string checkpoint) => new("resume", root, epochs.ToString(), checkpoint);
 
+    /// <summary>A long fit through LitCli's command line.</summary>
+    public static WorkerProcess Cli(string root) => new("cli", root);
+
     /// <summary>A process that claims a log folder in <paramref name="root"/> once <paramref name="goFile"/> exists.</summary>
     public static WorkerProcess Claim(string root, string goFile) => new("claim", root, goFile);
 
