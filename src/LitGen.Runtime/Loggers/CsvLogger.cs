@@ -78,11 +78,21 @@ public class CsvLogger : Logger
             }
             text.AppendLine();
         }
-        if (rewrite) AtomicFile.WriteAllText(MetricsPath, text.ToString());
+        if (rewrite)
+        {
+            try
+            {
+                AtomicFile.WriteAllText(MetricsPath, text.ToString());
+            }
+            catch (IOException e)
+            {
+                throw RecordAppend.Failure(MetricsPath, e, "the file is as it was");
+            }
+        }
         else
         {
             using var file = new FileStream(MetricsPath, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
-            file.Write(Encoding.UTF8.GetBytes(text.ToString()));
+            RecordAppend.Write(file, Encoding.UTF8.GetBytes(text.ToString()), MetricsPath);
         }
         rowsWritten = rows.Count;
         columnsWritten = columns.Count;
@@ -95,6 +105,7 @@ public class CsvLogger : Logger
         if (existingLoaded) return;
         existingLoaded = true;
         if (!File.Exists(MetricsPath)) return;
+        CutTornLastRow();
         var lines = File.ReadAllLines(MetricsPath);
         if (lines.Length == 0) return;
         var header = MetricsReport.SplitCsv(lines[0]);
@@ -118,6 +129,20 @@ public class CsvLogger : Logger
             rows.Add((step, values));
         }
         (rowsWritten, columnsWritten) = (rows.Count, columns.Count);
+    }
+
+    // A row cut short (a writer killed or out of disk before LitGen cut back its writes) is dropped, with a warning,
+    // so that a resumed run continues after the last whole row.
+    private void CutTornLastRow()
+    {
+        using var file = new FileStream(MetricsPath, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+        if (file.Length == 0) return;
+        var bytes = new byte[file.Length];
+        file.ReadExactly(bytes);
+        if (bytes[^1] == (byte)'\n') return;
+        int whole = Array.LastIndexOf(bytes, (byte)'\n') + 1;
+        file.SetLength(whole);
+        RankZero.Warn($"'{MetricsPath}' ended in a partial row ({bytes.Length - whole} bytes, from a run that was killed or ran out of disk); it was cut back to its last whole row.");
     }
 
     private static string Escape(string field)

@@ -114,7 +114,7 @@ internal sealed class EventFileWriter : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(8), MaskedCrc32C(record.AsSpan(0, 8)));
         data.CopyTo(record, 12);
         BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(12 + data.Length), MaskedCrc32C(data));
-        stream.Write(record);
+        RecordAppend.Write(stream, record, Path);
     }
 
     private static uint MaskedCrc32C(ReadOnlySpan<byte> data)

@@ -61,7 +61,7 @@ internal sealed class LoggerConnector(IReadOnlyList<Logger> loggers)
         foreach (var (name, value) in metrics) values[name] = value;
         if (values.Count == (epoch is null ? 0 : 1)) return;
         foreach (var (name, value) in values) loggedMetrics[name] = value;
-        foreach (var logger in Loggers) logger.LogMetrics(values, step);
+        EachLogger(logger => logger.LogMetrics(values, step));
     }
 
     /// <summary>Sends the store's values logged with <c>onStep</c> in the finished step.</summary>
@@ -123,20 +123,25 @@ internal sealed class LoggerConnector(IReadOnlyList<Logger> loggers)
 
     public void Save()
     {
-        if (!LoggersEnabled) return;
-        foreach (var logger in Loggers) logger.Save();
+        if (LoggersEnabled) EachLogger(logger => logger.Save());
     }
 
     /// <summary>Finalizes every logger, even when one fails; the first failure is rethrown after all were tried.</summary>
     public void Finalize(RunStatus status)
     {
-        if (!LoggersEnabled) return;
+        if (LoggersEnabled) EachLogger(logger => logger.Finalize(status));
+    }
+
+    // One logger's failure (a full disk under one of them) costs the others nothing: each gets its call, then the
+    // first failure is rethrown.
+    private void EachLogger(Action<Logger> call)
+    {
         Exception? failure = null;
         foreach (var logger in Loggers)
         {
             try
             {
-                logger.Finalize(status);
+                call(logger);
             }
             catch (Exception e)
             {
