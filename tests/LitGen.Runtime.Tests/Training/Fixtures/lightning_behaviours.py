@@ -58,23 +58,19 @@ def trainer(root, **options):
     return pl.Trainer(**base)
 
 
-def min_epochs_with_a_stop_request(root):
-    class StopInFirstEpoch(Callback):
-        def on_train_epoch_end(self, trainer, module):
-            if trainer.current_epoch == 0:
-                trainer.should_stop = True
+class StopInFirstEpoch(Callback):
+    def on_train_epoch_end(self, trainer, module):
+        if trainer.current_epoch == 0:
+            trainer.should_stop = True
 
+
+def min_epochs_with_a_stop_request(root):
     t = trainer(root, min_epochs=3, max_epochs=6, callbacks=[StopInFirstEpoch()], enable_checkpointing=False, num_sanity_val_steps=0)
     t.fit(Line(), loader(0, 2))
     return {"epochs": t.current_epoch, "global_step": t.global_step}
 
 
 def min_steps_with_a_stop_request(root):
-    class StopInFirstEpoch(Callback):
-        def on_train_epoch_end(self, trainer, module):
-            if trainer.current_epoch == 0:
-                trainer.should_stop = True
-
     t = trainer(root, min_steps=5, max_epochs=6, callbacks=[StopInFirstEpoch()], enable_checkpointing=False, num_sanity_val_steps=0)
     t.fit(Line(), loader(0, 2))
     return {"epochs": t.current_epoch, "global_step": t.global_step}
