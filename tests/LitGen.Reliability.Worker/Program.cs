@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 //   resume <root> <epochs> <ckpt>    continues from a checkpoint
 //   claim  <root> <go-file>          prints "ready", waits for <go-file>, then creates a default trainer and prints its log folder
 //   cli    <root>                    a long fit through LitCli's command line (its exit code is the process's)
+//   host   <root>                    a long fit in a host that owns SIGTERM (HandleSignals = false) and stops runs by its token
 // Exit codes: 0 finished, 130 interrupted (SIGINT/SIGTERM), 1 failed.
 if (args.Length == 3 && args[0] == "claim")
 {
@@ -25,6 +26,31 @@ if (args.Length == 2 && args[0] == "cli")
 {
     return LitCli.Run<WorkerModel>(["fit", "--default-root-dir", args[1], "--max-epochs", "10000", "--enable-progress-bar", "false", "--enable-model-summary", "false"],
         new LitCliOptions { TrainerDefaults = new TrainerOptions { Callbacks = [new StepReporter()] } });
+}
+if (args.Length == 2 && args[0] == "host")
+{
+    using var stopping = new CancellationTokenSource();
+    using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+    {
+        context.Cancel = true;
+        Console.WriteLine("host stopping");
+        stopping.Cancel();
+    });
+    var hosted = new Trainer(new TrainerOptions
+    {
+        MaxEpochs = 10_000, DefaultRootDir = args[1], EnableProgressBar = false, EnableModelSummary = false, Logger = false, EnableCheckpointing = false,
+        HandleSignals = false, Callbacks = [new StepReporter()],
+    });
+    try
+    {
+        hosted.Fit(new WorkerModel(), WorkerModel.Data(), cancellationToken: stopping.Token);
+        return 0;
+    }
+    catch (OperationCanceledException e) when (e.CancellationToken == stopping.Token)
+    {
+        Console.WriteLine("stopped by the host: " + e.Message);
+        return 0;
+    }
 }
 if (args.Length < 3 || (args[0] == "resume" && args.Length < 4))
 {

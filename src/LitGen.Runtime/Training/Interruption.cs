@@ -13,6 +13,7 @@ namespace LitGen;
 internal sealed class Interruption : IDisposable
 {
     private readonly CancellationTokenSource source;
+    private readonly CancellationToken callerToken;
     private readonly Strategy strategy;
     private readonly PosixSignalRegistration?[] registrations;
     private volatile string? signal;
@@ -20,11 +21,13 @@ internal sealed class Interruption : IDisposable
     /// <summary>The signal that requested the stop (<c>"SIGINT"</c>, <c>"SIGTERM"</c>), or null for a cancellation.</summary>
     public string? Signal => signal;
 
-    public Interruption(CancellationToken cancellationToken, Strategy strategy)
+    /// <summary>Watches <paramref name="cancellationToken"/>, and SIGINT and SIGTERM when <paramref name="handleSignals"/>.</summary>
+    public Interruption(CancellationToken cancellationToken, Strategy strategy, bool handleSignals)
     {
         this.strategy = strategy;
+        callerToken = cancellationToken;
         source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        registrations = [Register(PosixSignal.SIGINT), Register(PosixSignal.SIGTERM)];
+        registrations = handleSignals ? [Register(PosixSignal.SIGINT), Register(PosixSignal.SIGTERM)] : [];
     }
 
     /// <summary>
@@ -39,7 +42,8 @@ internal sealed class Interruption : IDisposable
         throw new OperationCanceledException(signal is { } name
             ? $"Training was interrupted by {name} and stopped at a batch boundary; callbacks saw it in OnException and the loggers were finalized."
             : "Training was cancelled and stopped at a batch boundary; callbacks saw it in OnException and the loggers were finalized.",
-            source.Token);
+            // The caller's own token when it asked, so that `catch (OperationCanceledException e) when (e.CancellationToken == token)` matches.
+            callerToken.IsCancellationRequested ? callerToken : source.Token);
     }
 
     private PosixSignalRegistration? Register(PosixSignal posixSignal)

@@ -256,7 +256,7 @@ public sealed partial class Trainer
         Hooks.Attach(model, ResolveCallbacks(model));
         if (Options.Seed is long seed) random.manual_seed(seed);
         using var anomalyDetection = Options.DetectAnomaly ? autograd.detect_anomaly() : null;
-        using var interruption = Interruption = new Interruption(cancellationToken, Strategy);
+        using var interruption = Interruption = new Interruption(cancellationToken, Strategy, Options.HandleSignals);
         (Interrupted, InterruptedBy) = (false, null);
         try
         {

@@ -53,6 +53,12 @@ public sealed record TrainerOptions
     /// <summary>Ask the module's dataloader hooks for new dataloaders every this many epochs (0: never).</summary>
     public int ReloadDataloadersEveryNEpochs { get; init; }
 
+    /// <summary>
+    /// Whether a run stops gracefully on SIGINT (Ctrl+C) and SIGTERM (default true). A host that owns the process's
+    /// signals (a Generic Host, a service) sets false and stops runs through the <c>CancellationToken</c> it passes.
+    /// </summary>
+    public bool HandleSignals { get; init; } = true;
+
     /// <summary>Ask for repeatable runs (Lightning's <c>deterministic</c>). Runs repeat when <see cref="Seed"/> is set too: it seeds
     /// libtorch before training, and the runtime <c>DataLoader</c> shuffles from (seed, epoch); without a seed the run
     /// trains as in Lightning, unseeded. TorchSharp has no <c>use_deterministic_algorithms</c>.</summary>

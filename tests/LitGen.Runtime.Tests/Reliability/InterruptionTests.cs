@@ -43,8 +43,10 @@ public class InterruptionTests
             MaxEpochs = 5, DefaultRootDir = dir.Path, EnableProgressBar = false, Logger = [logger], Callbacks = [canceller, onException],
         });
 
-        Assert.Throws<OperationCanceledException>(() => trainer.Fit(new RegressionModule(), TestData.Line(batches: 8), cancellationToken: source.Token));
+        var error = Assert.Throws<OperationCanceledException>(() => trainer.Fit(new RegressionModule(), TestData.Line(batches: 8), cancellationToken: source.Token));
 
+        // The caller's own token, so that `catch (OperationCanceledException e) when (e.CancellationToken == token)` matches.
+        Assert.Equal(source.Token, error.CancellationToken);
         Assert.True(trainer.Interrupted);
         Assert.Equal(3, trainer.GlobalStep);
         Assert.Equal(["OperationCanceledException"], canceller.Seen);

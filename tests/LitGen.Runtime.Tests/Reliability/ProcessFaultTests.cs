@@ -243,4 +243,17 @@ public sealed class ProcessFaultTests(UninterruptedWorkerRun reference) : IClass
         var config = Assert.Single(Directory.GetFiles(dir.Path, "config.json", SearchOption.AllDirectories));
         Assert.Equal("10000", (string?)System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(config))!["trainer"]!["max-epochs"]);
     }
+
+    [Fact]
+    public void A_host_that_owns_the_signals_stops_the_run_through_its_token()
+    {
+        using var dir = new TempDir();
+        using var worker = WorkerProcess.Host(dir.Path);
+        worker.WaitForStep(3);
+        worker.Signal(WorkerProcess.SigTerm);
+        Assert.True(worker.WaitForExit() == 0, worker.Transcript);
+        // Only the host's handler ran: the trainer saw a cancellation of the host's token, not a signal of its own.
+        Assert.Contains("host stopping", worker.Transcript);
+        Assert.Contains("stopped by the host: Training was cancelled", worker.Transcript);
+    }
 }

@@ -40,6 +40,9 @@ public sealed class WorkerProcess : IDisposable
 
     public static WorkerProcess Resume(string root, int epochs, string checkpoint) => new("resume", root, epochs.ToString(), checkpoint);
 
+    /// <summary>A long fit in a host that owns SIGTERM and stops the run through its token.</summary>
+    public static WorkerProcess Host(string root) => new("host", root);
+
     /// <summary>A long fit through LitCli's command line.</summary>
     public static WorkerProcess Cli(string root) => new("cli", root);
 
