@@ -1,6 +1,7 @@
 using System;
 using System.CommandLine;
 using System.IO;
+using System.Linq;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -49,7 +50,7 @@ internal sealed class CliCommand
             }));
             root.Subcommands.Add(command);
         }
-        return root.Parse(args).Invoke(new InvocationConfiguration { Output = Output, Error = Error });
+        return Invoke(root, args);
     }
 
     public int RunMain(string[] args, Func<object, object?, Trainer, int> main)
@@ -57,7 +58,41 @@ internal sealed class CliCommand
         var root = new RootCommand($"Train and evaluate {model.TypeName} (LitGen).");
         options.AddTo(root);
         root.SetAction(parsed => Execute(parsed, main));
-        return root.Parse(args).Invoke(new InvocationConfiguration { Output = Output, Error = Error });
+        return Invoke(root, args);
+    }
+
+    /// <summary>Runs the command line; a usage error is one line on standard error (with the option meant, for a typo) and exit code 2.</summary>
+    private int Invoke(RootCommand root, string[] args)
+    {
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count == 0) return parsed.Invoke(new InvocationConfiguration { Output = Output, Error = Error });
+        Error.WriteLine("error: " + UsageError(parsed));
+        return 2;
+    }
+
+    private static string UsageError(ParseResult parsed)
+    {
+        var unknown = parsed.UnmatchedTokens.FirstOrDefault(t => t.StartsWith('-'));
+        if (unknown is null) return parsed.Errors[0].Message;
+        var names = parsed.CommandResult.Command.Options.SelectMany(o => o.Aliases.Prepend(o.Name)).Distinct(StringComparer.Ordinal);
+        var closest = names.Select(name => (Name: name, Distance: EditDistance(unknown, name))).MinBy(p => p.Distance);
+        return closest.Name is not null && closest.Distance <= Math.Max(2, unknown.Length / 3)
+            ? $"unknown option '{unknown}'; did you mean '{closest.Name}'? (--help lists the options)"
+            : $"unknown option '{unknown}' (--help lists the options)";
+    }
+
+    private static int EditDistance(string a, string b)
+    {
+        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (int i = 1; i <= a.Length; i++)
+        {
+            var current = new int[b.Length + 1];
+            current[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            previous = current;
+        }
+        return previous[b.Length];
     }
 
     /// <summary>Builds the objects (or prints their configuration) and runs <paramref name="body"/> with them.</summary>

@@ -220,4 +220,17 @@ public class LitCliTests
         Assert.StartsWith("error: --config", error);
         Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
+
+    [Theory]
+    [InlineData("--max-epoch", "did you mean '--max-epochs'?")]
+    [InlineData("--lerning-rate", "did you mean '--learning-rate'?")]
+    [InlineData("--bogus-setting", "unknown option '--bogus-setting' (--help lists the options)")]
+    public void A_typo_on_the_command_line_is_one_line_with_the_option_meant_and_exit_2(string typo, string expected)
+    {
+        var (code, output, error) = Run("fit", typo, "5");
+        Assert.Equal(2, code);
+        Assert.Equal("", output);
+        Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains(expected, error);
+    }
 }
