@@ -1,5 +1,7 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
 using System.Linq;
 using System.Threading;
 using static TorchSharp.torch;
@@ -36,38 +38,40 @@ public sealed partial class Trainer
     /// <summary>
     /// Runs one validation epoch and returns the epoch metrics (one dictionary per dataloader).
     /// <paramref name="ckptPath"/>: <c>"best"</c>, <c>"last"</c> or a checkpoint path to load first; null uses the current weights.
+    /// <paramref name="verbose"/> prints Lightning's results table at the end (on rank 0, through <see cref="Messages"/>).
     /// </summary>
     public IReadOnlyList<IReadOnlyDictionary<string, double>> Validate<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader = null, string? ckptPath = null,
-        CancellationToken cancellationToken = default)
-        => Evaluate<TBatch, ValidationStage>(model, dataloader is null ? null : [dataloader], null, ckptPath, cancellationToken);
+        bool verbose = true, CancellationToken cancellationToken = default)
+        => Evaluate<TBatch, ValidationStage>(model, dataloader is null ? null : [dataloader], null, ckptPath, verbose, cancellationToken);
 
     /// <summary>Runs one validation epoch over several dataloaders; one metrics dictionary per dataloader.</summary>
     public IReadOnlyList<IReadOnlyDictionary<string, double>> Validate<TBatch>(LightningModule<TBatch> model, IReadOnlyList<IEnumerable<TBatch>> dataloaders, string? ckptPath = null,
-        CancellationToken cancellationToken = default)
-        => Evaluate<TBatch, ValidationStage>(model, RequireLoaders(dataloaders), null, ckptPath, cancellationToken);
+        bool verbose = true, CancellationToken cancellationToken = default)
+        => Evaluate<TBatch, ValidationStage>(model, RequireLoaders(dataloaders), null, ckptPath, verbose, cancellationToken);
 
     /// <summary>Runs one validation epoch on the datamodule's validation dataloader.</summary>
     public IReadOnlyList<IReadOnlyDictionary<string, double>> Validate<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch> datamodule, string? ckptPath = null,
-        CancellationToken cancellationToken = default)
-        => Evaluate<TBatch, ValidationStage>(model, null, datamodule ?? throw new ArgumentNullException(nameof(datamodule)), ckptPath, cancellationToken);
+        bool verbose = true, CancellationToken cancellationToken = default)
+        => Evaluate<TBatch, ValidationStage>(model, null, datamodule ?? throw new ArgumentNullException(nameof(datamodule)), ckptPath, verbose, cancellationToken);
 
     /// <summary>
     /// Runs one test epoch and returns the epoch metrics (one dictionary per dataloader).
     /// <paramref name="ckptPath"/>: <c>"best"</c>, <c>"last"</c> or a checkpoint path to load first; null uses the current weights.
+    /// <paramref name="verbose"/> prints Lightning's results table at the end (on rank 0, through <see cref="Messages"/>).
     /// </summary>
     public IReadOnlyList<IReadOnlyDictionary<string, double>> Test<TBatch>(LightningModule<TBatch> model, IEnumerable<TBatch>? dataloader = null, string? ckptPath = null,
-        CancellationToken cancellationToken = default)
-        => Evaluate<TBatch, TestStage>(model, dataloader is null ? null : [dataloader], null, ckptPath, cancellationToken);
+        bool verbose = true, CancellationToken cancellationToken = default)
+        => Evaluate<TBatch, TestStage>(model, dataloader is null ? null : [dataloader], null, ckptPath, verbose, cancellationToken);
 
     /// <summary>Runs one test epoch over several dataloaders; one metrics dictionary per dataloader.</summary>
     public IReadOnlyList<IReadOnlyDictionary<string, double>> Test<TBatch>(LightningModule<TBatch> model, IReadOnlyList<IEnumerable<TBatch>> dataloaders, string? ckptPath = null,
-        CancellationToken cancellationToken = default)
-        => Evaluate<TBatch, TestStage>(model, RequireLoaders(dataloaders), null, ckptPath, cancellationToken);
+        bool verbose = true, CancellationToken cancellationToken = default)
+        => Evaluate<TBatch, TestStage>(model, RequireLoaders(dataloaders), null, ckptPath, verbose, cancellationToken);
 
     /// <summary>Runs one test epoch on the datamodule's test dataloader.</summary>
     public IReadOnlyList<IReadOnlyDictionary<string, double>> Test<TBatch>(LightningModule<TBatch> model, LightningDataModule<TBatch> datamodule, string? ckptPath = null,
-        CancellationToken cancellationToken = default)
-        => Evaluate<TBatch, TestStage>(model, null, datamodule ?? throw new ArgumentNullException(nameof(datamodule)), ckptPath, cancellationToken);
+        bool verbose = true, CancellationToken cancellationToken = default)
+        => Evaluate<TBatch, TestStage>(model, null, datamodule ?? throw new ArgumentNullException(nameof(datamodule)), ckptPath, verbose, cancellationToken);
 
     /// <summary>
     /// Runs <c>PredictStep</c> on every batch and returns the predictions, which the caller owns (dispose them). With
@@ -94,25 +98,25 @@ public sealed partial class Trainer
     /// best checkpoint of the last fit and says so, as Lightning; pass <c>"best"</c>, <c>"last"</c> or a path to choose,
     /// or pass the module to use its current weights.
     /// </summary>
-    public IReadOnlyList<IReadOnlyDictionary<string, double>> Validate(string? ckptPath = null, CancellationToken cancellationToken = default)
-        => Connected(nameof(Validate)).AcceptBatchTypeVisitor(new ConnectedEvaluation<ValidationStage>(this, null, ConnectedCkptPath(nameof(Validate), ckptPath), cancellationToken));
+    public IReadOnlyList<IReadOnlyDictionary<string, double>> Validate(string? ckptPath = null, bool verbose = true, CancellationToken cancellationToken = default)
+        => Connected(nameof(Validate)).AcceptBatchTypeVisitor(new ConnectedEvaluation<ValidationStage>(this, null, ConnectedCkptPath(nameof(Validate), ckptPath), verbose, cancellationToken));
 
-    /// <summary>Runs one validation epoch of the module this trainer last ran on <paramref name="dataloader"/> (see <see cref="Validate(string, CancellationToken)"/>).</summary>
-    public IReadOnlyList<IReadOnlyDictionary<string, double>> Validate<TBatch>(IEnumerable<TBatch> dataloader, string? ckptPath = null, CancellationToken cancellationToken = default)
+    /// <summary>Runs one validation epoch of the module this trainer last ran on <paramref name="dataloader"/> (see <see cref="Validate(string, bool, CancellationToken)"/>).</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, double>> Validate<TBatch>(IEnumerable<TBatch> dataloader, string? ckptPath = null, bool verbose = true, CancellationToken cancellationToken = default)
         => Connected(nameof(Validate)).AcceptBatchTypeVisitor(new ConnectedEvaluation<ValidationStage>(this, dataloader ?? throw new ArgumentNullException(nameof(dataloader)),
-            ConnectedCkptPath(nameof(Validate), ckptPath), cancellationToken));
+            ConnectedCkptPath(nameof(Validate), ckptPath), verbose, cancellationToken));
 
     /// <summary>
     /// Runs one test epoch of the module this trainer last ran (the fitted one), from the best checkpoint of the last fit
     /// unless <paramref name="ckptPath"/> says otherwise (Lightning's <c>trainer.test()</c> without a model).
     /// </summary>
-    public IReadOnlyList<IReadOnlyDictionary<string, double>> Test(string? ckptPath = null, CancellationToken cancellationToken = default)
-        => Connected(nameof(Test)).AcceptBatchTypeVisitor(new ConnectedEvaluation<TestStage>(this, null, ConnectedCkptPath(nameof(Test), ckptPath), cancellationToken));
+    public IReadOnlyList<IReadOnlyDictionary<string, double>> Test(string? ckptPath = null, bool verbose = true, CancellationToken cancellationToken = default)
+        => Connected(nameof(Test)).AcceptBatchTypeVisitor(new ConnectedEvaluation<TestStage>(this, null, ConnectedCkptPath(nameof(Test), ckptPath), verbose, cancellationToken));
 
-    /// <summary>Runs one test epoch of the module this trainer last ran on <paramref name="dataloader"/> (see <see cref="Test(string, CancellationToken)"/>).</summary>
-    public IReadOnlyList<IReadOnlyDictionary<string, double>> Test<TBatch>(IEnumerable<TBatch> dataloader, string? ckptPath = null, CancellationToken cancellationToken = default)
+    /// <summary>Runs one test epoch of the module this trainer last ran on <paramref name="dataloader"/> (see <see cref="Test(string, bool, CancellationToken)"/>).</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, double>> Test<TBatch>(IEnumerable<TBatch> dataloader, string? ckptPath = null, bool verbose = true, CancellationToken cancellationToken = default)
         => Connected(nameof(Test)).AcceptBatchTypeVisitor(new ConnectedEvaluation<TestStage>(this, dataloader ?? throw new ArgumentNullException(nameof(dataloader)),
-            ConnectedCkptPath(nameof(Test), ckptPath), cancellationToken));
+            ConnectedCkptPath(nameof(Test), ckptPath), verbose, cancellationToken));
 
     /// <summary>Predicts with the module this trainer last ran, from the best checkpoint of the last fit unless <paramref name="ckptPath"/> says otherwise.</summary>
     public IReadOnlyList<Tensor> Predict(string? ckptPath = null, bool returnPredictions = true, CancellationToken cancellationToken = default)
@@ -135,6 +139,27 @@ public sealed partial class Trainer
         return "best";
     }
 
+    /// <summary>Lightning's results table after <c>Validate</c>/<c>Test</c> with <c>verbose</c>, said as the trainer's other messages are.</summary>
+    private void PrintResults(IReadOnlyList<IReadOnlyDictionary<string, double>> results, Stage stage)
+    {
+        if (ResultsTable.Format(results, stage, TerminalWidth()) is string table) Messages.Info("Trainer", table);
+    }
+
+    /// <summary>Python's <c>shutil.get_terminal_size</c> as Lightning asks it: <c>COLUMNS</c>, else the terminal's width, else 120.</summary>
+    private int TerminalWidth()
+    {
+        if (int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), NumberStyles.None, CultureInfo.InvariantCulture, out int columns) && columns > 0) return columns;
+        if (Messages.UsesLogger || Console.IsOutputRedirected) return 120;
+        try
+        {
+            return Console.WindowWidth > 0 ? Console.WindowWidth : 120;
+        }
+        catch (IOException)
+        {
+            return 120;
+        }
+    }
+
     private static IReadOnlyList<IEnumerable<TBatch>>? TypedLoaders<TBatch>(LightningModule<TBatch> model, object? dataloader) => dataloader switch
     {
         null => null,
@@ -143,13 +168,13 @@ public sealed partial class Trainer
             $"The dataloader is a {dataloader.GetType().Name}, but {model.GetType().Name} takes batches of {typeof(TBatch).Name}: pass a dataloader of those."),
     };
 
-    private sealed class ConnectedEvaluation<TStage>(Trainer trainer, object? dataloader, string ckptPath, CancellationToken cancellationToken)
+    private sealed class ConnectedEvaluation<TStage>(Trainer trainer, object? dataloader, string ckptPath, bool verbose, CancellationToken cancellationToken)
         : IBatchTypeVisitor<IReadOnlyList<IReadOnlyDictionary<string, double>>> where TStage : struct, IEvaluationStage
     {
         public IReadOnlyList<IReadOnlyDictionary<string, double>> Visit<TBatch>(LightningModule<TBatch> model)
         {
             var loaders = TypedLoaders(model, dataloader);
-            return trainer.Evaluate<TBatch, TStage>(model, loaders, loaders is null ? trainer.connectedDataModule as LightningDataModule<TBatch> : null, ckptPath, cancellationToken);
+            return trainer.Evaluate<TBatch, TStage>(model, loaders, loaders is null ? trainer.connectedDataModule as LightningDataModule<TBatch> : null, ckptPath, verbose, cancellationToken);
         }
     }
 
@@ -188,15 +213,15 @@ public sealed partial class Trainer
     }
 
     private IReadOnlyList<IReadOnlyDictionary<string, double>> Evaluate<TBatch, TStage>(LightningModule<TBatch> model, IReadOnlyList<IEnumerable<TBatch>>? dataloaders,
-        LightningDataModule<TBatch>? dataModule, string? ckptPath, CancellationToken cancellationToken) where TStage : struct, IEvaluationStage
+        LightningDataModule<TBatch>? dataModule, string? ckptPath, bool verbose, CancellationToken cancellationToken) where TStage : struct, IEvaluationStage
     {
         ArgumentNullException.ThrowIfNull(model);
         RequireStep(model, TStage.Step, TStage.Stage.ToString());
-        return model.RunGeneratedLoop(new EvaluationVisitor<TBatch, TStage>(this, model, dataloaders, dataModule, ckptPath, cancellationToken));
+        return model.RunGeneratedLoop(new EvaluationVisitor<TBatch, TStage>(this, model, dataloaders, dataModule, ckptPath, verbose, cancellationToken));
     }
 
     private sealed class EvaluationVisitor<TBatch, TStage>(Trainer trainer, LightningModule<TBatch> model, IReadOnlyList<IEnumerable<TBatch>>? dataloaders,
-        LightningDataModule<TBatch>? dataModule, string? ckptPath, CancellationToken cancellationToken)
+        LightningDataModule<TBatch>? dataModule, string? ckptPath, bool verbose, CancellationToken cancellationToken)
         : ILoopVisitor<TBatch, IReadOnlyList<IReadOnlyDictionary<string, double>>>
         where TStage : struct, IEvaluationStage
     {
@@ -211,7 +236,9 @@ public sealed partial class Trainer
                 var results = TStage.Stage == LitGen.Stage.Validate
                     ? trainer.ValidateLoop.Run(model, driver, loaders, data.ValidationBatches, logResults: true)
                     : trainer.TestLoop.Run(model, driver, loaders, data.TestBatches, logResults: true);
-                return results.Select(r => (IReadOnlyDictionary<string, double>)r).ToList();
+                var metrics = results.Select(r => (IReadOnlyDictionary<string, double>)r).ToList();
+                if (verbose) trainer.PrintResults(metrics, TStage.Stage);
+                return metrics;
             });
     }
 
