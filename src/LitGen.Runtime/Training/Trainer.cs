@@ -68,7 +68,11 @@ public sealed partial class Trainer
     public bool ShouldStop
     {
         get => FitLoop.Progress.ShouldStop;
-        set => FitLoop.Progress.ShouldStop = value;
+        set
+        {
+            if (value && !FitLoop.Progress.ShouldStop) FitLoop.StopRequestedAt = (CurrentEpoch, GlobalStep);
+            FitLoop.Progress.ShouldStop = value;
+        }
     }
 
     /// <summary>True when the last run was stopped by an interrupt (SIGINT, SIGTERM) or its cancellation token (Lightning's <c>interrupted</c>).</summary>

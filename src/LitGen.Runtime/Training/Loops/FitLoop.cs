@@ -20,6 +20,9 @@ internal sealed class FitLoop(LoopContext context)
     private Func<int?>? estimateTrainingBatches;
     private bool minEpochsNoticeGiven;
 
+    /// <summary>The epoch and step at which <see cref="Trainer.ShouldStop"/> was first set in this fit, for the stop notice.</summary>
+    public (int Epoch, long Step)? StopRequestedAt { get; set; }
+
     public TrainingEpochLoop EpochLoop { get; } = new(context);
 
     /// <summary>Whether this fit validates: a validation step and at least one validation batch (Lightning's <c>num_val_batches > 0</c>).</summary>
@@ -70,6 +73,7 @@ internal sealed class FitLoop(LoopContext context)
         EpochLoop.ValLoop.RestartLogSteps();
         ValidationHasRun = false;
         minEpochsNoticeGiven = false;
+        StopRequestedAt = null;
         trainer.ResetAccumulation();
         context.Logging.Reset();
         if (ckptPath is not null) trainer.CkptPath = context.Checkpoints.ResolvePath(ckptPath);
@@ -95,6 +99,7 @@ internal sealed class FitLoop(LoopContext context)
             midEpoch = null;
             EndEpoch(module);
         }
+        if (StoppedEarly) context.Messages.Info("Trainer", StopNotice(hooks.Callbacks));
         hooks.Call(ModuleHooks.OnTrainEnd, static (c, t, m) => c.OnTrainEnd(t, m), static m => m.OnTrainEnd(), EpochLoop.Metrics);
         hooks.Call(ModuleHooks.OnFitEnd, static (c, t, m) => c.OnFitEnd(t, m), static m => m.OnFitEnd());
         return true;
@@ -208,10 +213,25 @@ internal sealed class FitLoop(LoopContext context)
         EpochLoop.Progress.BatchesDone = 0;
     }
 
+    private bool LimitReached => EpochLoop.MaxStepsReached || (context.Trainer.MaxEpochs != -1 && Progress.Epoch >= context.Trainer.MaxEpochs);
+
+    /// <summary>Whether a stop request, not MaxEpochs or MaxSteps, ended the fit.</summary>
+    private bool StoppedEarly => Progress.ShouldStop && CanStopEarly && !LimitReached;
+
+    /// <summary>One line saying which callback stopped the fit, why, and when; Lightning says nothing unless asked (<c>verbose</c>).</summary>
+    private string StopNotice(Callback[] callbacks)
+    {
+        var (epoch, step) = StopRequestedAt ?? (Progress.Epoch, EpochLoop.GlobalStep);
+        if (callbacks.OfType<EarlyStopping>().FirstOrDefault(e => e.StoppingReason is not null) is { } early)
+            return $"EarlyStopping stopped training at epoch {early.StoppedEpoch}: {early.StoppingReason!.Replace(" Signaling Trainer to stop.", "", StringComparison.Ordinal)}";
+        if (callbacks.OfType<TrainingTimer>().FirstOrDefault(t => t.Duration is { } d && t.TimeElapsed >= d) is { } timer)
+            return $"TrainingTimer stopped training at epoch {epoch}, step {step}: its duration of {timer.Duration} has passed.";
+        return $"Training stopped at epoch {epoch}, step {step}: Trainer.ShouldStop was set (by a callback or the module).";
+    }
+
     private bool Done()
     {
-        if (EpochLoop.MaxStepsReached) return true;
-        if (context.Trainer.MaxEpochs != -1 && Progress.Epoch >= context.Trainer.MaxEpochs) return true;
+        if (LimitReached) return true;
         if (!Progress.ShouldStop) return false;
         if (CanStopEarly) return true;
         // As Lightning, the request stands: training stops as soon as MinEpochs epochs are done.
