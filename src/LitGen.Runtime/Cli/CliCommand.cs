@@ -75,24 +75,10 @@ internal sealed class CliCommand
         var unknown = parsed.UnmatchedTokens.FirstOrDefault(t => t.StartsWith('-'));
         if (unknown is null) return parsed.Errors[0].Message;
         var names = parsed.CommandResult.Command.Options.SelectMany(o => o.Aliases.Prepend(o.Name)).Distinct(StringComparer.Ordinal);
-        var closest = names.Select(name => (Name: name, Distance: EditDistance(unknown, name))).MinBy(p => p.Distance);
+        var closest = names.Select(name => (Name: name, Distance: EditDistance.Between(unknown, name))).MinBy(p => p.Distance);
         return closest.Name is not null && closest.Distance <= Math.Max(2, unknown.Length / 3)
             ? $"unknown option '{unknown}'; did you mean '{closest.Name}'? (--help lists the options)"
             : $"unknown option '{unknown}' (--help lists the options)";
-    }
-
-    private static int EditDistance(string a, string b)
-    {
-        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (int i = 1; i <= a.Length; i++)
-        {
-            var current = new int[b.Length + 1];
-            current[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            previous = current;
-        }
-        return previous[b.Length];
     }
 
     /// <summary>Builds the objects (or prints their configuration) and runs <paramref name="body"/> with them.</summary>

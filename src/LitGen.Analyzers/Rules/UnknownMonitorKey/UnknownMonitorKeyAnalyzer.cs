@@ -52,7 +52,7 @@ public sealed class UnknownMonitorKeyAnalyzer : LitGenAnalyzer
         var logged = cache.GetOrAdd(module, m => CollectLoggedNames(m, symbols, context.CancellationToken));
         if (logged.HasDynamicNames || logged.Names.Contains(monitor)) return;
 
-        var suggestion = logged.Names.OrderBy(name => Distance(name, monitor)).ThenBy(name => name, StringComparer.Ordinal).FirstOrDefault();
+        var suggestion = logged.Names.OrderBy(name => EditDistance.Between(name, monitor)).ThenBy(name => name, StringComparer.Ordinal).FirstOrDefault();
         var properties = suggestion is null ? ImmutableDictionary<string, string?>.Empty : ImmutableDictionary<string, string?>.Empty.Add(SuggestionProperty, suggestion);
         context.ReportDiagnostic(Diagnostic.Create(Descriptors.UnknownMonitorKey, assignment.Value.Syntax.GetLocation(), properties,
             monitor, module.Name, suggestion is null ? "" : $"; did you mean \"{suggestion}\"?"));
@@ -92,19 +92,5 @@ public sealed class UnknownMonitorKeyAnalyzer : LitGenAnalyzer
             }
         }
         return new LoggedNames(names, dynamic);
-    }
-
-    private static int Distance(string a, string b)
-    {
-        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (int i = 1; i <= a.Length; i++)
-        {
-            var current = new int[b.Length + 1];
-            current[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            previous = current;
-        }
-        return previous[b.Length];
     }
 }
