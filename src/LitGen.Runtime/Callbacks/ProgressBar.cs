@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
@@ -8,9 +9,10 @@ using System.Text;
 namespace LitGen;
 
 /// <summary>
-/// Shows progress as Lightning's TQDM bar does: a live line per training epoch (batch, rate, the epoch's ETA and the
-/// whole fit's, and <c>progBar</c> metrics), a live line while validating, testing or predicting, and plain lines at
-/// the ends when the output is not a terminal (redirected, CI, a <see cref="TrainerOptions.LoggerFactory"/>).
+/// Shows progress as Lightning's TQDM bar does: a live line per training epoch (percent, bar, batches, elapsed and left,
+/// rate, the time left in the whole fit, the logger's version and the <c>progBar</c> metrics; the epoch's last line adds
+/// the validation metrics), a live line while validating, testing or predicting, and one line per epoch and per
+/// evaluation when the output is not a terminal (redirected, CI, a <see cref="TrainerOptions.LoggerFactory"/>).
 /// </summary>
 public class ProgressBar : Callback
 {
@@ -54,22 +56,19 @@ public class ProgressBar : Callback
     /// <inheritdoc />
     public override void OnTrainBatchCompleted(Trainer trainer, LightningModule module)
     {
-        if (IsLive && Due(epochClock, ref lastTrainRefresh)) output.Write("\r" + Describe(trainer, trainer.BatchesDoneInEpoch) + "\u001b[K");
+        if (IsLive && Due(epochClock, ref lastTrainRefresh)) output.Write("\r" + Describe(trainer, trainer.BatchesDoneInEpoch, []) + "\u001b[K");
     }
 
     /// <inheritdoc />
     public override void OnTrainEpochEnd(Trainer trainer, LightningModule module)
     {
-        var line = Describe(trainer, trainer.NumTrainingBatches);
-        var epochMetrics = trainer.CallbackMetrics.Where(m => m.Key.StartsWith("val_", StringComparison.Ordinal) || trainer.ProgressBarMetrics.ContainsKey(m.Key));
-        var text = new StringBuilder(line);
-        foreach (var (name, value) in epochMetrics.OrderBy(m => m.Key, StringComparer.Ordinal))
-            if (!line.Contains(name + "=", StringComparison.Ordinal)) text.Append(' ').Append(name).Append('=').Append(Format(value));
-        output.WriteLine((IsLive ? "\r" : "") + text + (IsLive ? "\u001b[K" : ""));
+        // The epoch's last line adds the validation metrics to the bar's, as Lightning's does.
+        var validation = trainer.CallbackMetrics.Where(m => m.Key.StartsWith("val_", StringComparison.Ordinal) && !trainer.ProgressBarMetrics.ContainsKey(m.Key));
+        var line = Describe(trainer, trainer.BatchesDoneInEpoch, validation);
+        output.WriteLine((IsLive ? "\r" : "") + line + (IsLive ? "\u001b[K" : ""));
     }
 
     /// <inheritdoc />
-
     public override void OnEvaluationBatchCompleted(Trainer trainer, Stage stage, int done, int? total)
     {
         if (done == 1)
@@ -82,7 +81,6 @@ public class ProgressBar : Callback
     }
 
     /// <inheritdoc />
-
     public override void OnEvaluationCompleted(Trainer trainer, Stage stage)
     {
         // Validation inside a fit ends in the epoch's line; on its own, a run gets a line of its own.
@@ -111,44 +109,65 @@ public class ProgressBar : Callback
         _ => "Predicting",
     };
 
-    private string Describe(Trainer trainer, int? done)
+    /// <summary>
+    /// <c>Epoch 1/7:  45%|████▌     | 50/110 [00:01&lt;00:01, 45.20it/s, fit 00:12 left, v_num=0, train_loss=0.0238]</c>:
+    /// TQDM's line as Lightning draws it, with the time left in the whole fit added.
+    /// </summary>
+    private string Describe(Trainer trainer, int done, IEnumerable<KeyValuePair<string, double>> extraMetrics)
     {
         var text = new StringBuilder();
         text.Append("Epoch ").Append(trainer.CurrentEpoch.ToString(CultureInfo.InvariantCulture));
         if (trainer.MaxEpochs > 0) text.Append('/').Append((trainer.MaxEpochs - 1).ToString(CultureInfo.InvariantCulture));
-        if (done is int count)
+        var total = trainer.NumTrainingBatches;
+        var postfix = new StringBuilder();
+        // The whole fit's time left: the epochs still to come at the pace of the epochs so far.
+        int epochsDone = trainer.CurrentEpoch - fitStartEpoch;
+        double epochSeconds = epochClock.Elapsed.TotalSeconds;
+        if (total is int all && all > 0 && trainer.MaxEpochs > 0)
         {
-            var total = trainer.NumTrainingBatches;
-            text.Append(": ").Append(Progress(null, count, total, epochClock.Elapsed.TotalSeconds));
-            // The whole fit's ETA: the epochs still to come at the pace of the epochs so far.
-            int epochsDone = trainer.CurrentEpoch - fitStartEpoch;
-            if (total is int all && all > 0 && trainer.MaxEpochs > 0)
-            {
-                double perEpoch = epochsDone > 0 ? (fitClock.Elapsed.TotalSeconds - epochClock.Elapsed.TotalSeconds) / epochsDone
-                    : count > 0 ? epochClock.Elapsed.TotalSeconds / count * all : 0;
-                double remaining = perEpoch * (trainer.MaxEpochs - trainer.CurrentEpoch - 1) + (count > 0 ? epochClock.Elapsed.TotalSeconds / count * (all - count) : 0);
-                if (perEpoch > 0) text.Append(" fit<").Append(Clock(remaining));
-            }
+            double perEpoch = epochsDone > 0 ? (fitClock.Elapsed.TotalSeconds - epochSeconds) / epochsDone : done > 0 ? epochSeconds / done * all : 0;
+            double remaining = perEpoch * (trainer.MaxEpochs - trainer.CurrentEpoch - 1) + (done > 0 ? epochSeconds / done * (all - done) : 0);
+            if (perEpoch > 0) postfix.Append(", fit ").Append(Clock(remaining)).Append(" left");
         }
-        foreach (var (name, value) in trainer.ProgressBarMetrics.OrderBy(m => m.Key, StringComparer.Ordinal))
-            text.Append(' ').Append(name).Append('=').Append(Format(value));
+        if (trainer.Loggers.Count > 0) postfix.Append(", v_num=").Append(trainer.Loggers[0].Version.ToString(CultureInfo.InvariantCulture));
+        foreach (var (name, value) in trainer.ProgressBarMetrics.Concat(extraMetrics).OrderBy(m => m.Key, StringComparer.Ordinal))
+            postfix.Append(", ").Append(name).Append('=').Append(Format(value));
+        text.Append(": ").Append(Progress(null, done, total, epochSeconds, postfix.ToString()));
         return text.ToString();
     }
 
-    /// <summary><c>[label: ]done/total [elapsed&lt;ETA, rate it/s]</c>.</summary>
-    private static string Progress(string? label, int done, int? total, double seconds)
+    /// <summary>TQDM's <c>[label: ]pct%|bar| done/total [elapsed&lt;left, rate{postfix}]</c>, or <c>done it [elapsed, rate]</c> without a total.</summary>
+    private static string Progress(string? label, int done, int? total, double seconds, string postfix = "")
     {
         var text = new StringBuilder();
         if (label is not null) text.Append(label).Append(": ");
-        text.Append(done.ToString(CultureInfo.InvariantCulture));
-        if (total is int t) text.Append('/').Append(t.ToString(CultureInfo.InvariantCulture));
         double rate = seconds > 0 ? done / seconds : 0;
-        text.Append(" [").Append(Clock(seconds));
-        if (total is int all && rate > 0) text.Append('<').Append(Clock((all - done) / rate));
-        return text.Append(", ").Append(rate.ToString("0.0", CultureInfo.InvariantCulture)).Append(" it/s]").ToString();
+        if (total is int all && all > 0)
+        {
+            double fraction = Math.Clamp((double)done / all, 0, 1);
+            text.Append((fraction * 100).ToString("0", CultureInfo.InvariantCulture).PadLeft(3)).Append("%|").Append(Bar(fraction)).Append("| ")
+                .Append(done.ToString(CultureInfo.InvariantCulture)).Append('/').Append(all.ToString(CultureInfo.InvariantCulture))
+                .Append(" [").Append(Clock(seconds)).Append('<').Append(rate > 0 ? Clock((all - done) / rate) : "?");
+        }
+        else text.Append(done.ToString(CultureInfo.InvariantCulture)).Append("it [").Append(Clock(seconds));
+        text.Append(", ").Append(rate >= 1 || rate == 0 ? rate.ToString("0.00", CultureInfo.InvariantCulture) + "it/s" : (1 / rate).ToString("0.00", CultureInfo.InvariantCulture) + "s/it");
+        return text.Append(postfix).Append(']').ToString();
     }
 
-    private static string Format(double value) => value.ToString("0.####", CultureInfo.InvariantCulture);
+    /// <summary>TQDM's ten-cell bar in eighths of a cell.</summary>
+    private static string Bar(double fraction)
+    {
+        const int Cells = 10;
+        const string Partial = " ▏▎▍▌▋▊▉";
+        int eighths = (int)(fraction * Cells * 8);
+        int full = eighths / 8;
+        var bar = new string('█', full);
+        if (full < Cells) bar += Partial[eighths % 8];
+        return bar.PadRight(Cells);
+    }
+
+    /// <summary>TQDM's postfix number: three significant digits (Python's <c>{:2.3g}</c>).</summary>
+    private static string Format(double value) => value.ToString("G3", CultureInfo.InvariantCulture).Replace("E", "e", StringComparison.Ordinal);
 
     private static string Clock(double seconds)
     {

@@ -85,10 +85,10 @@ public class TrainerMessagesTests
         });
         trainer.Fit(new RegressionModule(), TestData.Line(), TestData.Line());
         var text = output.ToString();
-        Assert.Contains("\rEpoch 1/1: 2/4 [", text);
-        Assert.Contains(" fit<", text);
-        Assert.Contains("\rValidation: 1/4 [", text);
-        Assert.Contains("\rSanity checking: 1/2 [", text);
+        Assert.Contains("\rEpoch 1/1:  50%|█████     | 2/4 [", text);
+        Assert.Matches(@"it/s, fit \d\d:\d\d left, ", text);
+        Assert.Contains("\rValidation:  25%|██▌       | 1/4 [", text);
+        Assert.Contains("\rSanity checking:  50%|█████     | 1/2 [", text);
         Assert.Contains("val_loss=", text);
     }
 }
