@@ -222,7 +222,8 @@ internal sealed class FitLoop(LoopContext context)
     private string StopNotice(Callback[] callbacks)
     {
         var (epoch, step) = StopRequestedAt ?? (Progress.Epoch, EpochLoop.GlobalStep);
-        if (callbacks.OfType<EarlyStopping>().FirstOrDefault(e => e.StoppingReason is not null) is { } early)
+        // An EarlyStopping that stopped an earlier fit keeps its reason: it is named only if it stopped this one.
+        if (callbacks.OfType<EarlyStopping>().FirstOrDefault(e => e.StoppingReason is not null && (StopRequestedAt is null || e.StoppedEpoch == epoch)) is { } early)
             return $"EarlyStopping stopped training at epoch {early.StoppedEpoch}: {early.StoppingReason!.Replace(" Signaling Trainer to stop.", "", StringComparison.Ordinal)}";
         if (callbacks.OfType<TrainingTimer>().FirstOrDefault(t => t.Duration is { } d && t.TimeElapsed >= d) is { } timer)
             return $"TrainingTimer stopped training at epoch {epoch}, step {step}: its duration of {timer.Duration} has passed.";
