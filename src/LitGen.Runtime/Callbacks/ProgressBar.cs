@@ -20,6 +20,7 @@ public class ProgressBar : Callback
     private readonly Stopwatch fitClock = new();
     private readonly Stopwatch evaluationClock = new();
     private TextWriter output = Console.Out;
+    private bool isLive;
     private long lastTrainRefresh;
     private long lastEvaluationRefresh;
     private int fitStartEpoch;
@@ -33,10 +34,13 @@ public class ProgressBar : Callback
     /// <summary>Where the bar writes; default: the console, or the trainer's <see cref="TrainerOptions.LoggerFactory"/>.</summary>
     public TextWriter? Output { get; init; }
 
-    private bool IsLive => Live ?? (ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI")));
-
     /// <inheritdoc />
-    public override void Setup(Trainer trainer, LightningModule module, Stage stage) => output = Output ?? trainer.Messages.Writer(nameof(ProgressBar));
+    public override void Setup(Trainer trainer, LightningModule module, Stage stage)
+    {
+        output = Output ?? trainer.Messages.Writer(nameof(ProgressBar));
+        // Decided once per run, not per batch: the environment does not change while it trains.
+        isLive = Live ?? (ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI")));
+    }
 
     /// <inheritdoc />
     public override void OnTrainStart(Trainer trainer, LightningModule module)
@@ -56,7 +60,7 @@ public class ProgressBar : Callback
     /// <inheritdoc />
     public override void OnTrainBatchCompleted(Trainer trainer, LightningModule module)
     {
-        if (IsLive && Due(epochClock, ref lastTrainRefresh)) output.Write("\r" + Describe(trainer, trainer.BatchesDoneInEpoch, []) + "\u001b[K");
+        if (isLive && Due(epochClock, ref lastTrainRefresh)) output.Write("\r" + Describe(trainer, trainer.BatchesDoneInEpoch, []) + "\u001b[K");
     }
 
     /// <inheritdoc />
@@ -65,7 +69,7 @@ public class ProgressBar : Callback
         // The epoch's last line adds the validation metrics to the bar's, as Lightning's does.
         var validation = trainer.CallbackMetrics.Where(m => m.Key.StartsWith("val_", StringComparison.Ordinal) && !trainer.ProgressBarMetrics.ContainsKey(m.Key));
         var line = Describe(trainer, trainer.BatchesDoneInEpoch, validation);
-        output.WriteLine((IsLive ? "\r" : "") + line + (IsLive ? "\u001b[K" : ""));
+        output.WriteLine((isLive ? "\r" : "") + line + (isLive ? "\u001b[K" : ""));
     }
 
     /// <inheritdoc />
@@ -76,7 +80,7 @@ public class ProgressBar : Callback
             evaluationClock.Restart();
             lastEvaluationRefresh = 0;
         }
-        if (!IsLive || !Due(evaluationClock, ref lastEvaluationRefresh)) return;
+        if (!isLive || !Due(evaluationClock, ref lastEvaluationRefresh)) return;
         output.Write("\r" + Progress(Name(trainer, stage), done, total, evaluationClock.Elapsed.TotalSeconds) + "\u001b[K");
     }
 
@@ -86,10 +90,10 @@ public class ProgressBar : Callback
         // Validation inside a fit ends in the epoch's line; on its own, a run gets a line of its own.
         if (trainer.Stage == LitGen.Stage.Fit)
         {
-            if (IsLive) output.Write("\r\u001b[K");
+            if (isLive) output.Write("\r\u001b[K");
             return;
         }
-        output.WriteLine((IsLive ? "\r" : "") + $"{Name(trainer, stage)}: done [{Clock(evaluationClock.Elapsed.TotalSeconds)}]" + (IsLive ? "\u001b[K" : ""));
+        output.WriteLine((isLive ? "\r" : "") + $"{Name(trainer, stage)}: done [{Clock(evaluationClock.Elapsed.TotalSeconds)}]" + (isLive ? "\u001b[K" : ""));
     }
 
     /// <summary>Whether a live line is due: the first one, then one per <see cref="RefreshInterval"/>.</summary>

@@ -56,6 +56,27 @@ public class StopNoticeTests
     }
 
     [Fact]
+    public void An_EarlyStopping_that_stopped_an_earlier_fit_is_not_named_for_a_later_stop()
+    {
+        using var dir = new TempDir();
+        var early = new EarlyStopping { Monitor = "val_loss", Patience = 2 };
+        NewTrainer(dir, new CollectingLoggerFactory(), 10, early).Fit(new RegressionModule(learningRate: 0), TestData.Line(), TestData.Line());
+        Assert.NotNull(early.StoppingReason);
+
+        // The same EarlyStopping again; no validation in epoch 0, so it does not check there, and the user's callback stops.
+        var factory = new CollectingLoggerFactory();
+        var trainer = new Trainer(new TrainerOptions
+        {
+            MaxEpochs = 10, DefaultRootDir = dir.Path, Logger = false, EnableCheckpointing = false, EnableProgressBar = false, EnableModelSummary = false,
+            NumSanityValSteps = 0, CheckValEveryNEpoch = 2, LoggerFactory = factory, Callbacks = [early, new StopAtEpoch(0)],
+        });
+        trainer.Fit(new RegressionModule(), TestData.Line(), TestData.Line());
+
+        Assert.Equal(1, trainer.CurrentEpoch);
+        Assert.Contains("Training stopped at epoch 0, step 4: Trainer.ShouldStop was set (by a callback or the module).", TrainerInfo(factory));
+    }
+
+    [Fact]
     public void A_fit_that_ends_at_MaxEpochs_says_nothing_even_if_a_stop_came_in_its_last_epoch()
     {
         using var dir = new TempDir();
