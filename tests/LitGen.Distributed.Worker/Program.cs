@@ -22,7 +22,7 @@ switch (scenario)
             ? new Callback[] { new ModelCheckpoint { DirPath = Path.Combine(output, "checkpoints"), EveryNTrainSteps = every, SaveTopK = -1 } }
             : [];
         var trainer = new Trainer(DdpModel.Options(settings, output, settings.Devices, callbacks));
-        var model = new DdpModel(settings.Dropout, settings.Manual);
+        var model = new DdpModel(settings.Dropout, settings.Manual, settings.Hidden);
         // Every rank draws its own dropout masks (rank 0's initial weights are broadcast to all).
         manual_seed(100 + trainer.Strategy.GlobalRank);
         trainer.Fit(model, DdpModel.Loader(settings.BatchSize, settings.Shuffle), ckptPath: settings.Resume);

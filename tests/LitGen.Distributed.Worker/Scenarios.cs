@@ -6,7 +6,8 @@ namespace LitGen.Distributed.Worker;
 
 /// <summary>The settings of one run, from <c>key=value</c> arguments.</summary>
 public sealed record RunSettings(int Devices = 2, int Epochs = 2, int BatchSize = 16, bool Shuffle = false, int Accumulate = 1, double? Clip = null,
-    bool Dropout = false, int? CheckpointEveryNSteps = null, string? Resume = null, long? MaxSteps = null, bool Manual = false)
+    bool Dropout = false, int? CheckpointEveryNSteps = null, string? Resume = null, long? MaxSteps = null, bool Manual = false, int Hidden = 32,
+    int? BucketCapMb = null)
 {
     public static RunSettings Parse(IEnumerable<string> arguments)
     {
@@ -27,6 +28,8 @@ public sealed record RunSettings(int Devices = 2, int Epochs = 2, int BatchSize 
                 "resume" => settings with { Resume = value },
                 "max-steps" => settings with { MaxSteps = long.Parse(value, CultureInfo.InvariantCulture) },
                 "manual" => settings with { Manual = bool.Parse(value) },
+                "hidden" => settings with { Hidden = int.Parse(value, CultureInfo.InvariantCulture) },
+                "bucket-mb" => settings with { BucketCapMb = int.Parse(value, CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"unknown setting '{key}'"),
             };
         }
@@ -35,8 +38,8 @@ public sealed record RunSettings(int Devices = 2, int Epochs = 2, int BatchSize 
 }
 
 /// <summary>
-/// A small regression network; with dropout its steps draw random numbers (so resume must restore every rank's
-/// generator); with manual optimization it steps its optimizer itself.
+/// A small regression network (<see cref="Hidden"/> units wide); with dropout its steps draw random numbers (so resume
+/// must restore every rank's generator); with manual optimization it steps its optimizer itself.
 /// </summary>
 [LightningModule]
 public partial class DdpModel : LightningModule<(Tensor X, Tensor Y)>
@@ -45,16 +48,19 @@ public partial class DdpModel : LightningModule<(Tensor X, Tensor Y)>
 
     [Hyperparameter] public bool Manual { get; }
 
+    [Hyperparameter] public int Hidden { get; }
+
     private readonly TorchSharp.Modules.Sequential net;
 
-    public DdpModel(bool dropout = false, bool manual = false)
+    public DdpModel(bool dropout = false, bool manual = false, int hidden = 32)
     {
         Dropout = dropout;
         Manual = manual;
+        Hidden = hidden;
         AutomaticOptimization = !manual;
         net = dropout
-            ? nn.Sequential(nn.Linear(8, 32), nn.Tanh(), nn.Dropout(0.2), nn.Linear(32, 1))
-            : nn.Sequential(nn.Linear(8, 32), nn.Tanh(), nn.Linear(32, 1));
+            ? nn.Sequential(nn.Linear(8, hidden), nn.Tanh(), nn.Dropout(0.2), nn.Linear(hidden, 1))
+            : nn.Sequential(nn.Linear(8, hidden), nn.Tanh(), nn.Linear(hidden, 1));
     }
 
     public override Tensor? TrainingStep((Tensor X, Tensor Y) batch, int batchIdx)
@@ -88,7 +94,7 @@ public partial class DdpModel : LightningModule<(Tensor X, Tensor Y)>
     /// <summary>The trainer options of a run; the same for the ddp job and the single-process reference.</summary>
     public static TrainerOptions Options(RunSettings settings, string root, int devices, params Callback[] callbacks) => new()
     {
-        Strategy = devices > 1 ? "ddp" : "auto",
+        Strategy = devices <= 1 ? "auto" : settings.BucketCapMb is int mb ? new DdpStrategy { BucketCapMb = mb } : "ddp",
         Devices = devices,
         MaxEpochs = settings.Epochs,
         MaxSteps = settings.MaxSteps ?? -1,
@@ -185,12 +191,13 @@ public partial class FailingOnOneRankModel : LightningModule<(Tensor X, Tensor Y
 
 /// <summary>What each process reports at the end, as JSON in the output folder.</summary>
 public sealed record RankReport(int Rank, int WorldSize, long GlobalStep, int CurrentEpoch, Dictionary<string, double> CallbackMetrics, string LogDir,
-    int GradientExchanges)
+    int GradientExchanges, int GradientBuckets)
 {
     public static void Write(string folder, Trainer trainer)
     {
         var report = new RankReport(trainer.Strategy.GlobalRank, trainer.Strategy.WorldSize, trainer.GlobalStep, trainer.CurrentEpoch,
-            new Dictionary<string, double>(trainer.CallbackMetrics), trainer.LogDir, (trainer.Strategy as DdpStrategy)?.GradientExchanges ?? 0);
+            new Dictionary<string, double>(trainer.CallbackMetrics), trainer.LogDir, (trainer.Strategy as DdpStrategy)?.GradientExchanges ?? 0,
+            (trainer.Strategy as DdpStrategy)?.GradientBucketCount ?? 0);
         File.WriteAllText(Path.Combine(folder, $"rank{report.Rank}.json"), JsonSerializer.Serialize(report));
     }
 

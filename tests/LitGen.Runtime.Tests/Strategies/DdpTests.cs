@@ -41,6 +41,17 @@ public class DdpTests
         }
     }
 
+    [MpiFact]
+    public void Gradients_travel_in_buckets_of_BucketCapMb()
+    {
+        // 8 → 65536 → 1: a 2 MiB weight first, then 0.5 MiB of bias and weight. With 1 MiB buckets that is two exchanges
+        // per step (the default 25 MiB holds all in one).
+        using var dir = new TempDir();
+        MpiJob.Run(2, "train", dir.Path, "batch=16", "epochs=1", "hidden=65536", "bucket-mb=1");
+        foreach (int rank in new[] { 0, 1 })
+            Assert.Equal(2, RankReport.Read(dir.Path, rank).GradientBuckets);
+    }
+
     private static void AssertSameAsOneProcess(params string[] settingArgs)
     {
         using var dir = new TempDir();

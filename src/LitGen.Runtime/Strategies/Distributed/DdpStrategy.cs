@@ -120,6 +120,9 @@ public class DdpStrategy : Strategy
     /// <summary>How many times gradients were averaged across the processes (for tests: accumulating batches exchange nothing).</summary>
     internal int GradientExchanges { get; private set; }
 
+    /// <summary>The buckets of the last exchange, each one <c>MPI_Allreduce</c> (for tests: their size follows <see cref="BucketCapMb"/>).</summary>
+    internal int GradientBucketCount => buckets?.Count ?? 0;
+
     /// <inheritdoc />
     public override void Barrier() => mpi?.Barrier();
 

@@ -7,13 +7,15 @@ using static TorchSharp.torch;
 namespace LitGen;
 
 /// <summary>
-/// Averages gradients across processes as PyTorch's DistributedDataParallel does: parameters are grouped into buckets
-/// of about 25 MB, each bucket is one flat host buffer and one <c>MPI_Allreduce</c> (not one call per parameter).
+/// Averages gradients across processes as PyTorch's DistributedDataParallel does: parameters are grouped into buckets of
+/// about <c>bucketBytes</c> (<c>DdpStrategy.BucketCapMb</c>, 25 MB by default), each bucket is one flat host buffer and
+/// one <c>MPI_Allreduce</c> (not one call per parameter).
 /// Each bucket also carries one flag per parameter, so a gradient that exists on some processes only (a branch not
 /// taken) is averaged everywhere and left unset only where no process has one. Frozen parameters take no part.
 /// </summary>
 internal sealed class GradientBuckets(OpenMpi mpi, int worldSize, long bucketBytes) : IDisposable
-{    private readonly List<Bucket> buckets = [];
+{
+    private readonly List<Bucket> buckets = [];
     private bool[] trainable = [];
 
     /// <summary>Number of buckets of the last exchange (for tests and the benchmark).</summary>
