@@ -7,7 +7,7 @@ namespace LitGen.Distributed.Worker;
 /// <summary>The settings of one run, from <c>key=value</c> arguments.</summary>
 public sealed record RunSettings(int Devices = 2, int Epochs = 2, int BatchSize = 16, bool Shuffle = false, int Accumulate = 1, double? Clip = null,
     bool Dropout = false, int? CheckpointEveryNSteps = null, string? Resume = null, long? MaxSteps = null, bool Manual = false, int Hidden = 32,
-    int? BucketCapMb = null)
+    int? BucketCapMb = null, string? Export = null)
 {
     public static RunSettings Parse(IEnumerable<string> arguments)
     {
@@ -30,6 +30,7 @@ public sealed record RunSettings(int Devices = 2, int Epochs = 2, int BatchSize 
                 "manual" => settings with { Manual = bool.Parse(value) },
                 "hidden" => settings with { Hidden = int.Parse(value, CultureInfo.InvariantCulture) },
                 "bucket-mb" => settings with { BucketCapMb = int.Parse(value, CultureInfo.InvariantCulture) },
+                "export" => settings with { Export = value },
                 _ => throw new ArgumentException($"unknown setting '{key}'"),
             };
         }
@@ -94,7 +95,7 @@ public partial class DdpModel : LightningModule<(Tensor X, Tensor Y)>
     /// <summary>The trainer options of a run; the same for the ddp job and the single-process reference.</summary>
     public static TrainerOptions Options(RunSettings settings, string root, int devices, params Callback[] callbacks) => new()
     {
-        Strategy = devices <= 1 ? "auto" : settings.BucketCapMb is int mb ? new DdpStrategy { BucketCapMb = mb } : "ddp",
+        Strategy = devices <= 1 ? "auto" : Ddp(settings),
         Devices = devices,
         MaxEpochs = settings.Epochs,
         MaxSteps = settings.MaxSteps ?? -1,
@@ -108,6 +109,18 @@ public partial class DdpModel : LightningModule<(Tensor X, Tensor Y)>
         EnableCheckpointing = settings.CheckpointEveryNSteps is not null,
         Callbacks = callbacks,
     };
+
+    /// <summary>"ddp", or a configured DdpStrategy when the run sets its bucket size or a variable for mpirun to export (<c>-x</c>).</summary>
+    private static Strategy Ddp(RunSettings settings)
+    {
+        if (settings.BucketCapMb is null && settings.Export is null) return "ddp";
+        var defaults = new DdpStrategy();
+        return new DdpStrategy
+        {
+            BucketCapMb = settings.BucketCapMb ?? defaults.BucketCapMb,
+            MpirunArguments = settings.Export is { } export ? ["-x", export] : [],
+        };
+    }
 
     public static DataLoader<(Tensor, Tensor)> Loader(int batchSize, bool shuffle) => new(Data(), batchSize, shuffle, seed: 5);
 }
@@ -191,15 +204,18 @@ public partial class FailingOnOneRankModel : LightningModule<(Tensor X, Tensor Y
 
 /// <summary>What each process reports at the end, as JSON in the output folder.</summary>
 public sealed record RankReport(int Rank, int WorldSize, long GlobalStep, int CurrentEpoch, Dictionary<string, double> CallbackMetrics, string LogDir,
-    int GradientExchanges, int GradientBuckets)
+    int GradientExchanges, int GradientBuckets, string? Exported)
 {
     public static void Write(string folder, Trainer trainer)
     {
         var report = new RankReport(trainer.Strategy.GlobalRank, trainer.Strategy.WorldSize, trainer.GlobalStep, trainer.CurrentEpoch,
             new Dictionary<string, double>(trainer.CallbackMetrics), trainer.LogDir, (trainer.Strategy as DdpStrategy)?.GradientExchanges ?? 0,
-            (trainer.Strategy as DdpStrategy)?.GradientBucketCount ?? 0);
+            (trainer.Strategy as DdpStrategy)?.GradientBucketCount ?? 0, Environment.GetEnvironmentVariable(ExportedVariable));
         File.WriteAllText(Path.Combine(folder, $"rank{report.Rank}.json"), JsonSerializer.Serialize(report));
     }
+
+    /// <summary>The variable a test has mpirun export to the ranks (<see cref="DdpStrategy.MpirunArguments"/>), reported back.</summary>
+    public const string ExportedVariable = "LITGEN_EXPORTED";
 
     public static RankReport Read(string folder, int rank) => JsonSerializer.Deserialize<RankReport>(File.ReadAllText(Path.Combine(folder, $"rank{rank}.json")))!;
 }

@@ -183,13 +183,15 @@ public class DdpTests
     }
 
     [MpiFact]
-    public void Started_without_a_launcher_the_trainer_starts_the_processes_itself()
+    public void Started_without_a_launcher_the_trainer_starts_the_processes_itself_with_the_given_mpirun_arguments()
     {
         using var dir = new TempDir();
-        using var job = MpiJob.StartPlainly("train", dir.Path, "devices=2");
+        // MpirunArguments = ["-x", "LITGEN_EXPORTED=by-mpirun"]: only mpirun's -x can put the variable into the ranks.
+        using var job = MpiJob.StartPlainly("train", dir.Path, "devices=2", $"export={RankReport.ExportedVariable}=by-mpirun");
         Assert.True(job.WaitForExit(TimeSpan.FromSeconds(180)) == 0, job.Output);
         Assert.Equal(2, RankReport.Read(dir.Path, 0).WorldSize);
         Assert.Equal(1, RankReport.Read(dir.Path, 1).Rank);
+        Assert.Equal(["by-mpirun", "by-mpirun"], new[] { 0, 1 }.Select(rank => RankReport.Read(dir.Path, rank).Exported));
         Assert.True(File.Exists(Path.Combine(dir.Path, "final.ckpt")));
     }
 }
