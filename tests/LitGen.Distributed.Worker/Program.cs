@@ -9,6 +9,7 @@ using static TorchSharp.torch;
 //   throw <out>                   rank 1 throws mid-training
 //   slow <out>                    trains for a long time (to be killed)
 //   list <out>                    a dataloader the strategy cannot split
+//   straggler <out>               rank 1 joins MPI but never reaches a trainer; rank 0's waits 2 s (StartupTimeout)
 var (scenario, output) = (args[0], args[1]);
 var settings = RunSettings.Parse(args.Skip(2));
 Directory.CreateDirectory(output);
@@ -69,6 +70,21 @@ switch (scenario)
         // A plain list cannot be split: every rank refuses it, and the job ends with the message.
         var trainer = new Trainer(new TrainerOptions { Strategy = "ddp", Devices = 2, MaxEpochs = 1, DefaultRootDir = output, Logger = false, EnableProgressBar = false });
         trainer.Fit(new DdpModel(), DdpModel.Loader(16, shuffle: false).ToList());
+        break;
+    }
+    case "straggler":
+    {
+        if (Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_RANK") == "1")
+        {
+            // MPI_Init is collective under Open MPI: a rank that never calls it holds the others inside it, not at the barrier.
+            OpenMpi.Initialize();
+            Thread.Sleep(TimeSpan.FromMinutes(3));
+            break;
+        }
+        _ = new Trainer(new TrainerOptions
+        {
+            Strategy = new DdpStrategy { StartupTimeout = TimeSpan.FromSeconds(2) }, Devices = 2, DefaultRootDir = output, Logger = false,
+        });
         break;
     }
     default:

@@ -42,6 +42,16 @@ public class DdpTests
     }
 
     [MpiFact]
+    public void A_process_that_never_reaches_the_trainer_ends_the_job_after_StartupTimeout()
+    {
+        using var dir = new TempDir();
+        using var job = MpiJob.Start(2, "straggler", dir.Path);
+        // Rank 0's StartupTimeout is 2 s; the default of 2 minutes would outlast this wait.
+        Assert.NotEqual(0, job.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Contains("not every process of the job reached the trainer within 2 s", job.Output);
+    }
+
+    [MpiFact]
     public void Gradients_travel_in_buckets_of_BucketCapMb()
     {
         // 8 → 65536 → 1: a 2 MiB weight first, then 0.5 MiB of bias and weight. With 1 MiB buckets that is two exchanges
