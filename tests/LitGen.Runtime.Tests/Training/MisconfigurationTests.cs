@@ -51,6 +51,17 @@ public class MisconfigurationTests
         => Assert.Contains("Unknown accelerator", Assert.Throws<MisconfigurationException>(() => new Trainer(new TrainerOptions { Accelerator = "tpu" })).Message);
 
     [Fact]
+    public void A_callback_setting_AccumulateGradBatches_below_1_is_refused_and_the_value_stays()
+    {
+        var trainer = new Trainer(new TrainerOptions { AccumulateGradBatches = 2 });
+        var error = Assert.Throws<MisconfigurationException>(() => trainer.AccumulateGradBatches = 0);
+        Assert.Contains("AccumulateGradBatches must be 1 or more, got 0", error.Message);
+        Assert.Equal(2, trainer.AccumulateGradBatches);
+        trainer.AccumulateGradBatches = 4;
+        Assert.Equal(4, trainer.AccumulateGradBatches);
+    }
+
+    [Fact]
     public void Fit_without_TrainingStep_fails_before_training()
     {
         using var dir = new TempDir();
