@@ -11,4 +11,8 @@ namespace LitGen;
 /// <param name="Epochs">Epochs completed.</param>
 /// <param name="StoppedEarly">Whether <see cref="EarlyStopping"/> ended the fit.</param>
 public sealed record FitResult(string? BestModelPath, double? BestModelScore, string? LastModelPath, IReadOnlyDictionary<string, double> Metrics,
-    long GlobalStep, int Epochs, bool StoppedEarly);
+    long GlobalStep, int Epochs, bool StoppedEarly)
+{
+    /// <summary>True when a cancellation or a signal stopped the fit (read it from <see cref="Trainer.LastFitResult"/> after the exception).</summary>
+    public bool Interrupted { get; init; }
+}

@@ -200,9 +200,20 @@ public sealed partial class Trainer
     {
         ArgumentNullException.ThrowIfNull(model);
         RequireStep(model, ModuleHooks.TrainingStep, "Fit");
-        model.RunGeneratedLoop(new FitVisitor<TBatch>(this, model, data, ckptPath, cancellationToken));
-        return new FitResult(CheckpointCallback?.BestModelPath, CheckpointCallback?.BestModelScore, CheckpointCallback?.LastModelPath,
-            new Dictionary<string, double>(CallbackMetrics, StringComparer.Ordinal), GlobalStep, CurrentEpoch, EarlyStoppingCallback?.StoppingReason is not null);
+        using var exclusive = EnterRun();
+        FitResult result;
+        try
+        {
+            model.RunGeneratedLoop(new FitVisitor<TBatch>(this, model, data, ckptPath, cancellationToken));
+        }
+        finally
+        {
+            // Also when the fit was interrupted or failed: what it reached stays readable beside the exception.
+            LastFitResult = result = new FitResult(CheckpointCallback?.BestModelPath, CheckpointCallback?.BestModelScore, CheckpointCallback?.LastModelPath,
+                new Dictionary<string, double>(CallbackMetrics, StringComparer.Ordinal), GlobalStep, CurrentEpoch, EarlyStoppingCallback?.StoppingReason is not null)
+            { Interrupted = Interrupted };
+        }
+        return result;
     }
 
     private sealed class FitVisitor<TBatch>(Trainer trainer, LightningModule<TBatch> model, FitData<TBatch> data, string? ckptPath,
@@ -217,6 +228,7 @@ public sealed partial class Trainer
     {
         ArgumentNullException.ThrowIfNull(model);
         RequireStep(model, TStage.Step, TStage.Stage.ToString());
+        using var exclusive = EnterRun();
         return model.RunGeneratedLoop(new EvaluationVisitor<TBatch, TStage>(this, model, dataloaders, dataModule, ckptPath, verbose, cancellationToken));
     }
 
@@ -247,6 +259,7 @@ public sealed partial class Trainer
     {
         ArgumentNullException.ThrowIfNull(model);
         RequireStep(model, ModuleHooks.PredictStep, "Predict");
+        using var exclusive = EnterRun();
         return model.RunGeneratedLoop(new PredictVisitor<TBatch>(this, model, dataloaders, dataModule, ckptPath, returnPredictions, cancellationToken));
     }
 
@@ -261,6 +274,22 @@ public sealed partial class Trainer
                 trainer.CheckpointConnector.LoadWeights(model, ckptPath);
                 return trainer.PredictLoop.Run(model, driver, loaders, trainer.DataConnector.PredictionBatches, returnPredictions);
             });
+    }
+
+    private int running;
+
+    /// <summary>One run at a time per trainer: a second one (say, a FitAsync not yet awaited) is refused, not interleaved.</summary>
+    private RunningFlag EnterRun()
+    {
+        if (Interlocked.Exchange(ref running, 1) == 1)
+            throw new InvalidOperationException($"This trainer is already running {Stage?.ToString() ?? "a run"}; a trainer runs one thing at a time. " +
+                "Await the running task first, or use a second Trainer for a concurrent run.");
+        return new RunningFlag(this);
+    }
+
+    private readonly struct RunningFlag(Trainer trainer) : IDisposable
+    {
+        public void Dispose() => Volatile.Write(ref trainer.running, 0);
     }
 
     private static void RequireStep(LightningModule model, ModuleHooks step, string entryPoint)
@@ -349,6 +378,7 @@ public sealed partial class Trainer
         if (Options.EnableProgressBar && Strategy.IsGlobalZero && !resolved.OfType<ProgressBar>().Any()) resolved.Add(DefaultCallback(static () => new ProgressBar()));
         if (Options.EnableModelSummary && Strategy.IsGlobalZero && !FastDevRunning && !resolved.OfType<ModelSummary>().Any()) resolved.Add(DefaultCallback(static () => new ModelSummary()));
         // MaxTime is a TrainingTimer, as it is a Timer in Lightning.
+        if (Options.Progress is { } progress && Strategy.IsGlobalZero) resolved.Add(new ProgressReporter(progress, Options.ProgressInterval));
         if (Options.MaxTime is TimeSpan maxTime && !resolved.OfType<TrainingTimer>().Any()) resolved.Add(DefaultCallback(() => new TrainingTimer { Duration = maxTime }));
         // Lightning runs checkpointing callbacks last so they see what the others changed.
         return resolved.Where(c => c is not ModelCheckpoint).Concat(resolved.OfType<ModelCheckpoint>()).ToArray();

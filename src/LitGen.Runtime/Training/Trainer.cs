@@ -78,6 +78,13 @@ public sealed partial class Trainer
     /// <summary>True when the last run was stopped by an interrupt (SIGINT, SIGTERM) or its cancellation token (Lightning's <c>interrupted</c>).</summary>
     public bool Interrupted { get; private set; }
 
+    /// <summary>
+    /// What the last <c>Fit</c> reached, also when it was interrupted or failed: after catching the
+    /// <see cref="OperationCanceledException"/> of a cancelled fit, this holds its checkpoints, metrics and step
+    /// (<see cref="FitResult.Interrupted"/> true). Null before the first fit.
+    /// </summary>
+    public FitResult? LastFitResult { get; private set; }
+
     /// <summary>The signal that interrupted the last run (<c>"SIGINT"</c>, <c>"SIGTERM"</c>), or null.</summary>
     internal string? InterruptedBy { get; private set; }
 

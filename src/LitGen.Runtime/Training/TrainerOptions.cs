@@ -132,6 +132,16 @@ public sealed record TrainerOptions
     /// </summary>
     public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; init; }
 
+    /// <summary>
+    /// Receives where each run stands (a host's progress display or status endpoint): during batches at most every
+    /// <see cref="ProgressInterval"/>, and at every training epoch's end and evaluation's end. Reported on the training
+    /// thread; <see cref="System.Progress{T}"/> forwards reports to the context it was created on. Rank 0 only.
+    /// </summary>
+    public System.IProgress<TrainingProgress>? Progress { get; init; }
+
+    /// <summary>The least time between two reports to <see cref="Progress"/> during batches (default 100 ms).</summary>
+    public System.TimeSpan ProgressInterval { get; init; } = System.TimeSpan.FromMilliseconds(100);
+
     /// <summary>Seed libtorch's random generator when the run starts, so that runs repeat.</summary>
     public long? Seed { get; init; }
 }
