@@ -114,10 +114,12 @@ public class EarlyStopping : Callback
         var metrics = trainer.CallbackMetrics;
         if (!metrics.TryGetValue(Monitor, out var current))
         {
-            var message = $"Early stopping conditioned on metric '{Monitor}', which is not available. Available metrics: [{string.Join(", ", metrics.Keys.Order())}]. " +
-                "Log it, change EarlyStopping.Monitor, or set Strict = false to skip the check.";
-            if (Strict) throw new MisconfigurationException(message);
-            if (Verbose) trainer.Messages.WarnOnce(nameof(EarlyStopping), message);
+            var available = string.Join(", ", metrics.Keys.Order());
+            if (Strict)
+                throw new MisconfigurationException($"Early stopping conditioned on metric '{Monitor}', which is not available. Available metrics: [{available}]. " +
+                    "Log it, change EarlyStopping.Monitor, or set Strict = false to skip the check.");
+            if (Verbose && trainer.Messages.FirstTime($"{nameof(EarlyStopping)}.{Monitor} missing: {available}"))
+                TrainerLog.EarlyStoppingMonitorMissing(trainer.Messages.Logger(nameof(EarlyStopping)), Monitor, available);
             return;
         }
 
@@ -130,7 +132,7 @@ public class EarlyStopping : Callback
             StoppedEpoch = trainer.CurrentEpoch;
             StoppingReason = reason;
         }
-        if (reason is not null && Verbose) trainer.Messages.Info(nameof(EarlyStopping), $"EarlyStopping: {reason}");
+        if (reason is not null && Verbose) TrainerLog.EarlyStoppingCheck(trainer.Messages.Logger(nameof(EarlyStopping)), reason);
     }
 
     private (bool Stop, string? Reason) Evaluate(double current)

@@ -131,8 +131,7 @@ public partial class ModelCheckpoint : Callback
     {
         // One warning when the weights first stopped being finite, and how many saves that cost, once, at the end.
         if (nonFiniteSkips.Count > 1)
-            trainer.Messages.Warn(nameof(ModelCheckpoint), string.Create(CultureInfo.InvariantCulture,
-                $"ModelCheckpoint skipped {nonFiniteSkips.Count} saves from step {nonFiniteSkips.FirstStep} on because the weights were not finite; {BestModelPath ?? "no checkpoint"} is the latest good one."));
+            TrainerLog.NonFiniteSavesSkipped(trainer.Messages.Logger(nameof(ModelCheckpoint)), nonFiniteSkips.Count, nonFiniteSkips.FirstStep, BestModelPath ?? "no checkpoint");
     }
 
     /// <inheritdoc />
@@ -182,8 +181,7 @@ public partial class ModelCheckpoint : Callback
             if (nonFiniteSkips.Count++ == 0)
             {
                 nonFiniteSkips.FirstStep = trainer.GlobalStep;
-                trainer.Messages.Warn(nameof(ModelCheckpoint), $"The weights hold NaN or infinite values at step {trainer.GlobalStep}; ModelCheckpoint saves nothing while they do, so {BestModelPath ?? "no checkpoint"} stays the latest good one. " +
-                    "Stop such runs early with EarlyStopping { CheckFinite = true } or find the cause with TrainerOptions.DetectAnomaly.");
+                TrainerLog.NonFiniteWeights(trainer.Messages.Logger(nameof(ModelCheckpoint)), trainer.GlobalStep, BestModelPath ?? "no checkpoint");
             }
             return;
         }
@@ -244,24 +242,26 @@ public partial class ModelCheckpoint : Callback
         }
         if (!candidates.TryGetValue(Monitor, out var current))
         {
-            var message = $"ModelCheckpoint(Monitor = \"{Monitor}\") could not find the monitored key in the logged metrics: [{string.Join(", ", candidates.Keys.Order())}]. " +
-                $"Log it with Log(\"{Monitor}\", …) or change Monitor.";
+            var available = string.Join(", ", candidates.Keys.Order());
             // Not yet logged is expected before the first validation run; after one, the key is missing for good.
-            if (trainer.ValidationHasRun) throw new MisconfigurationException(message);
-            trainer.Messages.WarnOnce(nameof(ModelCheckpoint), message);
+            if (trainer.ValidationHasRun)
+                throw new MisconfigurationException($"ModelCheckpoint(Monitor = \"{Monitor}\") could not find the monitored key in the logged metrics: [{available}]. " +
+                    $"Log it with Log(\"{Monitor}\", …) or change Monitor.");
+            if (trainer.Messages.FirstTime($"{nameof(ModelCheckpoint)}.{Monitor} missing: {available}"))
+                TrainerLog.CheckpointMonitorMissing(trainer.Messages.Logger(nameof(ModelCheckpoint)), Monitor, available);
             return;
         }
         if (!Ranking.Admits(current))
         {
-            if (Verbose) trainer.Messages.Info(nameof(ModelCheckpoint), $"Epoch {trainer.CurrentEpoch}, global step {trainer.GlobalStep}: '{Monitor}' was not in top {SaveTopK}");
+            if (Verbose) TrainerLog.CheckpointNotInTopK(trainer.Messages.Logger(nameof(ModelCheckpoint)), trainer.CurrentEpoch, trainer.GlobalStep, Monitor, SaveTopK);
             return;
         }
         var displaced = Ranking.Displaced;
         var path = VersionedPath(trainer, FormatTemplate(trainer, candidates), displaced);
         Ranking.Add(path, current);
         if (Verbose)
-            trainer.Messages.Info(nameof(ModelCheckpoint), string.Create(CultureInfo.InvariantCulture,
-                $"Epoch {trainer.CurrentEpoch}, global step {trainer.GlobalStep}: '{Monitor}' reached {current:0.00000} (best {BestModelScore:0.00000}), saving model to '{path}' as top {(SaveTopK == -1 ? BestKModels.Count : SaveTopK)}"));
+            TrainerLog.CheckpointSaved(trainer.Messages.Logger(nameof(ModelCheckpoint)), trainer.CurrentEpoch, trainer.GlobalStep, Monitor, current, BestModelScore, path,
+                SaveTopK == -1 ? BestKModels.Count : SaveTopK);
         Write(trainer, path, save);
         if (displaced is not null) save.Obsolete.Add(displaced);
     }

@@ -24,12 +24,23 @@ public class ModelSummary : Callback
     /// <inheritdoc />
     public override void OnFitStart(Trainer trainer, LightningModule module)
     {
-        Text = Summarize(module, MaxDepth);
-        trainer.Messages.Info(nameof(ModelSummary), Text);
+        var summary = Collect(module, MaxDepth);
+        Text = summary.Format();
+        var logger = trainer.Messages.Logger(nameof(ModelSummary));
+        if (!trainer.Messages.UsesLogger)
+        {
+            TrainerLog.ModelSummaryTable(logger, Text);
+            return;
+        }
+        // A logging pipeline gets the table as data: one event per layer, one for the totals.
+        for (int i = 0; i < summary.Rows.Count; i++) TrainerLog.ModelSummaryLayer(logger, i, summary.Rows[i].Name, summary.Rows[i].Type, summary.Rows[i].Parameters);
+        TrainerLog.ModelSummaryTotals(logger, module.GetType().Name, summary.Trainable, summary.Total - summary.Trainable, summary.Total, summary.Megabytes);
     }
 
     /// <summary>The summary table of <paramref name="module"/>.</summary>
-    public static string Summarize(LightningModule module, int maxDepth = 1)
+    public static string Summarize(LightningModule module, int maxDepth = 1) => Collect(module, maxDepth).Format();
+
+    private static Summary Collect(LightningModule module, int maxDepth)
     {
         ArgumentNullException.ThrowIfNull(module);
         var rows = new List<(string Name, string Type, long Parameters)>();
@@ -47,23 +58,33 @@ public class ModelSummary : Callback
         long total = parameters.Sum(p => p.numel());
         long trainable = parameters.Where(p => p.requires_grad).Sum(p => p.numel());
         double megabytes = parameters.Sum(p => p.numel() * p.element_size()) / 1e6;
+        return new Summary(rows, sizes, total, trainable, megabytes);
+    }
 
-        int nameWidth = Math.Max(4, rows.Select(r => r.Name.Length).DefaultIfEmpty(0).Max());
-        int typeWidth = Math.Max(4, rows.Select(r => r.Type.Length).DefaultIfEmpty(0).Max());
-        var text = new StringBuilder();
-        int inWidth = sizes is null ? 0 : Math.Max(8, sizes.Max(s => s.In.Length));
-        string SizeColumns(int row) => sizes is null ? "" : $" | {sizes[row].In.PadRight(inWidth)} | {sizes[row].Out}";
-        text.AppendLine($"  | {"Name".PadRight(nameWidth)} | {"Type".PadRight(typeWidth)} | {"Params",-8}" + (sizes is null ? "" : $" | {"In sizes".PadRight(inWidth)} | Out sizes"));
-        int rule = nameWidth + typeWidth + 20 + (sizes is null ? 0 : inWidth + 16);
-        text.AppendLine(new string('-', rule));
-        for (int i = 0; i < rows.Count; i++)
-            text.AppendLine(($"{i,-2}| {rows[i].Name.PadRight(nameWidth)} | {rows[i].Type.PadRight(typeWidth)} | {Count(rows[i].Parameters),-8}" + SizeColumns(i)).TrimEnd());
-        text.AppendLine(new string('-', rule));
-        text.AppendLine($"{Count(trainable),-10}Trainable params");
-        text.AppendLine($"{Count(total - trainable),-10}Non-trainable params");
-        text.AppendLine($"{Count(total),-10}Total params");
-        text.Append($"{megabytes.ToString("0.000", CultureInfo.InvariantCulture),-10}Total estimated model params size (MB)");
-        return text.ToString();
+    /// <summary>What the summary says: its rows (with input and output sizes when an example ran) and parameter totals.</summary>
+    private sealed record Summary(List<(string Name, string Type, long Parameters)> Rows, List<(string In, string Out)>? Sizes, long Total, long Trainable, double Megabytes)
+    {
+        /// <summary>Lightning's table.</summary>
+        public string Format()
+        {
+            var (rows, sizes, total, trainable, megabytes) = (Rows, Sizes, Total, Trainable, Megabytes);
+            int nameWidth = Math.Max(4, rows.Select(r => r.Name.Length).DefaultIfEmpty(0).Max());
+            int typeWidth = Math.Max(4, rows.Select(r => r.Type.Length).DefaultIfEmpty(0).Max());
+            var text = new StringBuilder();
+            int inWidth = sizes is null ? 0 : Math.Max(8, sizes.Max(s => s.In.Length));
+            string SizeColumns(int row) => sizes is null ? "" : $" | {sizes[row].In.PadRight(inWidth)} | {sizes[row].Out}";
+            text.AppendLine($"  | {"Name".PadRight(nameWidth)} | {"Type".PadRight(typeWidth)} | {"Params",-8}" + (sizes is null ? "" : $" | {"In sizes".PadRight(inWidth)} | Out sizes"));
+            int rule = nameWidth + typeWidth + 20 + (sizes is null ? 0 : inWidth + 16);
+            text.AppendLine(new string('-', rule));
+            for (int i = 0; i < rows.Count; i++)
+                text.AppendLine(($"{i,-2}| {rows[i].Name.PadRight(nameWidth)} | {rows[i].Type.PadRight(typeWidth)} | {Count(rows[i].Parameters),-8}" + SizeColumns(i)).TrimEnd());
+            text.AppendLine(new string('-', rule));
+            text.AppendLine($"{Count(trainable),-10}Trainable params");
+            text.AppendLine($"{Count(total - trainable),-10}Non-trainable params");
+            text.AppendLine($"{Count(total),-10}Total params");
+            text.Append($"{megabytes.ToString("0.000", CultureInfo.InvariantCulture),-10}Total estimated model params size (MB)");
+            return text.ToString();
+        }
     }
 
     /// <summary>Runs the example through the module's forward with hooks on the listed layers, recording their tensor shapes.</summary>

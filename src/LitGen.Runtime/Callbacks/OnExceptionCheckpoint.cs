@@ -33,12 +33,12 @@ public class OnExceptionCheckpoint : Callback
         try
         {
             trainer.SaveCheckpoint(CheckpointPath);
-            trainer.Messages.Warn(nameof(OnExceptionCheckpoint), $"OnExceptionCheckpoint: saved {CheckpointPath} after {exception.GetType().Name}: {exception.Message}");
+            TrainerLog.ExceptionCheckpointSaved(trainer.Messages.Logger(nameof(OnExceptionCheckpoint)), CheckpointPath, exception.GetType().Name, exception.Message);
         }
         catch (Exception saveError) when (saveError is IOException or UnauthorizedAccessException or InvalidOperationException or NotSupportedException)
         {
             // The original exception is what the user must see; the failed save is reported beside it.
-            trainer.Messages.Warn(nameof(OnExceptionCheckpoint), $"OnExceptionCheckpoint: could not save {CheckpointPath}: {saveError.Message}");
+            TrainerLog.ExceptionCheckpointFailed(trainer.Messages.Logger(nameof(OnExceptionCheckpoint)), saveError, CheckpointPath, saveError.Message);
         }
     }
 }

@@ -21,8 +21,8 @@ public class ParameterHistograms : Callback
     public override void Setup(Trainer trainer, LightningModule module, Stage stage)
     {
         if (EveryNSteps < 1) throw new MisconfigurationException($"ParameterHistograms.EveryNSteps must be 1 or more, got {EveryNSteps}.");
-        if (!trainer.Loggers.OfType<TensorBoardLogger>().Any())
-            trainer.Messages.WarnOnce(nameof(ParameterHistograms), "ParameterHistograms writes to TensorBoard, but the trainer has no TensorBoardLogger; it will write nothing.");
+        if (!trainer.Loggers.OfType<TensorBoardLogger>().Any() && trainer.Messages.FirstTime(nameof(TrainerLog.NoTensorBoardLogger)))
+            TrainerLog.NoTensorBoardLogger(trainer.Messages.Logger(nameof(ParameterHistograms)));
     }
 
     /// <inheritdoc />

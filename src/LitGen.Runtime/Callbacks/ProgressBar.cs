@@ -12,7 +12,9 @@ namespace LitGen;
 /// Shows progress as Lightning's TQDM bar does: a live line per training epoch (percent, bar, batches, elapsed and left,
 /// rate, the time left in the whole fit, the logger's version and the <c>progBar</c> metrics; the epoch's last line adds
 /// the validation metrics), a live line while validating, testing or predicting, and one line per epoch and per
-/// evaluation when the output is not a terminal (redirected, CI, a <see cref="TrainerOptions.LoggerFactory"/>).
+/// evaluation when the output is not a terminal (redirected, CI). With a <see cref="TrainerOptions.LoggerFactory"/> those
+/// lines are structured events instead (<see cref="TrainerEventIds.EpochCompleted"/> and one
+/// <see cref="TrainerEventIds.EpochMetric"/> per metric, <see cref="TrainerEventIds.EvaluationCompleted"/>).
 /// </summary>
 public class ProgressBar : Callback
 {
@@ -20,7 +22,9 @@ public class ProgressBar : Callback
     private readonly Stopwatch fitClock = new();
     private readonly Stopwatch evaluationClock = new();
     private TextWriter output = Console.Out;
+    private Microsoft.Extensions.Logging.ILogger? logger;
     private bool isLive;
+    private int evaluationBatches;
     private long lastTrainRefresh;
     private long lastEvaluationRefresh;
     private int fitStartEpoch;
@@ -37,9 +41,10 @@ public class ProgressBar : Callback
     /// <inheritdoc />
     public override void Setup(Trainer trainer, LightningModule module, Stage stage)
     {
-        output = Output ?? trainer.Messages.Writer(nameof(ProgressBar));
+        output = Output ?? Console.Out;
+        logger = Output is null && trainer.Messages.UsesLogger ? trainer.Messages.Logger(nameof(ProgressBar)) : null;
         // Decided once per run, not per batch: the environment does not change while it trains.
-        isLive = Live ?? (ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI")));
+        isLive = logger is null && (Live ?? (Output is null && !Console.IsOutputRedirected && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI"))));
     }
 
     /// <inheritdoc />
@@ -68,6 +73,14 @@ public class ProgressBar : Callback
     {
         // The epoch's last line adds the validation metrics to the bar's, as Lightning's does.
         var validation = trainer.CallbackMetrics.Where(m => m.Key.StartsWith("val_", StringComparison.Ordinal) && !trainer.ProgressBarMetrics.ContainsKey(m.Key));
+        if (logger is not null)
+        {
+            var metrics = trainer.ProgressBarMetrics.Concat(validation).OrderBy(m => m.Key, StringComparer.Ordinal).ToList();
+            TrainerLog.EpochCompleted(logger, trainer.CurrentEpoch, trainer.GlobalStep, trainer.BatchesDoneInEpoch, epochClock.Elapsed.TotalSeconds,
+                string.Join(", ", metrics.Select(m => m.Key + "=" + m.Value.ToString(CultureInfo.InvariantCulture))));
+            foreach (var (name, value) in metrics) TrainerLog.EpochMetric(logger, trainer.CurrentEpoch, trainer.GlobalStep, name, value);
+            return;
+        }
         var line = Describe(trainer, trainer.BatchesDoneInEpoch, validation);
         output.WriteLine((isLive ? "\r" : "") + line + (isLive ? "\u001b[K" : ""));
     }
@@ -80,6 +93,7 @@ public class ProgressBar : Callback
             evaluationClock.Restart();
             lastEvaluationRefresh = 0;
         }
+        evaluationBatches = done;
         if (!isLive || !Due(evaluationClock, ref lastEvaluationRefresh)) return;
         output.Write("\r" + Progress(Name(trainer, stage), done, total, evaluationClock.Elapsed.TotalSeconds) + "\u001b[K");
     }
@@ -91,6 +105,11 @@ public class ProgressBar : Callback
         if (trainer.Stage == LitGen.Stage.Fit)
         {
             if (isLive) output.Write("\r\u001b[K");
+            return;
+        }
+        if (logger is not null)
+        {
+            TrainerLog.EvaluationCompleted(logger, stage, evaluationBatches, evaluationClock.Elapsed.TotalSeconds);
             return;
         }
         output.WriteLine((isLive ? "\r" : "") + $"{Name(trainer, stage)}: done [{Clock(evaluationClock.Elapsed.TotalSeconds)}]" + (isLive ? "\u001b[K" : ""));

@@ -29,7 +29,7 @@ public abstract partial class LightningModule
     public void Print(string message)
     {
         if (Trainer is null) Console.WriteLine(message);
-        else Trainer.Messages.Info(GetType().Name, message);
+        else TrainerLog.ModulePrint(Trainer.Messages.Logger(GetType().Name), message);
     }
 
     /// <summary>

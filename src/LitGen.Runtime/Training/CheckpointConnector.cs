@@ -62,7 +62,7 @@ internal sealed class CheckpointConnector(Trainer trainer)
             case "last":
                 var newest = LastCheckpoints().Where(File.Exists).OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault();
                 if (newest is null)
-                    trainer.Messages.Warn("Trainer", $"{trainer.Stage}(ckptPath: \"last\") is set, but there is no last checkpoint available; no checkpoint will be loaded.");
+                    TrainerLog.NoLastCheckpoint(trainer.Log, trainer.Stage);
                 return newest;
             default:
                 return ckptPath;
@@ -105,7 +105,7 @@ internal sealed class CheckpointConnector(Trainer trainer)
                 "it holds weights only (ModelCheckpoint.SaveWeightsOnly), without the optimizer and loop state a fit resumes from. " +
                 "Load it with LoadFromCheckpoint or LoadWeights and start a new fit, or resume from a full checkpoint.");
         if (CheckpointMetadata.IsNewer(checkpoint.LitGenVersion))
-            trainer.Warn($"Checkpoint '{path}' was written by LitGen {checkpoint.LitGenVersion}, newer than this one ({CheckpointMetadata.CurrentLitGenVersion}).");
+            TrainerLog.CheckpointFromNewerVersion(trainer.Log, path, checkpoint.LitGenVersion, CheckpointMetadata.CurrentLitGenVersion);
         trainer.Optimization.EnsureMatches(checkpoint, path);
         module.EnsureWeightsMatch(checkpoint, strict: true);
         var loops = Damaged(path, "loop state", () =>

@@ -44,9 +44,9 @@ internal sealed class LearningRateRangeTest(LoopContext context, AutomaticOptimi
         finder.Record(learningRates, losses);
         if (finder.UpdateLearningRate && finder.SuggestedLearningRate is double suggested)
             foreach (var group in optimizer.ParamGroups) (group.LearningRate, group.InitialLearningRate) = (suggested, suggested);
-        context.Messages.Info(nameof(LearningRateFinder), finder.SuggestedLearningRate is double lrFound
-            ? $"LearningRateFinder: suggested learning rate {lrFound:G3}"
-            : "LearningRateFinder: not enough finite losses for a suggestion; the learning rate is unchanged.");
+        var logger = context.Messages.Logger(nameof(LearningRateFinder));
+        if (finder.SuggestedLearningRate is double lrFound) TrainerLog.LearningRateSuggested(logger, lrFound);
+        else TrainerLog.NoLearningRateSuggestion(logger);
     }
 
     private (List<double> LearningRates, List<double> Losses) Sweep<TBatch, TDriver>(LightningModule<TBatch> module, TDriver driver,
@@ -54,7 +54,7 @@ internal sealed class LearningRateRangeTest(LoopContext context, AutomaticOptimi
     {
         var learningRates = new List<double>();
         var losses = new List<double>();
-        using var metrics = new MetricStore(context.Strategy, context.Warn);
+        using var metrics = new MetricStore(context.Strategy, context.Messages);
         double average = 0, best = double.PositiveInfinity;
         const double beta = 0.98;
         module.train();

@@ -134,15 +134,20 @@ public sealed partial class Trainer
     private string ConnectedCkptPath(string entryPoint, string? ckptPath)
     {
         if (ckptPath is not null) return ckptPath;
-        Messages.Warn("Trainer", $"{entryPoint}() was called without a module: the best checkpoint of the last fit is used. " +
-            $"Pass ckptPath: \"best\" or \"last\" (or a path) to choose and silence this, or pass the module to use its current weights.");
+        TrainerLog.BestCheckpointAssumed(Log, entryPoint);
         return "best";
     }
 
     /// <summary>Lightning's results table after <c>Validate</c>/<c>Test</c> with <c>verbose</c>, said as the trainer's other messages are.</summary>
     private void PrintResults(IReadOnlyList<IReadOnlyDictionary<string, double>> results, Stage stage)
     {
-        if (ResultsTable.Format(results, stage, TerminalWidth()) is string table) Messages.Info("Trainer", table);
+        if (Messages.UsesLogger)
+        {
+            // For a logging pipeline, the table's rows as events: one per dataloader and metric.
+            for (int i = 0; i < results.Count; i++)
+                foreach (var (metric, value) in results[i].OrderBy(m => m.Key, StringComparer.Ordinal)) TrainerLog.EvaluationResults(Log, stage, i, metric, value);
+        }
+        else if (ResultsTable.Format(results, stage, TerminalWidth()) is string table) TrainerLog.ResultsTable(Log, table);
     }
 
     /// <summary>Python's <c>shutil.get_terminal_size</c> as Lightning asks it: <c>COLUMNS</c>, else the terminal's width, else 120.</summary>
@@ -360,7 +365,7 @@ public sealed partial class Trainer
         }
         catch (Exception secondary)
         {
-            Warn($"{what} failed while the run was already failing ({secondary.GetType().Name}: {secondary.Message}); the original error follows.");
+            TrainerLog.FailureWhileFailing(Log, secondary, what, secondary.GetType().Name, secondary.Message);
         }
     }
 

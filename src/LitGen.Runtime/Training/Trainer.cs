@@ -214,8 +214,8 @@ public sealed partial class Trainer
     /// <summary>Where the trainer and its callbacks write what they have to say (the console, or <see cref="TrainerOptions.LoggerFactory"/>).</summary>
     public TrainerMessages Messages { get; }
 
-    /// <summary>Writes a warning of the trainer once per trainer (Lightning's <c>WarningCache</c>), from rank 0 only (<c>rank_zero_warn</c>).</summary>
-    internal void Warn(string message) => Messages.WarnOnce("Trainer", message);
+    /// <summary>The trainer's own logger (category <c>LitGen.Trainer</c>), rank 0 only (<c>rank_zero_info</c>/<c>rank_zero_warn</c>).</summary>
+    internal Microsoft.Extensions.Logging.ILogger Log => Messages.Logger("Trainer");
 
     /// <summary>Whether the current fit has validation data with batches to run (Lightning's <c>enable_validation</c>).</summary>
     public bool EnableValidation => FitLoop.HasValidation;

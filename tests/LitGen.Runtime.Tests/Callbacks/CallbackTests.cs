@@ -6,6 +6,7 @@ using static TorchSharp.torch.optim;
 
 namespace LitGen.Runtime.Tests.Callbacks;
 
+[Collection(ConsoleCollection.Name)]
 public class CallbackTests
 {
     // Batches are made as they are yielded: tensors a dataloader creates while producing a batch belong to that step.

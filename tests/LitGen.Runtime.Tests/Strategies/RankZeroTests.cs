@@ -1,5 +1,8 @@
+using LitGen.Runtime.Tests.Support;
+
 namespace LitGen.Runtime.Tests.Strategies;
 
+[Collection(ConsoleCollection.Name)]
 public class RankZeroTests
 {
     [Fact]

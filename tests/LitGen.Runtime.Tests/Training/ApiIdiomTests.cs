@@ -61,7 +61,7 @@ public class ApiIdiomTests
             .SelectMany(t => t.GetMembers(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.DeclaredOnly)
                 .Select(m => $"{t.Name}.{m.Name}")
                 .Append(t.Name));
-        Assert.Empty(names.Where(n => n.Contains("HyperParam", StringComparison.Ordinal)));
+        Assert.DoesNotContain(names, n => n.Contains("HyperParam", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -96,6 +96,7 @@ public partial class TwoOptimizerModule : LightningModule<(Tensor X, Tensor Y)>
     }
 }
 
+[Collection(ConsoleCollection.Name)]
 public class ModuleMemberTests
 {
     private static Trainer NewTrainer(TempDir dir, TrainerOptions options)

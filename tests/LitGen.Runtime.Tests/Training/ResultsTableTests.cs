@@ -8,6 +8,7 @@ namespace LitGen.Runtime.Tests.Training;
 /// The results table after Validate/Test, checked against the text Lightning 2.1.4's own printer writes for the same
 /// results (Fixtures/results_tables.py → lightning-2.1.4-results-tables.json).
 /// </summary>
+[Collection(ConsoleCollection.Name)]
 public class ResultsTableTests
 {
     private static readonly JsonNode Fixture = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Training", "Fixtures", "lightning-2.1.4-results-tables.json")))!;
@@ -38,7 +39,34 @@ public class ResultsTableTests
     }
 
     [Fact]
-    public void Test_prints_the_table_of_what_it_returns_and_verbose_false_prints_none()
+    public void Test_prints_the_table_of_what_it_returns_on_the_console_and_verbose_false_prints_none()
+    {
+        using var dir = new TempDir();
+        var trainer = new Trainer(new TrainerOptions
+        {
+            MaxEpochs = 1, DefaultRootDir = dir.Path, Logger = false, EnableCheckpointing = false, EnableProgressBar = false, EnableModelSummary = false,
+        });
+        var model = new RegressionModule();
+        var (fitOutput, _) = CapturedConsole(() => trainer.Fit(model, TestData.Line(), TestData.Line()));
+        Assert.DoesNotContain(" metric ", fitOutput, StringComparison.Ordinal);
+
+        IReadOnlyList<IReadOnlyDictionary<string, double>> results = [];
+        var (output, errors) = CapturedConsole(() => results = trainer.Test(model, TestData.Line()));
+        int width = int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out int columns) && columns > 0 ? columns : 120;
+        Assert.Equal(ResultsTable.Format(results, Stage.Test, width) + Environment.NewLine, output);
+        Assert.Contains(ResultsTable.PythonFloat(results[0]["test_loss"]), output, StringComparison.Ordinal);
+        Assert.Equal("", errors);
+
+        var (quiet, _) = CapturedConsole(() =>
+        {
+            trainer.Validate(model, TestData.Line(), verbose: false);
+            trainer.Test(model, TestData.Line(), verbose: false);
+        });
+        Assert.Equal("", quiet);
+    }
+
+    [Fact]
+    public void With_a_LoggerFactory_the_tables_rows_are_events_with_stage_dataloader_metric_and_value()
     {
         using var dir = new TempDir();
         var factory = new CollectingLoggerFactory();
@@ -49,18 +77,36 @@ public class ResultsTableTests
         });
         var model = new RegressionModule();
         trainer.Fit(model, TestData.Line(), TestData.Line());
-        Assert.DoesNotContain(factory.Messages, m => m.Message.Contains(" metric ", StringComparison.Ordinal));
+        Assert.DoesNotContain(factory.Messages, m => m.EventId.Id == TrainerEventIds.EvaluationResults);
 
-        var results = trainer.Test(model, TestData.Line());
-        var table = Assert.Single(factory.Messages, m => m.Message.Contains("Test metric", StringComparison.Ordinal));
-        Assert.Equal(("LitGen.Trainer", LogLevel.Information), (table.Category, table.Level));
-        int width = int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out int columns) && columns > 0 ? columns : 120;
-        Assert.Contains(ResultsTable.Format(results, Stage.Test, width)!, table.Message, StringComparison.Ordinal);
-        Assert.Contains(ResultsTable.PythonFloat(results[0]["test_loss"]), table.Message, StringComparison.Ordinal);
+        var results = trainer.Test(model, [TestData.Line(), TestData.Line(batches: 2)]);
+        var rows = factory.Messages.Where(m => m.EventId.Id == TrainerEventIds.EvaluationResults).ToList();
+        Assert.All(rows, r => Assert.Equal(("LitGen.Trainer", LogLevel.Information, nameof(TrainerEventIds.EvaluationResults)), (r.Category, r.Level, r.EventId.Name)));
+        Assert.Equal(
+            results.SelectMany((metrics, i) => metrics.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => ((object?)Stage.Test, (object?)i, (object?)m.Key, (object?)m.Value))),
+            rows.Select(r => (r["Stage"], r["DataloaderIndex"], r["Metric"], r["Value"])));
 
+        factory.Messages.Clear();
         trainer.Validate(model, TestData.Line(), verbose: false);
         trainer.Test(model, TestData.Line(), verbose: false);
-        Assert.DoesNotContain(factory.Messages, m => m.Message.Contains("Validate metric", StringComparison.Ordinal));
-        Assert.Single(factory.Messages, m => m.Message.Contains("Test metric", StringComparison.Ordinal));
+        Assert.DoesNotContain(factory.Messages, m => m.EventId.Id == TrainerEventIds.EvaluationResults);
+    }
+
+    private static (string Output, string Errors) CapturedConsole(Action action)
+    {
+        var (output, errors) = (new StringWriter(), new StringWriter());
+        var (originalOut, originalError) = (Console.Out, Console.Error);
+        Console.SetOut(output);
+        Console.SetError(errors);
+        try
+        {
+            action();
+        }
+        finally
+        {
+            Console.SetOut(originalOut);
+            Console.SetError(originalError);
+        }
+        return (output.ToString(), errors.ToString());
     }
 }

@@ -39,7 +39,7 @@ public class StopNoticeTests
 
         Assert.Equal(2, early.StoppedEpoch);
         var notice = Assert.Single(TrainerInfo(factory), m => m.Contains("stopped training", StringComparison.Ordinal));
-        Assert.StartsWith("EarlyStopping stopped training at epoch 2: Monitored metric val_loss did not improve in the last 2 records. Best score: ", notice, StringComparison.Ordinal);
+        Assert.StartsWith("EarlyStopping stopped training at epoch 2, step 12: Monitored metric val_loss did not improve in the last 2 records. Best score: ", notice, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -52,7 +52,7 @@ public class StopNoticeTests
         trainer.Fit(new RegressionModule(), TestData.Line(), TestData.Line());
 
         Assert.Equal(2, trainer.CurrentEpoch);
-        Assert.Contains("Training stopped at epoch 1, step 8: Trainer.ShouldStop was set (by a callback or the module).", TrainerInfo(factory));
+        Assert.Contains("Trainer.ShouldStop stopped training at epoch 1, step 8: it was set by a callback or the module.", TrainerInfo(factory));
     }
 
     [Fact]
@@ -73,7 +73,7 @@ public class StopNoticeTests
         trainer.Fit(new RegressionModule(), TestData.Line(), TestData.Line());
 
         Assert.Equal(1, trainer.CurrentEpoch);
-        Assert.Contains("Training stopped at epoch 0, step 4: Trainer.ShouldStop was set (by a callback or the module).", TrainerInfo(factory));
+        Assert.Contains("Trainer.ShouldStop stopped training at epoch 0, step 4: it was set by a callback or the module.", TrainerInfo(factory));
     }
 
     [Fact]

@@ -12,7 +12,7 @@ namespace LitGen;
 /// a logger, the progress bar or an epoch end asks. Values logged with <c>syncDist</c> are reduced across processes as
 /// Lightning does: a step value when it is logged, an epoch value (from each process's accumulation) when it is read.
 /// </summary>
-internal sealed class MetricStore(Strategy strategy, Action<string> warn) : IDisposable
+internal sealed class MetricStore(Strategy strategy, TrainerMessages messages) : IDisposable
 {
     private readonly Dictionary<string, LoggedMetric> metrics = new(StringComparer.Ordinal);
     private readonly List<LoggedMetric> order = [];
@@ -139,9 +139,8 @@ internal sealed class MetricStore(Strategy strategy, Action<string> warn) : IDis
                     $"Log(\"{name}\") was called again with different arguments in the same loop; log each name with one set of onStep/onEpoch/progBar/logger/reduceFx.");
             return existing;
         }
-        if (epoch && !syncDist && metricObject is null && strategy.WorldSize > 1)
-            warn($"Log(\"{name}\") accumulates an epoch value on each of the {strategy.WorldSize} processes separately; " +
-                 $"use Log(\"{name}\", …, syncDist: true) so that every process (and the callbacks that watch it) sees the value of the whole job.");
+        if (epoch && !syncDist && metricObject is null && strategy.WorldSize > 1 && messages.FirstTime($"{nameof(TrainerLog.EpochValueNotSynced)}:{name}"))
+            TrainerLog.EpochValueNotSynced(messages.Logger("Trainer"), name, strategy.WorldSize);
         var metric = new LoggedMetric(name, NameSuffix ?? "", step, epoch, progBar, logger, reduceFx, syncDist ? strategy : null) { MetricObject = metricObject };
         metrics.Add(key, metric);
         order.Add(metric);

@@ -128,7 +128,7 @@ internal sealed class EvaluationLoop<TStage>(LoopContext context) where TStage :
         Func<IEnumerable<TBatch>, int?> limit, bool logResults) where TDriver : struct, ILoopDriver<TBatch>
     {
         var hooks = context.Hooks;
-        using var metrics = new MetricStore(context.Strategy, context.Warn);
+        using var metrics = new MetricStore(context.Strategy, context.Messages);
         bool wasTraining = module.training, completed = false;
         TStage.ModelEval(hooks, module);
         try

@@ -99,7 +99,7 @@ internal sealed class FitLoop(LoopContext context)
             midEpoch = null;
             EndEpoch(module);
         }
-        if (StoppedEarly) context.Messages.Info("Trainer", StopNotice(hooks.Callbacks));
+        if (StoppedEarly) StopNotice(hooks.Callbacks);
         hooks.Call(ModuleHooks.OnTrainEnd, static (c, t, m) => c.OnTrainEnd(t, m), static m => m.OnTrainEnd(), EpochLoop.Metrics);
         hooks.Call(ModuleHooks.OnFitEnd, static (c, t, m) => c.OnFitEnd(t, m), static m => m.OnFitEnd());
         return true;
@@ -219,15 +219,18 @@ internal sealed class FitLoop(LoopContext context)
     private bool StoppedEarly => Progress.ShouldStop && CanStopEarly && !LimitReached;
 
     /// <summary>One line saying which callback stopped the fit, why, and when; Lightning says nothing unless asked (<c>verbose</c>).</summary>
-    private string StopNotice(Callback[] callbacks)
+    /// <summary>One line on who stopped the fit, at which epoch and step, and why.</summary>
+    private void StopNotice(Callback[] callbacks)
     {
         var (epoch, step) = StopRequestedAt ?? (Progress.Epoch, EpochLoop.GlobalStep);
         // An EarlyStopping that stopped an earlier fit keeps its reason: it is named only if it stopped this one.
-        if (callbacks.OfType<EarlyStopping>().FirstOrDefault(e => e.StoppingReason is not null && (StopRequestedAt is null || e.StoppedEpoch == epoch)) is { } early)
-            return $"EarlyStopping stopped training at epoch {early.StoppedEpoch}: {early.StoppingReason!.Replace(" Signaling Trainer to stop.", "", StringComparison.Ordinal)}";
-        if (callbacks.OfType<TrainingTimer>().FirstOrDefault(t => t.Duration is { } d && t.TimeElapsed >= d) is { } timer)
-            return $"TrainingTimer stopped training at epoch {epoch}, step {step}: its duration of {timer.Duration} has passed.";
-        return $"Training stopped at epoch {epoch}, step {step}: Trainer.ShouldStop was set (by a callback or the module).";
+        var (stoppedBy, reason) =
+            callbacks.OfType<EarlyStopping>().FirstOrDefault(e => e.StoppingReason is not null && (StopRequestedAt is null || e.StoppedEpoch == epoch)) is { } early
+                ? (nameof(EarlyStopping), early.StoppingReason!.Replace(" Signaling Trainer to stop.", "", StringComparison.Ordinal))
+            : callbacks.OfType<TrainingTimer>().FirstOrDefault(t => t.Duration is { } d && t.TimeElapsed >= d) is { } timer
+                ? (nameof(TrainingTimer), $"its duration of {timer.Duration} has passed.")
+            : ("Trainer.ShouldStop", "it was set by a callback or the module.");
+        TrainerLog.TrainingStopped(context.Log, stoppedBy, epoch, step, reason);
     }
 
     private bool Done()
@@ -237,7 +240,7 @@ internal sealed class FitLoop(LoopContext context)
         if (CanStopEarly) return true;
         // As Lightning, the request stands: training stops as soon as MinEpochs epochs are done.
         if (!minEpochsNoticeGiven)
-            context.Messages.Info("Trainer", $"Trainer was signaled to stop but MinEpochs = {context.Options.MinEpochs} or MinSteps = {context.Options.MinSteps} has not been reached; training continues until then.");
+            TrainerLog.StopDeferred(context.Log, context.Options.MinEpochs, context.Options.MinSteps);
         minEpochsNoticeGiven = true;
         return false;
     }

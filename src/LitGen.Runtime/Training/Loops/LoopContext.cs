@@ -28,6 +28,6 @@ internal sealed class LoopContext(Trainer trainer, DataConnector data)
     /// <summary>The stop request of the run in progress.</summary>
     public Interruption? Interruption => trainer.Interruption;
 
-    /// <summary>A warning of the trainer, said once.</summary>
-    public void Warn(string message) => trainer.Warn(message);
+    /// <summary>The trainer's own logger (category <c>LitGen.Trainer</c>).</summary>
+    public Microsoft.Extensions.Logging.ILogger Log => trainer.Log;
 }

@@ -60,7 +60,9 @@ internal sealed class AutomaticOptimization(LoopContext context) : OptimizationL
         int accumulate = Context.Trainer.AccumulateGradBatches;
         if (batchIdx % accumulate == 0) ZeroGrad(module, Context.Optimization.Optimizers[0].Optimizer, epoch, batchIdx);
         if (loss is null)
-            Context.Warn("TrainingStep returned null, so the batch was skipped (no backward); the optimizer step still runs, as in Lightning. Ignore this if it was on purpose.");
+        {
+            if (Context.Messages.FirstTime(nameof(TrainerLog.TrainingStepReturnedNull))) TrainerLog.TrainingStepReturnedNull(Context.Log, epoch, batchIdx);
+        }
         else
         {
             Validate(loss);

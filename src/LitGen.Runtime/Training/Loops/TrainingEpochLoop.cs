@@ -52,7 +52,7 @@ internal sealed class TrainingEpochLoop
         Manual.Progress.Reset();
     }
 
-    public void StartFit() => context.Logging.TrainMetrics = Metrics = new MetricStore(context.Strategy, context.Warn);
+    public void StartFit() => context.Logging.TrainMetrics = Metrics = new MetricStore(context.Strategy, context.Messages);
 
     public void EndFit()
     {

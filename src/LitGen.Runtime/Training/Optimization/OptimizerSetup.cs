@@ -30,7 +30,7 @@ internal sealed class OptimizerSetup(Trainer trainer)
         if (config.Optimizers.Count == 0)
         {
             // Lightning's _MockOptimizer: the fit runs and counts its steps, which change nothing.
-            trainer.Warn($"{module.GetType().Name}.ConfigureOptimizers returned no optimizer; this fit runs without one (its steps change no weights).");
+            if (trainer.Messages.FirstTime(nameof(TrainerLog.NoOptimizer))) TrainerLog.NoOptimizer(trainer.Log, module.GetType().Name);
             config = new OptimizerConfig(SGD(Array.Empty<TorchSharp.Modules.Parameter>(), 0.0));
         }
         if (config.Optimizers.Count > 1 && module.AutomaticOptimization)
@@ -78,7 +78,7 @@ internal sealed class OptimizerSetup(Trainer trainer)
                     $"ReduceLROnPlateau is conditioned on metric '{config.Monitor}', which is not available. Available metrics: [{string.Join(", ", metrics.Keys.Order())}]. " +
                     "Log it, change LrSchedulerConfig.Monitor, or set Strict = false to skip the step with a warning.");
             else
-                trainer.Warn($"ReduceLROnPlateau conditioned on metric '{config.Monitor}', which is not available; the scheduler step was skipped.");
+                if (trainer.Messages.FirstTime($"{nameof(TrainerLog.SchedulerMonitorMissing)}:{config.Monitor}")) TrainerLog.SchedulerMonitorMissing(trainer.Log, config.Monitor);
         }
     }
 
