@@ -135,8 +135,12 @@ public class TrainerMessagesTests
 
         var epochs = factory.Messages.Where(m => m.EventId.Id == TrainerEventIds.EpochCompleted).ToList();
         Assert.Equal([(0, 4L, 4), (1, 8L, 4), (2, 12L, 4)], epochs.Select(e => ((int)e["Epoch"]!, (long)e["Step"]!, (int)e["Batches"]!)));
-        var lastValLoss = factory.Messages.Last(m => m.EventId.Id == TrainerEventIds.EpochMetric && (string)m["Metric"]! == "val_loss");
-        Assert.Equal((2, trainer.CallbackMetrics["val_loss"]), ((int)lastValLoss["Epoch"]!, (double)lastValLoss["Value"]!));
+        // The last epoch's metrics, one event each: the progress bar's and validation's, as the bar's last line shows them.
+        var lastEpoch = factory.Messages.Where(m => m.EventId.Id == TrainerEventIds.EpochMetric && (int)m["Epoch"]! == 2).ToDictionary(m => (string)m["Metric"]!, m => (double)m["Value"]!);
+        var expected = trainer.ProgressBarMetrics.ToDictionary();
+        expected["val_loss"] = trainer.CallbackMetrics["val_loss"];
+        Assert.Equal(expected.OrderBy(m => m.Key), lastEpoch.OrderBy(m => m.Key));
+        Assert.Contains("train_loss_step", lastEpoch.Keys);
 
         var saved = factory.Messages.Where(m => m.EventId.Id == TrainerEventIds.CheckpointSaved).ToList();
         Assert.NotEmpty(saved);
