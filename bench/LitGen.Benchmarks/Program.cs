@@ -7,6 +7,7 @@ using LitGen.Benchmarks;
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- soak [--steps 5000] [--workers N]
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- ddp --processes 1|2 [--steps 300]
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- data --workers 0|2 [--steps 150]
+// dotnet run -c Release --project bench/LitGen.Benchmarks -- tensorboard [--rounds 5] [--scalars 20000] [--histograms 200]
 switch (args.FirstOrDefault())
 {
     case "paired":
@@ -20,6 +21,9 @@ switch (args.FirstOrDefault())
         return;
     case "data":
         DataPipeline.Run(args.Skip(1).ToArray());
+        return;
+    case "tensorboard":
+        TensorBoardWriters.Run(args.Skip(1).ToArray());
         return;
     case "ddp":
         DataParallel.Run(args.Skip(1).ToArray());

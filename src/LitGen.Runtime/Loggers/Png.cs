@@ -2,6 +2,7 @@ using System;
 using System.Buffers.Binary;
 using System.IO;
 using System.IO.Compression;
+using System.IO.Hashing;
 using System.Text;
 
 namespace LitGen;
@@ -9,8 +10,6 @@ namespace LitGen;
 /// <summary>A minimal PNG encoder (8-bit grayscale, RGB or RGBA, no filtering) for TensorBoard's image summaries.</summary>
 internal static class Png
 {
-    private static readonly uint[] CrcTable = BuildCrcTable();
-
     /// <summary>Encodes <paramref name="pixels"/> (row-major, <paramref name="channels"/> bytes per pixel).</summary>
     public static byte[] Encode(byte[] pixels, int width, int height, int channels)
     {
@@ -49,23 +48,12 @@ internal static class Png
         var typeBytes = Encoding.ASCII.GetBytes(type);
         output.Write(typeBytes);
         output.Write(data);
-        uint crc = 0xFFFFFFFF;
-        foreach (var b in typeBytes) crc = CrcTable[(crc ^ b) & 0xFF] ^ (crc >> 8);
-        foreach (var b in data) crc = CrcTable[(crc ^ b) & 0xFF] ^ (crc >> 8);
+        // PNG's chunk CRC is zlib's CRC-32 of the type and the data.
+        var crc = new Crc32();
+        crc.Append(typeBytes);
+        crc.Append(data);
         Span<byte> crcBytes = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(crcBytes, ~crc);
+        BinaryPrimitives.WriteUInt32BigEndian(crcBytes, crc.GetCurrentHashAsUInt32());
         output.Write(crcBytes);
-    }
-
-    private static uint[] BuildCrcTable()
-    {
-        var table = new uint[256];
-        for (uint n = 0; n < 256; n++)
-        {
-            uint c = n;
-            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
-            table[n] = c;
-        }
-        return table;
     }
 }
