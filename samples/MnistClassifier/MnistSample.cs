@@ -45,6 +45,8 @@ public static class MnistSample
             print.WriteLine($"logs: {trainer.LogDir}");
             // The CSV logger writes metrics.html (the charts of metrics.csv) whenever a run ends.
             print.WriteLine($"report: {Path.Combine(trainer.LogDir, "metrics.html")}");
+            // ... and the dashboard comparing every run of lightning_logs/ (index.html beside the version folders).
+            print.WriteLine($"runs: {Path.Combine(Path.GetDirectoryName(trainer.LogDir)!, "index.html")}");
             print.WriteLine($"best checkpoint: {best}");
             print.WriteLine($"reloaded: {reloaded.Hparams}");
             return 0;

@@ -36,6 +36,9 @@ public sealed class SampleTests : IDisposable
         Assert.Contains("NumWorkers: 2\n", hparams);
         Assert.Equal(2, (int)System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(logDir, "config.json")))!["data"]!["NumWorkers"]!);
         Assert.Contains("val_acc", File.ReadAllText(Value("report: ")));
+        var dashboard = File.ReadAllText(Value("runs: "));
+        Assert.Contains($"\"name\":\"{Path.GetFileName(logDir)}\"", dashboard);
+        Assert.Contains("test/misclassified", dashboard);
         Assert.NotEmpty(Directory.GetFiles(logDir, "events.out.tfevents.*"));
         Assert.Matches(@"epoch=0-val_acc=0\.\d{4}\.ckpt$", Value("best checkpoint: "));
         Assert.Contains("LearningRate = 0.0001", Value("reloaded: "));

@@ -18,6 +18,8 @@ public class CsvLogger : Logger
     private int rowsWritten;
     private int columnsWritten;
     private bool existingLoaded;
+    private long lastDashboard;
+    private bool dashboardWarned;
 
     /// <summary>Creates a CSV logger writing under <paramref name="saveDir"/>/<paramref name="name"/>.</summary>
     public CsvLogger(string saveDir = "lightning_logs", string name = "lightning_logs", int? version = null)
@@ -37,11 +39,39 @@ public class CsvLogger : Logger
     /// <summary>The path of <c>metrics.html</c>.</summary>
     public string ReportPath => Path.Combine(LogDir, "metrics.html");
 
+    /// <summary>
+    /// Keep <c>index.html</c>, the dashboard of every run in this logger's experiment folder, up to date (default true): at
+    /// most every <see cref="DashboardInterval"/> while the run logs, and when it ends; see <see cref="RunsDashboard"/>.
+    /// </summary>
+    public bool WriteDashboard { get; init; } = true;
+
+    /// <summary>The least time between two rewrites of the dashboard while the run logs (default 30 s).</summary>
+    public TimeSpan DashboardInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The path of the experiment's dashboard, <c>{saveDir}/{name}/index.html</c>.</summary>
+    public string DashboardPath => Path.Combine(SaveDir, Name, "index.html");
+
     /// <inheritdoc />
     public override void Finalize(RunStatus status)
     {
         Save();
         if (WriteReport && File.Exists(MetricsPath)) MetricsReport.Write(MetricsPath, ReportPath);
+        if (WriteDashboard) UpdateDashboard(running: false);
+    }
+
+    /// <summary>The dashboard is a view: failing to write it warns, and never fails the run whose rows are safe.</summary>
+    private void UpdateDashboard(bool running)
+    {
+        lastDashboard = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            RunsDashboard.Write(Path.Combine(SaveDir, Name), running ? Path.GetFileName(LogDir) : null);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (!dashboardWarned) RankZero.Warn($"Could not write the runs dashboard '{DashboardPath}' ({e.Message}); the run's own files are not affected.");
+            dashboardWarned = true;
+        }
     }
 
     /// <inheritdoc />
@@ -96,6 +126,7 @@ public class CsvLogger : Logger
         }
         rowsWritten = rows.Count;
         columnsWritten = columns.Count;
+        if (WriteDashboard && (lastDashboard == 0 || System.Diagnostics.Stopwatch.GetElapsedTime(lastDashboard) >= DashboardInterval)) UpdateDashboard(running: true);
     }
 
     // A run logging into a version folder that already has metrics.csv (an explicit version, a resume) continues the

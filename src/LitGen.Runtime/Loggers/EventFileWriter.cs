@@ -117,7 +117,7 @@ internal sealed class EventFileWriter : IDisposable
         RecordAppend.Write(stream, record, Path);
     }
 
-    private static uint MaskedCrc32C(ReadOnlySpan<byte> data)
+    internal static uint MaskedCrc32C(ReadOnlySpan<byte> data)
     {
         uint crc = Crc32C(data);
         return ((crc >> 15) | (crc << 17)) + 0xa282ead8;
