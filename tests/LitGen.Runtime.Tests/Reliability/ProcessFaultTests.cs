@@ -153,7 +153,7 @@ public sealed class ProcessFaultTests(UninterruptedWorkerRun reference) : IClass
             else if (name == "metrics.csv") AssertWholeCsv(file);
             else if (name.StartsWith("events.out.tfevents.", StringComparison.Ordinal)) TensorBoardReader.ReadAll(file);
             else if (name == "hparams.yaml") Assert.Equal(reference.HparamsYaml, File.ReadAllText(file));
-            else if (name == "metrics.html") Assert.EndsWith("</html>", File.ReadAllText(file).TrimEnd());
+            else if (name is "metrics.html" or "index.html") Assert.EndsWith("</html>", File.ReadAllText(file).TrimEnd());
             else if (name == ".litgen-version") Assert.Equal(0, new FileInfo(file).Length);
             else Assert.Fail($"unexpected file {file}");
         }
