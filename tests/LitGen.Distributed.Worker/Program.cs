@@ -10,6 +10,8 @@ using static TorchSharp.torch;
 //   slow <out>                    trains for a long time (to be killed)
 //   list <out>                    a dataloader the strategy cannot split
 //   straggler <out>               rank 1 joins MPI but never reaches a trainer; rank 0's waits 2 s (StartupTimeout)
+//   interrupt <out>               a long fit with OnExceptionCheckpoint; each rank appends its steps to <out>/steps-rank<r>;
+//                                 exits 130 on SIGINT, 143 on SIGTERM (what a signal to the job must end in)
 var (scenario, output) = (args[0], args[1]);
 var settings = RunSettings.Parse(args.Skip(2));
 Directory.CreateDirectory(output);
@@ -63,6 +65,25 @@ switch (scenario)
         File.WriteAllText(Path.Combine(output, $"pid-rank{trainer.Strategy.GlobalRank}"), Environment.ProcessId.ToString());
         trainer.Fit(new FailingOnOneRankModel(fail: scenario == "throw"), DdpModel.Loader(16, shuffle: false));
         RankReport.Write(output, trainer);
+        break;
+    }
+    case "interrupt":
+    {
+        var trainer = new Trainer(new TrainerOptions
+        {
+            Strategy = "ddp", Devices = 2, MaxEpochs = 10_000, DefaultRootDir = output, Logger = false, EnableProgressBar = false,
+            EnableCheckpointing = false, Callbacks = [new OnExceptionCheckpoint(output), new StepRecorder(output)],
+        });
+        File.WriteAllText(Path.Combine(output, $"pid-rank{trainer.Strategy.GlobalRank}"), Environment.ProcessId.ToString());
+        try
+        {
+            trainer.Fit(new DdpModel(), DdpModel.Loader(16, shuffle: false));
+        }
+        catch (OperationCanceledException) when (trainer.Interrupted)
+        {
+            RankReport.Write(output, trainer);
+            return Interruption.ExitCode(trainer.InterruptedBy);
+        }
         break;
     }
     case "list":

@@ -219,3 +219,14 @@ public sealed record RankReport(int Rank, int WorldSize, long GlobalStep, int Cu
 
     public static RankReport Read(string folder, int rank) => JsonSerializer.Deserialize<RankReport>(File.ReadAllText(Path.Combine(folder, $"rank{rank}.json")))!;
 }
+
+/// <summary>Appends "step N" to <c>steps-rank{r}</c> after every training batch, so a test knows where each process is.</summary>
+public sealed class StepRecorder(string folder) : Callback
+{
+    public override void OnTrainBatchCompleted(Trainer trainer, LightningModule module)
+    {
+        File.AppendAllText(Path.Combine(folder, $"steps-rank{trainer.Strategy.GlobalRank}"), $"step {trainer.GlobalStep} {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}\n");
+        // Slow enough that a signal lands mid-run, fast enough that a test waits seconds.
+        Thread.Sleep(20);
+    }
+}

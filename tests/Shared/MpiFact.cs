@@ -11,3 +11,12 @@ public sealed class MpiFactAttribute : FactAttribute
     public static bool Available { get; } = (Environment.GetEnvironmentVariable("PATH") ?? "")
         .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Any(d => File.Exists(Path.Combine(d, "mpirun")));
 }
+
+/// <summary>A theory that runs only where Open MPI's mpirun is installed, as <see cref="MpiFactAttribute"/>.</summary>
+public sealed class MpiTheoryAttribute : TheoryAttribute
+{
+    public MpiTheoryAttribute()
+    {
+        if (!MpiFactAttribute.Available) Skip = "needs Open MPI (apt install openmpi-bin; .ci/run installs it): ddp tests start real processes under mpirun";
+    }
+}

@@ -107,7 +107,7 @@ internal sealed class CliCommand
             {
                 // Ctrl+C or SIGTERM: the run stopped gracefully; say so and exit as a shell expects (128 + the signal).
                 Error.WriteLine("interrupted: " + e.Message);
-                return trainer.InterruptedBy == "SIGTERM" ? 143 : 130;
+                return Interruption.ExitCode(trainer.InterruptedBy);
             }
         }
         catch (Exception e) when (e is CliException or MisconfigurationException or InvalidCheckpointException or FormatException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException)

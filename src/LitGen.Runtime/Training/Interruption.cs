@@ -30,6 +30,9 @@ internal sealed class Interruption : IDisposable
         registrations = handleSignals ? [Register(PosixSignal.SIGINT), Register(PosixSignal.SIGTERM)] : [];
     }
 
+    /// <summary>The exit code a shell expects after a stop by <paramref name="signal"/>: 128 + its number.</summary>
+    public static int ExitCode(string? signal) => signal == "SIGTERM" ? 143 : 130;
+
     /// <summary>
     /// Throws at a batch boundary once a stop was requested. Under ddp the processes agree first (a request on any
     /// of them stops all at the same boundary), so none is left waiting in a gradient exchange.

@@ -341,6 +341,7 @@ public sealed partial class Trainer
             Strategy.OnFailure(exception);
             Interrupted = exception is OperationCanceledException;
             InterruptedBy = Interrupted ? Interruption?.Signal : null;
+            if (InterruptedBy is not null && Strategy.IsGlobalZero) MpiLauncher.ReportStop(Interruption.ExitCode(InterruptedBy));
             // What the user must see is this exception: a failure while handling it is reported beside it, never instead.
             foreach (var callback in Hooks.Callbacks)
                 Guard(() => callback.OnException(this, model, exception), $"{callback.GetType().Name}.OnException");

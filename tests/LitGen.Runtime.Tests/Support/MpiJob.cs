@@ -43,6 +43,21 @@ public sealed class MpiJob : IDisposable
         return new MpiJob(start);
     }
 
+    /// <summary>
+    /// <c>dotnet worker.dll args…</c> without a launcher, as the leader of a process group of its own (as a shell starts a
+    /// foreground job), so that a test can signal the group as a terminal's Ctrl+C does.
+    /// </summary>
+    public static MpiJob StartPlainlyAsGroupLeader(params string[] args)
+    {
+        // setsid execs the command in place (the test host's child is no group leader), so the job's pid is the group's.
+        var start = new ProcessStartInfo("setsid");
+        foreach (var arg in new[] { "dotnet", WorkerPath }.Concat(args)) start.ArgumentList.Add(arg);
+        return new MpiJob(start);
+    }
+
+    /// <summary>The pid of the process the test started (the launcher, or mpirun).</summary>
+    public int Id => process.Id;
+
     /// <summary>Runs a job to its end and asserts it succeeded.</summary>
     public static void Run(int processes, params string[] args)
     {

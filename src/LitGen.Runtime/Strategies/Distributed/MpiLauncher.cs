@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Runtime.InteropServices;
 
 namespace LitGen;
@@ -12,6 +13,14 @@ namespace LitGen;
 /// environment. Started plainly with more than one device, the process starts the same command line under
 /// <c>mpirun</c>, waits for the job and exits with its exit code, as Lightning's subprocess launcher re-runs the script.
 /// </summary>
+/// <remarks>
+/// Signals: mpirun runs in a session of its own, so a terminal's Ctrl+C (or a signal to the launcher's process group)
+/// reaches the launcher only, which passes SIGINT or SIGTERM straight to every process of the job: they stop together at
+/// a batch boundary, write the exception checkpoint and exit, and the launcher exits with 128 + the signal. Left to
+/// mpirun (a signal sent to mpirun itself, a failed process), it becomes Open MPI's SIGCONT … SIGTERM … SIGKILL sequence,
+/// whose waits mpirun sits out in full even when every process has ended, so the launcher keeps them short
+/// (<see cref="KillTimeoutSeconds"/>).
+/// </remarks>
 internal static class MpiLauncher
 {
     /// <summary>Whether this process was started by an MPI launcher (Open MPI's, or a PMI-based one).</summary>
@@ -29,32 +38,107 @@ internal static class MpiLauncher
     /// <summary>The number of processes on this machine, as the launcher says.</summary>
     public static int? LocalSize => Integer("OMPI_COMM_WORLD_LOCAL_SIZE") ?? Integer("MPI_LOCALNRANKS") ?? Integer("PMI_LOCAL_SIZE");
 
+    /// <summary>
+    /// Open MPI's wait from SIGCONT to SIGTERM and from SIGTERM to SIGKILL when it ends a job. mpirun waits both in full,
+    /// so a job it ends takes twice this, and a stop it began has this long to write its checkpoint; a stop passed on by
+    /// the launcher has no such limit (the kill sequence starts only when the processes exit, after their checkpoint).
+    /// </summary>
+    internal const int KillTimeoutSeconds = 3;
+
     /// <summary>Runs this program's command line as <paramref name="processes"/> processes under mpirun; never returns.</summary>
     public static void RelaunchAndExit(int processes, IReadOnlyList<string> mpirunArguments)
     {
-        var start = new ProcessStartInfo(FindMpirun()) { UseShellExecute = false };
+        var mpirun = FindMpirun();
+        // setsid --wait: mpirun in a new session (out of the terminal's reach), and its exit code is setsid's.
+        var setsid = FindOnPath("setsid");
+        var start = new ProcessStartInfo(setsid ?? mpirun) { UseShellExecute = false };
+        if (setsid is not null)
+        {
+            start.ArgumentList.Add("--wait");
+            start.ArgumentList.Add(mpirun);
+        }
         start.ArgumentList.Add("-np");
         start.ArgumentList.Add(processes.ToString(CultureInfo.InvariantCulture));
         if (processes > Environment.ProcessorCount) start.ArgumentList.Add("--oversubscribe");
         if (GetEUid() == 0) start.ArgumentList.Add("--allow-run-as-root");
-        // A graceful stop (exception checkpoint, finalized logs) needs longer than Open MPI's 1 s from SIGTERM to SIGKILL.
         start.ArgumentList.Add("--mca");
         start.ArgumentList.Add("odls_base_sigkill_timeout");
-        start.ArgumentList.Add("30");
+        start.ArgumentList.Add(KillTimeoutSeconds.ToString(CultureInfo.InvariantCulture));
         foreach (var argument in mpirunArguments) start.ArgumentList.Add(argument);
         foreach (var part in CommandLine()) start.ArgumentList.Add(part);
 
+        // Where rank 0 leaves the exit code of a stop mpirun began (its own exit code is 1 whatever the cause).
+        var stopReport = Path.Combine(Path.GetTempPath(), $"litgen-launch-{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}.stop");
+        File.Delete(stopReport);
+        start.Environment[StopReportVariable] = stopReport;
         using var job = Process.Start(start) ?? throw new InvalidOperationException("mpirun could not be started.");
-        // The launcher stays alive to report the job's exit code; a terminal's Ctrl+C reaches mpirun and the ranks directly,
-        // a SIGTERM sent to this process alone is passed on.
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => context.Cancel = true);
-        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        int? received = null;
+        void PassOn(PosixSignalContext context, int number)
         {
             context.Cancel = true;
-            Kill(job.Id, 15);
-        });
+            received ??= number;
+            // A second signal is passed on too: the processes then end at once, as a second Ctrl+C does to one process.
+            foreach (var pid in Descendants(job.Id)) Kill(pid, number);
+        }
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => PassOn(context, 2));
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => PassOn(context, 15));
         job.WaitForExit();
-        Environment.Exit(job.ExitCode);
+        // After a stop passed on, the job's code is the stop's (the processes may report it as a failure to mpirun);
+        // after a stop mpirun began, the one rank 0 reported.
+        int exitCode = received is int signal ? 128 + signal : ReadStopReport(stopReport) ?? job.ExitCode;
+        File.Delete(stopReport);
+        Environment.Exit(exitCode);
+    }
+
+    private const string StopReportVariable = "LITGEN_LAUNCH_STOP_REPORT";
+
+    /// <summary>Called by rank 0 when a signal stopped its run: tells the self-launcher (if there is one) the exit code to give.</summary>
+    internal static void ReportStop(int exitCode)
+    {
+        if (Variable(StopReportVariable) is not { Length: > 0 } path) return;
+        try
+        {
+            File.WriteAllText(path, exitCode.ToString(CultureInfo.InvariantCulture));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The launcher then exits with mpirun's code, which is still non-zero.
+        }
+    }
+
+    private static int? ReadStopReport(string path)
+        => File.Exists(path) && int.TryParse(File.ReadAllText(path), NumberStyles.None, CultureInfo.InvariantCulture, out int code) ? code : null;
+
+    /// <summary>Every process below <paramref name="root"/> (mpirun's ranks, and any process they started), from <c>/proc</c>.</summary>
+    private static List<int> Descendants(int root)
+    {
+        var children = new Dictionary<int, List<int>>();
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out int pid)) continue;
+            try
+            {
+                // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces and parentheses, so read after the last ')'.
+                var stat = File.ReadAllText(Path.Combine(directory, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                int parent = int.Parse(fields[1], CultureInfo.InvariantCulture);
+                if (!children.TryGetValue(parent, out var list)) children[parent] = list = [];
+                list.Add(pid);
+            }
+            catch (IOException)
+            {
+                // The process ended while the list was read.
+            }
+        }
+        var result = new List<int>();
+        var pending = new Queue<int>([root]);
+        while (pending.TryDequeue(out int pid))
+            foreach (var child in children.GetValueOrDefault(pid, []))
+            {
+                result.Add(child);
+                pending.Enqueue(child);
+            }
+        return result;
     }
 
     /// <summary>The command that started this process: the host and the app's assembly for <c>dotnet app.dll</c>, else the app itself.</summary>
@@ -68,13 +152,13 @@ internal static class MpiLauncher
         return command;
     }
 
+    private static string? FindOnPath(string program)
+        => (Variable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(directory => Path.Combine(directory, program)).FirstOrDefault(File.Exists);
+
     private static string FindMpirun()
     {
-        foreach (var directory in (Variable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(directory, "mpirun");
-            if (File.Exists(candidate)) return candidate;
-        }
+        if (FindOnPath("mpirun") is string mpirun) return mpirun;
         throw new MisconfigurationException(
             "Devices > 1 with strategy \"ddp\" starts one process per device under mpirun, which is not installed. " +
             "Install Open MPI (Debian/Ubuntu: apt install openmpi-bin), or train with Devices = 1.");
