@@ -49,7 +49,8 @@ internal sealed class CheckpointConnector(Trainer trainer)
     /// <summary>
     /// The checkpoint <paramref name="ckptPath"/> names: a path, <c>"best"</c> (this trainer's ModelCheckpoint's best), or
     /// <c>"last"</c>, the newest of the last checkpoints this trainer's callbacks know (ModelCheckpoint's <c>last*.ckpt</c>
-    /// files, OnExceptionCheckpoint's file), as Lightning; with none, null after a warning: nothing is loaded, as in
+    /// files, OnExceptionCheckpoint's file) and of the requeue checkpoints (<c>hpc_ckpt_N.ckpt</c> in the root folder), as
+    /// Lightning; with none, null after a warning: nothing is loaded, as in
     /// Lightning, so <c>"last"</c> can be set before the first run.
     /// </summary>
     public string? ResolvePath(string ckptPath)
@@ -71,6 +72,7 @@ internal sealed class CheckpointConnector(Trainer trainer)
 
     private IEnumerable<string> LastCheckpoints()
     {
+        foreach (var requeue in Requeue.Checkpoints(trainer.DefaultRootDir)) yield return requeue;
         foreach (var callback in trainer.Callbacks)
         {
             if (callback is OnExceptionCheckpoint onException) yield return onException.CheckpointPath;

@@ -8,7 +8,9 @@ namespace LitGen;
 /// Turns a cancellation (the caller's token) or an interrupt (Ctrl+C / SIGINT, SIGTERM) into a graceful stop at the next
 /// batch boundary, as Lightning does on KeyboardInterrupt: the run ends with an <see cref="OperationCanceledException"/>
 /// after <c>OnException</c> (where <see cref="OnExceptionCheckpoint"/> saves) and the loggers are finalized. A second
-/// signal is not intercepted, so it ends the process at once.
+/// signal is not intercepted, so it ends the process at once. SIGUSR1 (on Linux; what Slurm sends before a time limit with
+/// <c>--signal=USR1@90</c>) is the same stop, after which the trainer saves a checkpoint to requeue from (see
+/// <see cref="Trainer"/>'s <c>hpc_ckpt_N.ckpt</c>).
 /// </summary>
 internal sealed class Interruption : IDisposable
 {
@@ -27,11 +29,24 @@ internal sealed class Interruption : IDisposable
         this.strategy = strategy;
         callerToken = cancellationToken;
         source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        registrations = handleSignals ? [Register(PosixSignal.SIGINT), Register(PosixSignal.SIGTERM)] : [];
+        registrations = !handleSignals ? []
+            : OperatingSystem.IsLinux() ? [Register(PosixSignal.SIGINT), Register(PosixSignal.SIGTERM), Register(SigUsr1)]
+            : [Register(PosixSignal.SIGINT), Register(PosixSignal.SIGTERM)];
     }
 
+    /// <summary>SIGUSR1's number on Linux; .NET takes raw signal numbers cast to <see cref="PosixSignal"/>.</summary>
+    internal const PosixSignal SigUsr1 = (PosixSignal)10;
+
+    /// <summary>The name of the signal that asks for a checkpoint and a requeue.</summary>
+    public const string Requeue = "SIGUSR1";
+
     /// <summary>The exit code a shell expects after a stop by <paramref name="signal"/>: 128 + its number.</summary>
-    public static int ExitCode(string? signal) => signal == "SIGTERM" ? 143 : 130;
+    public static int ExitCode(string? signal) => signal switch
+    {
+        "SIGTERM" => 143,
+        Requeue => 138,
+        _ => 130,
+    };
 
     /// <summary>
     /// Throws at a batch boundary once a stop was requested. Under ddp the processes agree first (a request on any
@@ -64,7 +79,7 @@ internal sealed class Interruption : IDisposable
     private void OnSignal(PosixSignalContext context)
     {
         if (source.IsCancellationRequested) return;
-        signal = context.Signal.ToString();
+        signal = context.Signal == SigUsr1 ? Requeue : context.Signal.ToString();
         context.Cancel = true;
         source.Cancel();
     }

@@ -342,6 +342,9 @@ public sealed partial class Trainer
             Interrupted = exception is OperationCanceledException;
             InterruptedBy = Interrupted ? Interruption?.Signal : null;
             if (InterruptedBy is not null && Strategy.IsGlobalZero) MpiLauncher.ReportStop(Interruption.ExitCode(InterruptedBy));
+            // SIGUSR1 (Slurm's warning before a time limit): a checkpoint to resume from, then the job back in the queue.
+            if (InterruptedBy == Interruption.Requeue && stage == LitGen.Stage.Fit)
+                Guard(() => Requeue.SaveAndRequeue(this), "saving the requeue checkpoint");
             // What the user must see is this exception: a failure while handling it is reported beside it, never instead.
             foreach (var callback in Hooks.Callbacks)
                 Guard(() => callback.OnException(this, model, exception), $"{callback.GetType().Name}.OnException");

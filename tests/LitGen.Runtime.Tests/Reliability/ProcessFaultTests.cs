@@ -122,6 +122,50 @@ public sealed class ProcessFaultTests(UninterruptedWorkerRun reference) : IClass
         untouched.AssertUnchanged();
     }
 
+    [Fact]
+    public void SIGUSR1_saves_a_requeue_checkpoint_requeues_the_Slurm_job_and_ckptPath_last_resumes_it_to_the_uninterrupted_result()
+    {
+        using var dir = new TempDir();
+        var (root, untouched) = NewRunBeside(dir.Path);
+        // A stand-in for Slurm's scontrol that records how it was called.
+        using var slurmDir = new TempDir();
+        var bin = Directory.CreateDirectory(Path.Combine(slurmDir.Path, "bin")).FullName;
+        var calls = Path.Combine(slurmDir.Path, "scontrol.calls");
+        File.WriteAllText(Path.Combine(bin, "scontrol"), $"#!/bin/sh\necho \"$@\" >> '{calls}'\n");
+        File.SetUnixFileMode(Path.Combine(bin, "scontrol"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var slurm = new Dictionary<string, string> { ["SLURM_JOB_ID"] = "4242", ["PATH"] = bin + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH") };
+        using (var worker = WorkerProcess.Fit(root, epochs: 1000, slurm))
+        {
+            worker.WaitForStep(5);
+            worker.Signal(WorkerProcess.SigUsr1);
+            Assert.True(worker.WaitForExit() == 130, worker.Transcript);
+            Assert.Contains("interrupted by SIGUSR1", worker.Transcript);
+            Assert.Contains("SIGUSR1: saved", worker.Transcript);
+        }
+
+        Assert.Equal("requeue 4242", File.ReadAllText(calls).Trim());
+        var requeue = Assert.Single(Directory.GetFiles(root, "hpc_ckpt_*.ckpt"));
+        Assert.Equal("hpc_ckpt_1.ckpt", Path.GetFileName(requeue));
+        using (var checkpoint = Checkpoint.Load(requeue))
+        using (var onException = Checkpoint.Load(Path.Combine(root, "checkpoints", "on_exception.ckpt")))
+            Assert.Equal(onException.GlobalStep, checkpoint.GlobalStep);
+        AssertOnlyWholeFiles(root, killedPid: null);
+
+        // The requeued job starts again with ckptPath: "last", and the requeue checkpoint is one of the files "last" finds:
+        // with the callbacks' own last files gone, it is the one resumed from.
+        long stoppedAt;
+        using (var checkpoint = Checkpoint.Load(requeue)) stoppedAt = checkpoint.GlobalStep;
+        File.Delete(Path.Combine(root, "checkpoints", "on_exception.ckpt"));
+        File.Delete(Path.Combine(root, "checkpoints", "last.ckpt"));
+        using (var resumed = WorkerProcess.Resume(root, UninterruptedWorkerRun.Epochs, "last"))
+        {
+            Assert.True(resumed.WaitForExit() == 0, resumed.Transcript);
+            Assert.StartsWith($"step {stoppedAt + 1}\n", resumed.Transcript[resumed.Transcript.IndexOf("step ", StringComparison.Ordinal)..]);
+        }
+        AssertEqualsUninterrupted(Path.Combine(root, "checkpoints", "last.ckpt"));
+        untouched.AssertUnchanged();
+    }
+
     private void AssertEqualsUninterrupted(string lastCheckpoint)
     {
         using var last = Checkpoint.Load(lastCheckpoint);

@@ -12,13 +12,18 @@ public sealed class WorkerProcess : IDisposable
 {
     public const int SigInt = 2;
     public const int SigTerm = 15;
+    public const int SigUsr1 = 10;
 
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
     private readonly Process process;
     private readonly ConcurrentQueue<string> lines = new();
     private readonly ConcurrentQueue<string> transcript = new();
 
-    private WorkerProcess(params string[] args)
+    private WorkerProcess(params string[] args) : this(new Dictionary<string, string>(), args)
+    {
+    }
+
+    private WorkerProcess(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -28,6 +33,7 @@ public sealed class WorkerProcess : IDisposable
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "LitGen.Reliability.Worker.dll"));
         foreach (var arg in args) start.ArgumentList.Add(arg);
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         process = new Process { StartInfo = start };
         process.OutputDataReceived += (_, e) => Receive(e.Data, toLines: true);
         process.ErrorDataReceived += (_, e) => Receive(e.Data, toLines: false);
@@ -37,6 +43,9 @@ public sealed class WorkerProcess : IDisposable
     }
 
     public static WorkerProcess Fit(string root, int epochs) => new("fit", root, epochs.ToString());
+
+    /// <summary>A fresh run with extra environment variables (a fake Slurm job, a PATH with a fake scontrol).</summary>
+    public static WorkerProcess Fit(string root, int epochs, IReadOnlyDictionary<string, string> environment) => new(environment, "fit", root, epochs.ToString());
 
     public static WorkerProcess Resume(string root, int epochs, string checkpoint) => new("resume", root, epochs.ToString(), checkpoint);
 

@@ -82,6 +82,8 @@ internal static class MpiLauncher
         }
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => PassOn(context, 2));
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => PassOn(context, 15));
+        // Slurm's warning before a time limit: every process saves the requeue checkpoint together.
+        using var requeue = OperatingSystem.IsLinux() ? PosixSignalRegistration.Create(Interruption.SigUsr1, context => PassOn(context, 10)) : null;
         job.WaitForExit();
         // After a stop passed on, the job's code is the stop's (the processes may report it as a failure to mpirun);
         // after a stop mpirun began, the one rank 0 reported.

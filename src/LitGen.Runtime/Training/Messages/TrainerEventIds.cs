@@ -44,6 +44,15 @@ public static class TrainerEventIds
     /// <summary>An epoch value is accumulated per process under ddp without <c>syncDist</c> (warning, once per name).</summary>
     public const int EpochValueNotSynced = 1023;
 
+    /// <summary>SIGUSR1 stopped the fit and the trainer saved <c>hpc_ckpt_N.ckpt</c> to resume from (warning).</summary>
+    public const int RequeueCheckpointSaved = 1040;
+
+    /// <summary>The Slurm job was put back in the queue (<c>scontrol requeue</c>; information).</summary>
+    public const int JobRequeued = 1041;
+
+    /// <summary><c>scontrol requeue</c> failed; the checkpoint is saved all the same (warning).</summary>
+    public const int RequeueFailed = 1042;
+
     /// <summary>Handling a failed run failed as well; the original error follows (warning).</summary>
     public const int FailureWhileFailing = 1030;
 

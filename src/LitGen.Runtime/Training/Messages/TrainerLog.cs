@@ -53,6 +53,18 @@ internal static partial class TrainerLog
         Message = "Log(\"{Metric}\") accumulates an epoch value on each of the {WorldSize} processes separately; use Log(\"{Metric}\", …, syncDist: true) so that every process (and the callbacks that watch it) sees the value of the whole job.")]
     public static partial void EpochValueNotSynced(ILogger logger, string metric, int worldSize);
 
+    [LoggerMessage(EventId = TrainerEventIds.RequeueCheckpointSaved, Level = LogLevel.Warning,
+        Message = "SIGUSR1: saved {Path} to resume from (ckptPath: \"last\").")]
+    public static partial void RequeueCheckpointSaved(ILogger logger, string path);
+
+    [LoggerMessage(EventId = TrainerEventIds.JobRequeued, Level = LogLevel.Information,
+        Message = "Requeued Slurm job {JobId}.")]
+    public static partial void JobRequeued(ILogger logger, string jobId);
+
+    [LoggerMessage(EventId = TrainerEventIds.RequeueFailed, Level = LogLevel.Warning,
+        Message = "Could not requeue Slurm job {JobId} ({Reason}); the checkpoint is saved, resume it with ckptPath: \"last\".")]
+    public static partial void RequeueFailed(ILogger logger, string jobId, string reason);
+
     [LoggerMessage(EventId = TrainerEventIds.FailureWhileFailing, Level = LogLevel.Warning,
         Message = "{Step} failed while the run was already failing ({ErrorType}: {ErrorMessage}); the original error follows.")]
     public static partial void FailureWhileFailing(ILogger logger, Exception exception, string step, string errorType, string errorMessage);
