@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 // Runs one ddp scenario (under mpirun, or started plainly to test the self-launch) and writes what each rank saw:
 //   train <out> [key=value ...]   the same training as the in-process reference; rank 0 writes <out>/final.ckpt
+//                                 (max-restarts=N, die-at=STEP [die-always=true]: rank 1 kills itself after STEP)
 //   metrics <out>                 syncDist reductions, one set of log files
 //   earlystop <out>               a stop decision that only one rank would take
 //   throw <out>                   rank 1 throws mid-training

@@ -7,7 +7,7 @@ namespace LitGen.Distributed.Worker;
 /// <summary>The settings of one run, from <c>key=value</c> arguments.</summary>
 public sealed record RunSettings(int Devices = 2, int Epochs = 2, int BatchSize = 16, bool Shuffle = false, int Accumulate = 1, double? Clip = null,
     bool Dropout = false, int? CheckpointEveryNSteps = null, string? Resume = null, long? MaxSteps = null, bool Manual = false, int Hidden = 32,
-    int? BucketCapMb = null, string? Export = null)
+    int? BucketCapMb = null, string? Export = null, int MaxRestarts = 0, long? DieAt = null, bool DieAlways = false)
 {
     public static RunSettings Parse(IEnumerable<string> arguments)
     {
@@ -31,6 +31,9 @@ public sealed record RunSettings(int Devices = 2, int Epochs = 2, int BatchSize 
                 "hidden" => settings with { Hidden = int.Parse(value, CultureInfo.InvariantCulture) },
                 "bucket-mb" => settings with { BucketCapMb = int.Parse(value, CultureInfo.InvariantCulture) },
                 "export" => settings with { Export = value },
+                "max-restarts" => settings with { MaxRestarts = int.Parse(value, CultureInfo.InvariantCulture) },
+                "die-at" => settings with { DieAt = long.Parse(value, CultureInfo.InvariantCulture) },
+                "die-always" => settings with { DieAlways = bool.Parse(value) },
                 _ => throw new ArgumentException($"unknown setting '{key}'"),
             };
         }
@@ -107,7 +110,8 @@ public partial class DdpModel : LightningModule<(Tensor X, Tensor Y)>
         NumSanityValSteps = 0,
         Logger = false,
         EnableCheckpointing = settings.CheckpointEveryNSteps is not null,
-        Callbacks = callbacks,
+        MaxRestarts = settings.MaxRestarts,
+        Callbacks = settings.DieAt is long step ? [.. callbacks, new SelfKill(step, settings.DieAlways)] : callbacks,
     };
 
     /// <summary>"ddp", or a configured DdpStrategy when the run sets its bucket size or a variable for mpirun to export (<c>-x</c>).</summary>
@@ -228,5 +232,19 @@ public sealed class StepRecorder(string folder) : Callback
         File.AppendAllText(Path.Combine(folder, $"steps-rank{trainer.Strategy.GlobalRank}"), $"step {trainer.GlobalStep} {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}\n");
         // Slow enough that a signal lands mid-run, fast enough that a test waits seconds.
         Thread.Sleep(20);
+    }
+}
+
+/// <summary>
+/// Rank 1 kills itself with SIGKILL after step <paramref name="step"/> (as the kernel's out-of-memory killer would), in the
+/// job's first start only unless <paramref name="always"/>: what MaxRestarts must recover from.
+/// </summary>
+public sealed class SelfKill(long step, bool always) : Callback
+{
+    public override void OnTrainBatchCompleted(Trainer trainer, LightningModule module)
+    {
+        if (trainer.GlobalStep != step || trainer.Strategy.GlobalRank != 1) return;
+        if (!always && Environment.GetEnvironmentVariable("LITGEN_RESTART") != "0") return;
+        System.Diagnostics.Process.GetCurrentProcess().Kill();
     }
 }

@@ -70,6 +70,34 @@ internal sealed class CheckpointConnector(Trainer trainer)
         }
     }
 
+    /// <summary>
+    /// For a restarted job: the newest checkpoint that a fit can resume from among this trainer's checkpoint files (every
+    /// ModelCheckpoint file, the exception and requeue checkpoints) and <paramref name="given"/>, the one the job was
+    /// started with; null when there is none.
+    /// </summary>
+    public string? NewestResumable(string? given, int attempt)
+    {
+        var candidates = LastCheckpoints().Concat(trainer.Callbacks.OfType<ModelCheckpoint>()
+                .SelectMany(c => c.ResolvedDirPath is { } folder && Directory.Exists(folder) ? Directory.EnumerateFiles(folder, "*.ckpt") : []))
+            .Append(given is null or "best" or "last" ? null : given)
+            .OfType<string>().Where(File.Exists).Distinct().OrderByDescending(File.GetLastWriteTimeUtc);
+        foreach (var path in candidates)
+        {
+            try
+            {
+                using var checkpoint = Checkpoint.Load(path);
+                if (checkpoint.WeightsOnly) continue;
+            }
+            catch (InvalidCheckpointException)
+            {
+                continue;
+            }
+            TrainerLog.RestartResuming(trainer.Log, attempt, path);
+            return path;
+        }
+        return null;
+    }
+
     private IEnumerable<string> LastCheckpoints()
     {
         foreach (var requeue in Requeue.Checkpoints(trainer.DefaultRootDir)) yield return requeue;

@@ -247,6 +247,11 @@ public sealed partial class Trainer
             throw new MisconfigurationException($"MinEpochs must be 0 or more, got {options.MinEpochs}.");
         if (options.MinSteps is < 0)
             throw new MisconfigurationException($"MinSteps must be 0 or more, got {options.MinSteps}.");
+        if (options.MaxRestarts < 0)
+            throw new MisconfigurationException($"MaxRestarts must be 0 or more, got {options.MaxRestarts}.");
+        if (options.MaxRestarts > 0 && options.Devices * options.NumNodes == 1)
+            throw new MisconfigurationException(
+                $"MaxRestarts = {options.MaxRestarts} restarts a ddp job that LitGen starts itself (Devices > 1); this run has one process. Set MaxRestarts = 0, or train with Devices > 1.");
         if (!options.EnableCheckpointing && options.Callbacks.OfType<ModelCheckpoint>().Any())
             throw new MisconfigurationException("EnableCheckpointing is false but a ModelCheckpoint callback was passed; remove one of them.");
     }

@@ -59,6 +59,15 @@ public sealed record TrainerOptions
     /// </summary>
     public bool HandleSignals { get; init; } = true;
 
+    /// <summary>
+    /// How often a self-launched ddp job (<see cref="Devices"/> &gt; 1, started as <c>dotnet app.dll</c>) is started again
+    /// after it failed — a process killed (out of memory, <c>kill -9</c>), an exception — before the failure stands (default
+    /// 0; torchrun's <c>--max-restarts</c>). A restarted job resumes from the newest checkpoint it wrote (ModelCheckpoint's
+    /// files, the exception and requeue checkpoints), or from the <c>ckptPath</c> it was given; each restart is said on
+    /// standard error. A job stopped by a signal is not restarted.
+    /// </summary>
+    public int MaxRestarts { get; init; }
+
     /// <summary>Ask for repeatable runs (Lightning's <c>deterministic</c>). Runs repeat when <see cref="Seed"/> is set too: it seeds
     /// libtorch before training, and the runtime <c>DataLoader</c> shuffles from (seed, epoch); without a seed the run
     /// trains as in Lightning, unseeded. TorchSharp has no <c>use_deterministic_algorithms</c>.</summary>

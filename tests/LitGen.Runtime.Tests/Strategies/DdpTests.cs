@@ -156,6 +156,48 @@ public class DdpTests
     }
 
     [MpiFact]
+    public void MaxRestarts_restarts_a_job_whose_process_was_killed_from_its_newest_checkpoint_to_the_uninterrupted_weights()
+    {
+        using var dir = new TempDir();
+        var (whole, restarted) = (Path.Combine(dir.Path, "whole"), Path.Combine(dir.Path, "restarted"));
+        string[] settings = ["batch=4", "epochs=2", "shuffle=true", "dropout=true", "ckpt-every=3"];
+        MpiJob.Run(2, ["train", whole, .. settings]);
+        // Self-launched; rank 1 is killed after step 11, two steps past the newest checkpoint (step 9, mid-epoch).
+        using (var job = MpiJob.StartPlainly(["train", restarted, "devices=2", "max-restarts=2", "die-at=11", .. settings]))
+        {
+            Assert.True(job.WaitForExit(TimeSpan.FromSeconds(240)) == 0, job.Output);
+            Assert.Contains("restarting it from its newest checkpoint (restart 1 of 2)", job.Output);
+            Assert.DoesNotContain("restart 2 of 2", job.Output);
+            Assert.Contains($"Restart 1 of the job after a failure: resuming from {Path.Combine(restarted, "checkpoints", "epoch=1-step=9.ckpt")}", job.Output);
+        }
+
+        using var expected = Checkpoint.Load(Path.Combine(whole, "final.ckpt"));
+        using var actual = Checkpoint.Load(Path.Combine(restarted, "final.ckpt"));
+        Assert.Equal(16, actual.GlobalStep);
+        foreach (var (name, value) in expected.StateDict)
+            Assert.True(value.equal(actual.StateDict[name]).all().item<bool>(), $"{name} differs from the uninterrupted run");
+    }
+
+    [MpiFact]
+    public void A_job_that_fails_every_time_is_restarted_MaxRestarts_times_and_then_fails()
+    {
+        using var dir = new TempDir();
+        using var job = MpiJob.StartPlainly("train", dir.Path, "devices=2", "max-restarts=1", "die-at=2", "die-always=true", "ckpt-every=1", "epochs=1");
+        Assert.NotEqual(0, job.WaitForExit(TimeSpan.FromSeconds(240)));
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(job.Output, "restarting it from its newest checkpoint"));
+        Assert.Contains("(restart 1 of 1)", job.Output);
+    }
+
+    [MpiFact]
+    public void MaxRestarts_under_another_launcher_is_refused_naming_what_to_use_instead()
+    {
+        using var dir = new TempDir();
+        using var job = MpiJob.Start(2, "train", dir.Path, "max-restarts=1");
+        Assert.NotEqual(0, job.WaitForExit(TimeSpan.FromSeconds(120)));
+        Assert.Contains("this job was started by another launcher", job.Output);
+    }
+
+    [MpiFact]
     public void A_rank_that_throws_ends_the_job_with_its_error()
     {
         using var dir = new TempDir();

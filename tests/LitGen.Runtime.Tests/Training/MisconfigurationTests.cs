@@ -111,4 +111,13 @@ public class MisconfigurationTests
     [Fact]
     public void ModelCheckpoint_with_checkpointing_disabled_is_refused()
         => Assert.Throws<MisconfigurationException>(() => new Trainer(new TrainerOptions { EnableCheckpointing = false, Callbacks = [new ModelCheckpoint()] }));
+
+    [Fact]
+    public void MaxRestarts_must_not_be_negative_and_needs_a_self_launched_ddp_job()
+    {
+        Assert.Contains("MaxRestarts must be 0 or more, got -1", Assert.Throws<MisconfigurationException>(() => new Trainer(new TrainerOptions { MaxRestarts = -1 })).Message);
+        var single = Assert.Throws<MisconfigurationException>(() => new Trainer(new TrainerOptions { MaxRestarts = 2 }));
+        Assert.Contains("this run has one process", single.Message);
+        Assert.Contains("Devices > 1", single.Message);
+    }
 }

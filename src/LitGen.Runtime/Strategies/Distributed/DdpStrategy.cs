@@ -74,11 +74,15 @@ public class DdpStrategy : Strategy
             if (processes > 1 && StartMethod == DdpStartMethod.External)
                 throw new MisconfigurationException(
                     $"DdpStrategy.StartMethod is External but this process was not started by a launcher: start the job with mpirun -np {processes} dotnet app.dll (or srun), or use StartMethod = Mpirun.");
-            if (processes > 1) MpiLauncher.RelaunchAndExit(processes, MpirunArguments);
+            if (processes > 1) MpiLauncher.RelaunchAndExit(processes, MpirunArguments, options.MaxRestarts);
             strategy.Bind(options, localRank: 0);
             return strategy;
         }
 
+        if (options.MaxRestarts > 0 && MpiLauncher.RestartAttempt is null)
+            throw new MisconfigurationException(
+                $"MaxRestarts = {options.MaxRestarts} restarts a ddp job that LitGen started itself (dotnet app.dll with Devices > 1); this job was started by another launcher. " +
+                "Use that launcher's restarts (srun --requeue, a job array), or start the program plainly.");
         var mpi = OpenMpi.Initialize();
         (strategy.mpi, strategy.rank, strategy.size) = (mpi, mpi.Rank, mpi.Size);
         strategy.localRank = MpiLauncher.LocalRank ?? strategy.rank;

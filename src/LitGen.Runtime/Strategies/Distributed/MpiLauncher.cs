@@ -45,8 +45,13 @@ internal static class MpiLauncher
     /// </summary>
     internal const int KillTimeoutSeconds = 3;
 
-    /// <summary>Runs this program's command line as <paramref name="processes"/> processes under mpirun; never returns.</summary>
-    public static void RelaunchAndExit(int processes, IReadOnlyList<string> mpirunArguments)
+    /// <summary>
+    /// Runs this program's command line as <paramref name="processes"/> processes under mpirun; never returns. A job that
+    /// fails (a process killed, out of memory, an exception) is started again up to <paramref name="maxRestarts"/> times,
+    /// and its processes resume from the newest checkpoint it wrote (see <see cref="RestartAttempt"/>); a job stopped by a
+    /// signal is not.
+    /// </summary>
+    public static void RelaunchAndExit(int processes, IReadOnlyList<string> mpirunArguments, int maxRestarts)
     {
         var mpirun = FindMpirun();
         // setsid --wait: mpirun in a new session (out of the terminal's reach), and its exit code is setsid's.
@@ -69,28 +74,49 @@ internal static class MpiLauncher
 
         // Where rank 0 leaves the exit code of a stop mpirun began (its own exit code is 1 whatever the cause).
         var stopReport = Path.Combine(Path.GetTempPath(), $"litgen-launch-{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}.stop");
-        File.Delete(stopReport);
         start.Environment[StopReportVariable] = stopReport;
-        using var job = Process.Start(start) ?? throw new InvalidOperationException("mpirun could not be started.");
+        Process? job = null;
         int? received = null;
         void PassOn(PosixSignalContext context, int number)
         {
             context.Cancel = true;
             received ??= number;
             // A second signal is passed on too: the processes then end at once, as a second Ctrl+C does to one process.
-            foreach (var pid in Descendants(job.Id)) Kill(pid, number);
+            if (job is not null)
+                foreach (var pid in Descendants(job.Id)) Kill(pid, number);
         }
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => PassOn(context, 2));
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => PassOn(context, 15));
         // Slurm's warning before a time limit: every process saves the requeue checkpoint together.
         using var requeue = OperatingSystem.IsLinux() ? PosixSignalRegistration.Create(Interruption.SigUsr1, context => PassOn(context, 10)) : null;
-        job.WaitForExit();
-        // After a stop passed on, the job's code is the stop's (the processes may report it as a failure to mpirun);
-        // after a stop mpirun began, the one rank 0 reported.
-        int exitCode = received is int signal ? 128 + signal : ReadStopReport(stopReport) ?? job.ExitCode;
-        File.Delete(stopReport);
-        Environment.Exit(exitCode);
+        for (int attempt = 0; ; attempt++)
+        {
+            File.Delete(stopReport);
+            start.Environment[RestartVariable] = attempt.ToString(CultureInfo.InvariantCulture);
+            int jobExitCode;
+            using (job = Process.Start(start) ?? throw new InvalidOperationException("mpirun could not be started."))
+            {
+                job.WaitForExit();
+                jobExitCode = job.ExitCode;
+            }
+            job = null;
+            // After a stop passed on, the job's code is the stop's (the processes may report it as a failure to mpirun);
+            // after a stop mpirun began, the one rank 0 reported.
+            var stopped = received is int signal ? 128 + signal : ReadStopReport(stopReport);
+            File.Delete(stopReport);
+            int exitCode = stopped ?? jobExitCode;
+            if (exitCode == 0 || stopped is not null || attempt >= maxRestarts) Environment.Exit(exitCode);
+            Console.Error.WriteLine($"LitGen ddp: the job failed (exit code {exitCode}); restarting it from its newest checkpoint (restart {attempt + 1} of {maxRestarts}).");
+        }
     }
+
+    private const string RestartVariable = "LITGEN_RESTART";
+
+    /// <summary>
+    /// Which start of a self-launched job this process belongs to: 0 the first, N the Nth restart after a failure (when
+    /// <see cref="TrainerOptions.MaxRestarts"/> allows); null when the job was not started by the self-launcher.
+    /// </summary>
+    public static int? RestartAttempt => Integer(RestartVariable);
 
     private const string StopReportVariable = "LITGEN_LAUNCH_STOP_REPORT";
 

@@ -76,6 +76,8 @@ internal sealed class FitLoop(LoopContext context)
         StopRequestedAt = null;
         trainer.ResetAccumulation();
         context.Logging.Reset();
+        // A job the self-launcher restarted after a failure goes on from the newest checkpoint it wrote.
+        if (MpiLauncher.RestartAttempt is > 0 and int attempt) ckptPath = context.Checkpoints.NewestResumable(ckptPath, attempt) ?? ckptPath;
         if (ckptPath is not null) trainer.CkptPath = context.Checkpoints.ResolvePath(ckptPath);
         var resume = trainer.CkptPath is { } path ? context.Checkpoints.RestoreForResume(module, path) : null;
 

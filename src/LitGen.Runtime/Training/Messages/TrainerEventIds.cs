@@ -53,6 +53,9 @@ public static class TrainerEventIds
     /// <summary><c>scontrol requeue</c> failed; the checkpoint is saved all the same (warning).</summary>
     public const int RequeueFailed = 1042;
 
+    /// <summary>A ddp job restarted after a failure (<see cref="TrainerOptions.MaxRestarts"/>) resumes from its newest checkpoint (warning).</summary>
+    public const int RestartResuming = 1043;
+
     /// <summary>Handling a failed run failed as well; the original error follows (warning).</summary>
     public const int FailureWhileFailing = 1030;
 

@@ -65,6 +65,10 @@ internal static partial class TrainerLog
         Message = "Could not requeue Slurm job {JobId} ({Reason}); the checkpoint is saved, resume it with ckptPath: \"last\".")]
     public static partial void RequeueFailed(ILogger logger, string jobId, string reason);
 
+    [LoggerMessage(EventId = TrainerEventIds.RestartResuming, Level = LogLevel.Warning,
+        Message = "Restart {Attempt} of the job after a failure: resuming from {Path}.")]
+    public static partial void RestartResuming(ILogger logger, int attempt, string path);
+
     [LoggerMessage(EventId = TrainerEventIds.FailureWhileFailing, Level = LogLevel.Warning,
         Message = "{Step} failed while the run was already failing ({ErrorType}: {ErrorMessage}); the original error follows.")]
     public static partial void FailureWhileFailing(ILogger logger, Exception exception, string step, string errorType, string errorMessage);
