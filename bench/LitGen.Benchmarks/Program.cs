@@ -4,10 +4,11 @@ using LitGen.Benchmarks;
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- [BenchmarkDotNet arguments, e.g. --filter *Trainer*]
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- paired [--rounds 30]
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- fixed [--rounds 40]
-// dotnet run -c Release --project bench/LitGen.Benchmarks -- soak [--steps 5000] [--workers N]
+// dotnet run -c Release --project bench/LitGen.Benchmarks -- soak [--steps 5000] [--workers N] [--full] [--gc-pressure]
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- ddp --processes 1|2 [--steps 300]
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- data --workers 0|2 [--steps 150]
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- tensorboard [--rounds 5] [--scalars 20000] [--histograms 200]
+// dotnet run -c Release --project bench/LitGen.Benchmarks -- scalars [--seconds 20]
 switch (args.FirstOrDefault())
 {
     case "paired":
@@ -21,6 +22,9 @@ switch (args.FirstOrDefault())
         return;
     case "data":
         DataPipeline.Run(args.Skip(1).ToArray());
+        return;
+    case "scalars":
+        ScalarRace.Run(args.Skip(1).ToArray());
         return;
     case "tensorboard":
         TensorBoardWriters.Run(args.Skip(1).ToArray());

@@ -8,7 +8,11 @@ namespace LitGen.Benchmarks;
 /// <summary>
 /// The memory soak: trains the MLP for many steps on a dataloader that creates every batch lazily, and reports
 /// resident memory and live tensors as it goes and after Fit returns. With <c>--workers N</c> the batches come from a
-/// map-style dataset through LitGen's DataLoader with N worker threads.
+/// map-style dataset through LitGen's DataLoader with N worker threads. With <c>--full</c> it also runs what a long real
+/// run runs — the default CSV and TensorBoard loggers (every step), a ModelCheckpoint every 50 steps, gradient
+/// accumulation, epoch-level logging; with <c>--gc-pressure</c> a thread forces garbage collections too, the condition
+/// under which a Scalar the finalizer frees mid-call fails an op (issue 22; bench <c>scalars</c>). It reports the steps
+/// it completed.
 /// </summary>
 public static class Soak
 {
@@ -16,21 +20,46 @@ public static class Soak
     {
         int steps = BenchArgs.Option(args, "--steps", 5000);
         int workers = BenchArgs.Option(args, "--workers", -1);
+        bool full = args.Contains("--full");
+        bool gcPressure = args.Contains("--gc-pressure");
         torch.set_num_threads(2);
         manual_seed(0);
         var model = new MlpModule();
         var probe = new MemoryProbe(every: 500);
-        var trainer = new Trainer(new TrainerOptions
+        var root = Path.Combine(Path.GetTempPath(), "litgen-soak-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        var trainer = new Trainer(full
+            ? new TrainerOptions
+            {
+                MaxSteps = steps, DefaultRootDir = root, LogEveryNSteps = 1, AccumulateGradBatches = 2, EnableProgressBar = false, EnableModelSummary = false,
+                Callbacks = [probe, new ModelCheckpoint { EveryNTrainSteps = 50, Monitor = "train_loss", SaveTopK = 3 }],
+            }
+            : new TrainerOptions
+            {
+                MaxSteps = steps, Logger = false, EnableCheckpointing = false, EnableProgressBar = false, EnableModelSummary = false, Callbacks = [probe],
+            });
+        bool stop = false;
+        var collector = new Thread(() =>
         {
-            MaxSteps = steps,
-            Logger = false,
-            EnableCheckpointing = false,
-            EnableProgressBar = false,
-            EnableModelSummary = false,
-            Callbacks = [probe],
+            while (gcPressure && !Volatile.Read(ref stop))
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                Thread.Sleep(1);
+            }
         });
+        collector.Start();
         long liveBefore = Tensor.TotalCount;
-        trainer.Fit(model, workers < 0 ? LazyBatches() : SampledBatches(workers));
+        try
+        {
+            trainer.Fit(model, workers < 0 ? LazyBatches() : SampledBatches(workers));
+        }
+        finally
+        {
+            Volatile.Write(ref stop, true);
+            collector.Join();
+            Console.WriteLine($"steps completed: {trainer.GlobalStep} of {steps}");
+            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+        }
         GC.Collect();
         GC.WaitForPendingFinalizers();
         long liveAfter = Tensor.TotalCount;

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.optim;
 using static TorchSharp.torch.optim.lr_scheduler;
@@ -127,8 +128,10 @@ public class StochasticWeightAveraging : Callback
         }
         else
         {
+            // A Scalar held by a using stays alive through the native calls (see ScalarLifetimeTests).
+            using var count = (averaged + 1).ToScalar();
             for (int i = 0; i < parameters.Count; i++)
-                average[i].add_((parameters[i] - average[i]) / (averaged + 1));
+                average[i].add_((parameters[i] - average[i]) / count);
         }
         averaged++;
     }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LitGen;
@@ -17,7 +18,12 @@ internal sealed record Histogram(double Min, double Max, double Count, double Su
         if (finite.numel() == 0) return new Histogram(0, 0, 0, 0, 0, [0], [0]);
         double min = finite.min().item<double>(), max = finite.max().item<double>();
         double width = max > min ? (max - min) / buckets : 1;
-        var index = ((finite - min) / width).floor().clamp(0, buckets - 1).to(ScalarType.Int64);
+        // Scalars held by using stay alive through the native calls (see ScalarLifetimeTests).
+        using var low = min.ToScalar();
+        using var step = width.ToScalar();
+        using var first = 0.ToScalar();
+        using var last = (buckets - 1).ToScalar();
+        var index = ((finite - low) / step).floor().clamp(first, last).to(ScalarType.Int64);
         var counts = bincount(index, minlength: buckets).to(ScalarType.Float64).data<double>().ToArray();
         var limits = Enumerable.Range(1, buckets).Select(i => i == buckets ? Math.Max(max, min + width * i) : min + width * i).ToArray();
         return new Histogram(min, max, finite.numel(), finite.sum().item<double>(), (finite * finite).sum().item<double>(), limits, counts);

@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LitGen;
@@ -37,7 +38,10 @@ public sealed class TensorBoardExperiment
         var chw = image.dim() == 2 ? image.unsqueeze(0) : image;
         if (chw.dim() != 3 || chw.shape[0] is not (1 or 3 or 4))
             throw new ArgumentException($"An image is (C, H, W) with 1, 3 or 4 channels, or (H, W); got [{string.Join(", ", image.shape)}].", nameof(image));
-        var bytes = chw.is_floating_point() ? (chw.detach().clamp(0, 1) * 255).round().to(ScalarType.Byte) : chw.to(ScalarType.Byte);
+        using var zero = 0.ToScalar();
+        using var one = 1.ToScalar();
+        using var full = 255.ToScalar();
+        var bytes = chw.is_floating_point() ? (chw.detach().clamp(zero, one) * full).round().to(ScalarType.Byte) : chw.to(ScalarType.Byte);
         var pixels = bytes.permute(1, 2, 0).contiguous().cpu().data<byte>().ToArray();
         int channels = (int)chw.shape[0], height = (int)chw.shape[1], width = (int)chw.shape[2];
         Writer()?.WriteImage(Tag(tag), height, width, channels, Png.Encode(pixels, width, height, channels), step);

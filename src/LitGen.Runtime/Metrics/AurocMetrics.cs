@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LitGen;
@@ -29,7 +30,11 @@ public sealed class BinaryAUROC : Metric
     }
 
     /// <inheritdoc />
-    protected override Tensor ComputeValue() => Roc.Area(Values("preds"), Values("target") == 1);
+    protected override Tensor ComputeValue()
+    {
+        using var positive = 1.ToScalar();
+        return Roc.Area(Values("preds"), Values("target") == positive);
+    }
 }
 
 /// <summary>
@@ -64,7 +69,7 @@ public sealed class MulticlassAUROC : Metric
             throw new ArgumentException($"MulticlassAUROC needs preds of shape (N, {NumClasses}); got [{string.Join(", ", preds.shape)}].", nameof(preds));
         using var scope = NewDisposeScope();
         var scores = preds.detach().to(ScalarType.Float32);
-        if (!((scores >= 0) & (scores <= 1)).all().item<bool>()) scores = scores.softmax(1);
+        if (!InUnitInterval(scores)) scores = scores.softmax(1);
         Append("preds", scores);
         Append("target", target.detach().flatten().to(ScalarType.Int64));
     }
@@ -73,7 +78,11 @@ public sealed class MulticlassAUROC : Metric
     protected override Tensor ComputeValue()
     {
         var (preds, target) = (Values("preds"), Values("target"));
-        var areas = stack(Enumerable.Range(0, NumClasses).Select(c => Roc.Area(preds[.., c], target == c)).ToArray());
+        var areas = stack(Enumerable.Range(0, NumClasses).Select(c =>
+        {
+            using var positive = c.ToScalar();
+            return Roc.Area(preds[.., c], target == positive);
+        }).ToArray());
         if (Average == Average.None) return areas;
         var known = ~areas.isnan();
         if (Average == Average.Macro) return areas[known].mean();
@@ -94,7 +103,8 @@ internal static class Roc
         var distinct = nonzero(sorted[1..] - sorted[..^1]).flatten();
         var thresholds = cat([distinct, tensor(new[] { scores.shape[0] - 1 }, device: scores.device)]);
         var tps = labels.cumsum(0L)[thresholds];
-        var fps = (1 + thresholds) - tps;
+        using var one = 1.ToScalar();
+        var fps = thresholds + one - tps;
         tps = cat([zeros(1, tps.dtype, tps.device), tps]);
         fps = cat([zeros(1, fps.dtype, fps.device), fps]);
         var fpr = fps[^1].item<long>() <= 0 ? zeros_like(fps, ScalarType.Float32) : fps / fps[^1];

@@ -1,4 +1,5 @@
 using System;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LitGen;
@@ -52,7 +53,11 @@ public abstract class MulticlassStatScores : Metric
         if (Average == Average.None) return perClass;
         Tensor weights;
         if (Average == Average.Weighted) weights = (tp + fn).to(ScalarType.Float32);
-        else weights = where(tp + fp + fn == 0, 0f, 1f);
+        else
+        {
+            using var zero = 0.ToScalar();
+            weights = where(tp + fp + fn == zero, 0f, 1f);
+        }
         return SafeDivide(weights * perClass, weights.sum()).sum();
     }
 
@@ -102,7 +107,11 @@ public sealed class MulticlassF1Score(int numClasses, int topK = 1, Average aver
     : MulticlassStatScores(nameof(MulticlassF1Score), numClasses, topK, average)
 {
     /// <inheritdoc />
-    protected override Tensor Score(Tensor tp, Tensor fp, Tensor tn, Tensor fn) => SafeDivide(2 * tp, 2 * tp + fp + fn);
+    protected override Tensor Score(Tensor tp, Tensor fp, Tensor tn, Tensor fn)
+    {
+        using var two = 2.ToScalar();
+        return SafeDivide(tp * two, tp * two + fp + fn);
+    }
 }
 
 /// <summary>The confusion matrix, rows the targets and columns the predictions (torchmetrics' <c>MulticlassConfusionMatrix</c>).</summary>
@@ -126,7 +135,8 @@ public sealed class MulticlassConfusionMatrix : Metric
         ArgumentNullException.ThrowIfNull(target);
         using var scope = NewDisposeScope();
         var predicted = preds.dim() == target.dim() + 1 ? preds.detach().argmax(1) : preds.detach().to(ScalarType.Int64);
-        var pairs = target.to(ScalarType.Int64) * NumClasses + predicted;
+        using var classes = NumClasses.ToScalar();
+        var pairs = target.to(ScalarType.Int64) * classes + predicted;
         var counts = bincount(pairs, minlength: NumClasses * NumClasses).reshape(NumClasses, NumClasses);
         SetValue("confmat", Value("confmat").to(preds.device) + counts);
     }
@@ -158,9 +168,11 @@ public sealed class BinaryAccuracy : Metric
         ArgumentNullException.ThrowIfNull(preds);
         ArgumentNullException.ThrowIfNull(target);
         using var scope = NewDisposeScope();
-        var predicted = (Probabilities(preds.detach()) > Threshold).to(ScalarType.Int64);
+        using var threshold = Threshold.ToScalar();
+        using var count = target.numel().ToScalar();
+        var predicted = (Probabilities(preds.detach()) > threshold).to(ScalarType.Int64);
         SetValue("correct", Value("correct").to(preds.device) + (predicted == target.to(ScalarType.Int64)).sum());
-        SetValue("total", Value("total").to(preds.device) + target.numel());
+        SetValue("total", Value("total").to(preds.device) + count);
     }
 
     /// <inheritdoc />
@@ -168,5 +180,5 @@ public sealed class BinaryAccuracy : Metric
 
     /// <summary>Probabilities as torchmetrics takes them: unchanged in [0, 1], else through a sigmoid.</summary>
     internal static Tensor Probabilities(Tensor preds)
-        => preds.is_floating_point() && !((preds >= 0) & (preds <= 1)).all().item<bool>() ? preds.sigmoid() : preds;
+        => preds.is_floating_point() && !InUnitInterval(preds) ? preds.sigmoid() : preds;
 }

@@ -131,7 +131,18 @@ public abstract class Metric : nn.Module
         ArgumentNullException.ThrowIfNull(numerator);
         ArgumentNullException.ThrowIfNull(denominator);
         var divisor = denominator.to(ScalarType.Float32);
-        return numerator.to(ScalarType.Float32) / where(divisor == 0, ones_like(divisor), divisor);
+        using var zero = 0.ToScalar();
+        return numerator.to(ScalarType.Float32) / where(divisor == zero, ones_like(divisor), divisor);
+    }
+
+    /// <summary>Whether every value lies in [0, 1] (probabilities rather than logits, as torchmetrics tells them apart).</summary>
+    private protected static bool InUnitInterval(Tensor values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        // Scalars held by using stay alive through the native calls (see ScalarLifetimeTests).
+        using var zero = 0.ToScalar();
+        using var one = 1.ToScalar();
+        return ((values >= zero) & (values <= one)).all().item<bool>();
     }
 
     /// <summary>The process group the state is reduced over; set by the trainer when the metric is logged.</summary>

@@ -1,4 +1,5 @@
 using System;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LitGen;
@@ -23,7 +24,8 @@ public abstract class MeanErrorMetric : Metric
         ArgumentNullException.ThrowIfNull(target);
         using var scope = NewDisposeScope();
         SetValue("sum", Value("sum").to(preds.device) + Error(preds.detach() - target.detach()).sum().to(ScalarType.Float64));
-        SetValue("count", Value("count").to(preds.device) + target.numel());
+        using var count = target.numel().ToScalar();
+        SetValue("count", Value("count").to(preds.device) + count);
     }
 
     /// <inheritdoc />

@@ -181,7 +181,8 @@ public class DdpStrategy : Strategy
             _ => mpi.Sum,
         };
         mpi.AllReduceInPlace(TensorMemory.Address(host), host.numel(), datatype, elementSize, op);
-        var reduced = reduceFx == ReduceFx.Mean ? host.to(ScalarType.Float64).div_(size) : host;
+        using var processes = size.ToScalar();
+        var reduced = reduceFx == ReduceFx.Mean ? host.to(ScalarType.Float64).div_(processes) : host;
         var result = reduceFx == ReduceFx.Mean && !tensor.is_floating_point() ? reduced : reduced.to(tensor.dtype);
         return result.to(tensor.device).MoveToOuterDisposeScope();
     }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LitGen;
@@ -85,6 +86,9 @@ internal sealed class GradientBuckets(OpenMpi mpi, int worldSize, long bucketByt
 
         public void AllReduce(OpenMpi mpi, int worldSize)
         {
+            // Scalars held by using stay alive through the native calls (see ScalarLifetimeTests).
+            using var absent = 0.ToScalar();
+            using var present = 1.ToScalar();
             for (int i = 0; i < Parameters.Count; i++)
             {
                 var parameter = Parameters[i];
@@ -92,11 +96,12 @@ internal sealed class GradientBuckets(OpenMpi mpi, int worldSize, long bucketByt
                 var grad = parameter.grad;
                 if (grad is null) slice.zero_();
                 else slice.copy_(grad.reshape(-1));
-                flat[flagsAt + i].fill_(grad is null ? 0 : 1);
+                flat[flagsAt + i].fill_(grad is null ? absent : present);
             }
             bool isDouble = flat.dtype == ScalarType.Float64;
             mpi.AllReduceInPlace(TensorMemory.Address(flat), flat.numel(), isDouble ? mpi.Double : mpi.Float, isDouble ? 8 : 4, mpi.Sum);
-            flat.narrow(0, 0, flagsAt).div_(worldSize);
+            using var processes = worldSize.ToScalar();
+            flat.narrow(0, 0, flagsAt).div_(processes);
             for (int i = 0; i < Parameters.Count; i++)
             {
                 var parameter = Parameters[i];

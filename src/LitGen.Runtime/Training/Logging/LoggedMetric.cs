@@ -58,16 +58,18 @@ internal sealed class LoggedMetric(string name, string suffix, bool onStep, bool
             HasStepValue = true;
         }
         if (!OnEpoch) return;
+        // A Scalar held by a using stays alive through the native call (see ScalarLifetimeTests).
+        using var batchWeight = batchSize.ToScalar();
         if (deviceAccumulator is null)
         {
             deviceAccumulator = Persist(detached);
-            if (ReduceFx == ReduceFx.Mean) deviceAccumulator.mul_(batchSize);
+            if (ReduceFx == ReduceFx.Mean) deviceAccumulator.mul_(batchWeight);
         }
         else
         {
             switch (ReduceFx)
             {
-                case ReduceFx.Mean: deviceAccumulator.add_(detached, alpha: batchSize); break;
+                case ReduceFx.Mean: deviceAccumulator.add_(detached, alpha: batchWeight); break;
                 case ReduceFx.Sum: deviceAccumulator.add_(detached); break;
                 case ReduceFx.Max: deviceAccumulator.copy_(torch.maximum(deviceAccumulator, detached)); break;
                 case ReduceFx.Min: deviceAccumulator.copy_(torch.minimum(deviceAccumulator, detached)); break;

@@ -1,4 +1,5 @@
 using System;
+using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.optim;
 
@@ -66,7 +67,13 @@ internal sealed class AutomaticOptimization(LoopContext context) : OptimizationL
         else
         {
             Validate(loss);
-            Backward(accumulate == 1 ? loss : loss / accumulate, synchronize: !accumulating);
+            if (accumulate == 1) Backward(loss, synchronize: !accumulating);
+            else
+            {
+                // A Scalar held by a using stays alive through the native call (see ScalarLifetimeTests).
+                using var windowSize = accumulate.ToScalar();
+                Backward(loss / windowSize, synchronize: !accumulating);
+            }
         }
     }
 
