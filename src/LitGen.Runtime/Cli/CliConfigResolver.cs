@@ -10,7 +10,9 @@ namespace LitGen;
 
 /// <summary>
 /// Resolves a LitCli configuration as LightningCLI does: defaults, then the <c>--config</c> file, then the command line;
-/// builds each section's object from its values, and gives back the configuration those objects hold.
+/// builds each section's object from its values, and gives back the configuration those objects hold. A config file's keys
+/// may be spelled as LightningCLI writes them (<c>max_epochs</c>, <c>hidden_dim</c>), as the C# names (<c>HiddenDim</c>)
+/// or as the options (<c>max-epochs</c>); an unknown key is an error that suggests the nearest known one.
 /// </summary>
 internal sealed class CliConfigResolver(CliOptionSet options, TrainerOptions trainerDefaults)
 {
@@ -27,13 +29,20 @@ internal sealed class CliConfigResolver(CliOptionSet options, TrainerOptions tra
                 {
                     foreach (var (name, setting) in trainerSection)
                     {
-                        var entry = TrainerCliOptions.Find(name) ?? throw new CliException($"--config: unknown trainer setting '{name}'.");
+                        var entry = TrainerCliOptions.All.FirstOrDefault(e => SameKey(e.Name, name))
+                            ?? throw UnknownKey("trainer", name, TrainerCliOptions.All.Select(e => Snake(e.Name)));
                         trainer = Apply(entry, trainer, setting is JsonValue v && v.TryGetValue<string>(out var text) ? text : setting?.ToJsonString() ?? "");
                     }
                 }
                 else if (sections.TryGetValue(key, out var section) && value is JsonObject values)
                 {
-                    foreach (var (name, setting) in values) section[name] = setting?.DeepClone();
+                    var known = options.Sections.Single(s => s.Name == key).Hyperparameters;
+                    foreach (var (name, setting) in values)
+                    {
+                        var info = known.FirstOrDefault(h => SameKey(h.Name, name))
+                            ?? throw UnknownKey(key, name, known.Select(h => $"{Snake(CliOptionSet.Kebab(h.Name))} ({h.Name})"));
+                        section[info.Name] = setting?.DeepClone();
+                    }
                 }
                 else
                 {
@@ -78,10 +87,38 @@ internal sealed class CliConfigResolver(CliOptionSet options, TrainerOptions tra
             resolved[options.Sections[i].Name] = options.Sections[i].Current(built[i]) is { } hyperparameters ? JsonNode.Parse(hyperparameters.ToJson())!.AsObject() : new JsonObject();
         var trainerSection = new JsonObject();
         foreach (var entry in TrainerCliOptions.All)
-            if (Format(entry.Read(trainer)) is { } text) trainerSection[entry.Name] = text;
+            if (Typed(entry.Read(trainer)) is { } setting) trainerSection[entry.Name] = setting;
         resolved["trainer"] = trainerSection;
         return resolved;
     }
+
+    /// <summary>Keys match whatever their spelling: <c>max_epochs</c>, <c>max-epochs</c>, <c>MaxEpochs</c>, <c>maxEpochs</c>.</summary>
+    private static bool SameKey(string a, string b) => string.Equals(Letters(a), Letters(b), StringComparison.Ordinal);
+
+    private static string Letters(string key) => new(key.Where(char.IsLetterOrDigit).Select(char.ToLowerInvariant).ToArray());
+
+    private static string Snake(string kebab) => kebab.Replace('-', '_');
+
+    /// <summary>The error for a key no setting has: the nearest known key when one is close, else the list.</summary>
+    private static CliException UnknownKey(string section, string key, IEnumerable<string> known)
+    {
+        var candidates = known.ToList();
+        var nearest = candidates.Select(k => (Key: k, Distance: EditDistance.Between(Letters(key), Letters(k.Split(' ')[0])))).MinBy(c => c.Distance);
+        return new CliException(nearest.Key is not null && nearest.Distance <= Math.Max(2, Letters(key).Length / 3)
+            ? $"--config: unknown key '{key}' in section '{section}'; did you mean {nearest.Key}?"
+            : $"--config: unknown key '{key}' in section '{section}'; the keys are {string.Join(", ", candidates)}.");
+    }
+
+    /// <summary>A trainer setting as YAML should hold it: numbers and booleans typed, everything else (limits, times, names) as text.</summary>
+    private static JsonNode? Typed(object? value) => value switch
+    {
+        null => null,
+        bool b => JsonValue.Create(b),
+        int i => JsonValue.Create(i),
+        long l => JsonValue.Create(l),
+        double d => JsonValue.Create(d),
+        _ => Format(value) is { } text ? JsonValue.Create(text) : null,
+    };
 
     private static TrainerOptions Apply(TrainerCliOptions.Entry entry, TrainerOptions options, string value)
     {

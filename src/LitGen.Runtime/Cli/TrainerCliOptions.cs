@@ -44,8 +44,6 @@ internal static class TrainerCliOptions
         new("reload-dataloaders-every-n-epochs", "Ask the dataloader hooks again every N epochs", (o, v) => o with { ReloadDataloadersEveryNEpochs = Int(v) }, o => o.ReloadDataloadersEveryNEpochs),
     ];
 
-    public static Entry? Find(string name) => All.FirstOrDefault(e => e.Name == name);
-
     private static int Int(string v) => int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? i : throw Bad(v, "an integer");
     private static long Long(string v) => long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) ? l : throw Bad(v, "an integer");
     private static double Double(string v) => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : throw Bad(v, "a number");

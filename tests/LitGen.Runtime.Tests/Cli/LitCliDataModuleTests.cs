@@ -133,8 +133,8 @@ public class LitCliDataModuleTests
         Assert.True(double.IsFinite(testLoss));
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(dir.Path, "lightning_logs", "version_0", "config.json")))!;
         // Trainer defaults given in code are part of the resolved configuration.
-        Assert.Equal("3", (string)config["trainer"]!["seed"]!);
-        Assert.Equal("1", (string)config["trainer"]!["log-every-n-steps"]!);
+        Assert.Equal(3, (long)config["trainer"]!["seed"]!);
+        Assert.Equal(1, (int)config["trainer"]!["log-every-n-steps"]!);
     }
 
     [Fact]

@@ -80,7 +80,7 @@ public class LitCliTests
         var config = JsonNode.Parse(File.ReadAllText(configPath))!;
         Assert.Equal(4, (int)config["model"]!["Hidden"]!);
         Assert.Equal("Relu", (string)config["model"]!["Activation"]!);
-        Assert.Equal("2", (string)config["trainer"]!["max-epochs"]!);
+        Assert.Equal(2, (int)config["trainer"]!["max-epochs"]!);
 
         using var second = new TempDir();
         (code, output, error) = Run("fit", "--config", configPath, "--default-root-dir", second.Path);
@@ -141,7 +141,7 @@ public class LitCliTests
         Assert.NotEqual(0, code);
         Assert.Contains("--config", error);
         File.WriteAllText(config, """{ "trainer": { "max-epoch": 3 } }""");
-        Assert.Contains("unknown trainer setting 'max-epoch'", Run("fit", "--config", config).Error);
+        Assert.Contains("unknown key 'max-epoch' in section 'trainer'; did you mean max_epochs?", Run("fit", "--config", config).Error);
     }
 
 
@@ -154,7 +154,9 @@ public class LitCliTests
         Assert.Contains("model:\n  Hidden: 4\n", printed);
         Assert.Contains("  LearningRate: 0.05\n", printed);
         Assert.Contains("trainer:\n", printed);
-        Assert.Contains("  max-epochs: \"2\"\n", printed);
+        // Trainer settings are typed: numbers and booleans unquoted; a limit stays text, as 1.0 (a fraction) is not 1 (a count).
+        Assert.Contains("  max-epochs: 2\n", printed);
+        Assert.Contains("  enable-checkpointing: true\n", printed);
         // A whole epoch is the fraction 1.0, which must not read back as a count of one batch.
         Assert.Contains("  limit-train-batches: \"1.0\"\n", printed);
         Assert.False(Directory.Exists(Path.Combine(dir.Path, "lightning_logs")));
@@ -173,7 +175,38 @@ public class LitCliTests
         Assert.True(fit == 0, fitError);
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(dir.Path, "lightning_logs", "version_0", "config.json")))!;
         Assert.Equal(6, (int)config["model"]!["Hidden"]!);
-        Assert.Equal("2", (string)config["trainer"]!["max-epochs"]!);
+        Assert.Equal(2, (int)config["trainer"]!["max-epochs"]!);
+    }
+
+    [Fact]
+    public void A_LightningCLI_config_with_snake_case_keys_works_as_is_and_CSharp_names_too()
+    {
+        using var dir = new TempDir();
+        var yaml = Path.Combine(dir.Path, "lightning.yaml");
+        File.WriteAllText(yaml, "model:\n  hidden: 5\n  learning_rate: 0.02\n  Activation: Relu\ntrainer:\n  max_epochs: 3\n  enable_progress_bar: false\n  enableModelSummary: false\n");
+        var (code, printed, error) = Run("fit", "--config", yaml, "--print-config");
+        Assert.True(code == 0, error);
+        Assert.Contains("  Hidden: 5\n", printed);
+        Assert.Contains("  LearningRate: 0.02\n", printed);
+        Assert.Contains("  Activation: Relu\n", printed);
+        Assert.Contains("  max-epochs: 3\n", printed);
+        Assert.Contains("  enable-model-summary: false\n", printed);
+    }
+
+    [Theory]
+    [InlineData("model:\n  hidden_dim: 4\n", "unknown key 'hidden_dim' in section 'model'; did you mean hidden (Hidden)?")]
+    [InlineData("model:\n  learningRat: 0.1\n", "unknown key 'learningRat' in section 'model'; did you mean learning_rate (LearningRate)?")]
+    [InlineData("model:\n  Bogus: 1\n", "unknown key 'Bogus' in section 'model'; the keys are hidden (Hidden), learning_rate (LearningRate), activation (Activation), extra (Extra).")]
+    [InlineData("trainer:\n  max_epoch: 4\n", "unknown key 'max_epoch' in section 'trainer'; did you mean max_epochs?")]
+    public void An_unknown_key_in_any_section_is_an_error_with_a_suggestion(string config, string message)
+    {
+        using var dir = new TempDir();
+        var yaml = Path.Combine(dir.Path, "typo.yaml");
+        File.WriteAllText(yaml, config);
+        var (code, _, error) = Run("fit", "--config", yaml, "--default-root-dir", dir.Path);
+        Assert.Equal(2, code);
+        Assert.Contains(message, error);
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "lightning_logs")));
     }
 
     [Fact]

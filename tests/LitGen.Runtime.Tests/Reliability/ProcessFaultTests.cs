@@ -285,7 +285,7 @@ public sealed class ProcessFaultTests(UninterruptedWorkerRun reference) : IClass
         Assert.True(worker.WaitForExit() == exitCode, worker.Transcript);
         Assert.Contains("interrupted: Training was interrupted by " + (signal == WorkerProcess.SigInt ? "SIGINT" : "SIGTERM"), worker.Transcript);
         var config = Assert.Single(Directory.GetFiles(dir.Path, "config.json", SearchOption.AllDirectories));
-        Assert.Equal("10000", (string?)System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(config))!["trainer"]!["max-epochs"]);
+        Assert.Equal(10000, (int?)System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(config))!["trainer"]!["max-epochs"]);
     }
 
     [Fact]
