@@ -25,7 +25,7 @@ internal sealed class CliCommand
         this.data = data;
         this.settings = settings;
         var trainerDefaults = settings?.TrainerDefaults ?? new TrainerOptions();
-        options = new CliOptionSet(model, data, trainerDefaults);
+        options = new CliOptionSet(model, data, trainerDefaults, settings?.Links ?? []);
         resolver = new CliConfigResolver(options, trainerDefaults);
     }
 
@@ -87,10 +87,10 @@ internal sealed class CliCommand
         try
         {
             var (sections, trainerSettings) = resolver.Resolve(parsed);
-            var module = resolver.Create(model, sections[model.Name]);
-            var dataModule = data is null ? null : resolver.Create(data, sections[data.Name]);
+            var built = resolver.CreateAll(sections);
+            var (module, dataModule) = (built[0], built.Count > 1 ? built[1] : null);
             // Every hyperparameter, defaults included: the objects built from the settings know them all.
-            var resolved = resolver.Resolved(dataModule is null ? [module] : [module, dataModule], trainerSettings);
+            var resolved = resolver.Resolved(built, trainerSettings);
             if (parsed.GetValue(options.PrintConfig))
             {
                 Output.Write(CliConfigFile.ToYaml(resolved));

@@ -41,6 +41,8 @@ internal sealed class CliConfigResolver(CliOptionSet options, TrainerOptions tra
                     {
                         var info = known.FirstOrDefault(h => SameKey(h.Name, name))
                             ?? throw UnknownKey(key, name, known.Select(h => $"{Snake(CliOptionSet.Kebab(h.Name))} ({h.Name})"));
+                        if (options.Links.FirstOrDefault(l => l.Target == info && l.TargetSection.Name == key) is { } link)
+                            throw new CliException($"--config: {link.Describe(source: false)} is linked to {link.Describe(source: true)} (LitCliOptions.Link); set {link.Describe(source: true)} instead.");
                         section[info.Name] = setting?.DeepClone();
                     }
                 }
@@ -79,6 +81,26 @@ internal sealed class CliConfigResolver(CliOptionSet options, TrainerOptions tra
         }
     }
 
+    /// <summary>
+    /// Builds every section, the sources of links first, each link's target taking its source's value as built (set, or
+    /// its default). Returns the objects in section order (model, then data).
+    /// </summary>
+    public List<object> CreateAll(Dictionary<string, JsonObject> sections)
+    {
+        var built = new Dictionary<CliSection, object>();
+        foreach (var section in options.Sections.OrderBy(s => options.Links.Any(l => l.TargetSection == s) ? 1 : 0))
+        {
+            var values = sections[section.Name];
+            foreach (var link in options.Links.Where(l => l.TargetSection == section))
+            {
+                var source = JsonNode.Parse(link.SourceSection.Current(built[link.SourceSection])!.ToJson())!.AsObject();
+                values[link.Target.Name] = source[link.Source.Name]?.DeepClone();
+            }
+            built[section] = Create(section, values);
+        }
+        return options.Sections.Select(s => built[s]).ToList();
+    }
+
     /// <summary>The configuration the built objects hold, every hyperparameter included (defaults too).</summary>
     public JsonObject Resolved(IReadOnlyList<object> built, TrainerOptions trainer)
     {
@@ -93,9 +115,9 @@ internal sealed class CliConfigResolver(CliOptionSet options, TrainerOptions tra
     }
 
     /// <summary>Keys match whatever their spelling: <c>max_epochs</c>, <c>max-epochs</c>, <c>MaxEpochs</c>, <c>maxEpochs</c>.</summary>
-    private static bool SameKey(string a, string b) => string.Equals(Letters(a), Letters(b), StringComparison.Ordinal);
+    internal static bool SameKey(string a, string b) => string.Equals(Letters(a), Letters(b), StringComparison.Ordinal);
 
-    private static string Letters(string key) => new(key.Where(char.IsLetterOrDigit).Select(char.ToLowerInvariant).ToArray());
+    internal static string Letters(string key) => new(key.Where(char.IsLetterOrDigit).Select(char.ToLowerInvariant).ToArray());
 
     private static string Snake(string kebab) => kebab.Replace('-', '_');
 

@@ -13,9 +13,10 @@ namespace LitGen;
 /// </summary>
 internal sealed class CliOptionSet
 {
-    public CliOptionSet(CliSection model, CliSection? data, TrainerOptions trainerDefaults)
+    public CliOptionSet(CliSection model, CliSection? data, TrainerOptions trainerDefaults, IReadOnlyList<(string Source, string Target)> links)
     {
         Sections = data is null ? [model] : [model, data];
+        Links = CliLink.Resolve(links, Sections);
         Trainer = TrainerCliOptions.All.Select(e => new TrainerOption(e, new Option<string>("--" + e.Name)
         {
             Description = $"{e.Description} [default: {CliConfigResolver.Format(e.Read(trainerDefaults)) ?? "none"}]",
@@ -25,6 +26,8 @@ internal sealed class CliOptionSet
         {
             foreach (var info in section.Hyperparameters)
             {
+                // A linked target takes its value from its source: it has no option (LightningCLI's link_arguments).
+                if (Links.Any(l => l.TargetSection == section && l.Target == info)) continue;
                 var name = Kebab(info.Name);
                 if (!taken.Add(name)) taken.Add(name = section.Name + "-" + name);
                 Hyperparameters.Add(new(section, info, new Option<string>("--" + name)
@@ -39,6 +42,9 @@ internal sealed class CliOptionSet
     public IReadOnlyList<CliSection> Sections { get; }
 
     public List<HyperparameterOption> Hyperparameters { get; } = [];
+
+    /// <summary>The links of <see cref="LitCliOptions.Link"/>, resolved to their hyperparameters.</summary>
+    public IReadOnlyList<CliLink> Links { get; }
 
     public IReadOnlyList<TrainerOption> Trainer { get; }
 

@@ -51,6 +51,48 @@ public class LitCliDataModuleTests
         return (code, output.ToString(), error.ToString());
     }
 
+    private static (int Code, string Output, string Error) RunLinked(params string[] args)
+    {
+        var (output, error) = (new StringWriter(), new StringWriter());
+        int code = LitCli.Run<CliModule, LineData>(args, new LitCliOptions { Output = output, Error = error }.Link("data.hidden", "model.hidden"));
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public void A_linked_target_takes_its_sources_value_from_the_command_line_the_config_or_the_default_and_has_no_option()
+    {
+        using var dir = new TempDir();
+        var (helpCode, help, _) = RunLinked("fit", "--help");
+        Assert.Equal(0, helpCode);
+        // The datamodule's option takes the plain name the model's no longer has.
+        Assert.Matches(new System.Text.RegularExpressions.Regex(@"^\s+--hidden\b", System.Text.RegularExpressions.RegexOptions.Multiline), help);
+        Assert.DoesNotMatch(new System.Text.RegularExpressions.Regex(@"^\s+--data-hidden\b", System.Text.RegularExpressions.RegexOptions.Multiline), help);
+
+        var (code, printed, error) = RunLinked("fit", "--hidden", "6", "--print-config");
+        Assert.True(code == 0, error);
+        Assert.Contains("model:\n  Hidden: 6\n", printed);
+        Assert.Contains("data:\n  Batches: 3\n  Hidden: 6\n", printed);
+
+        var yaml = Path.Combine(dir.Path, "data.yaml");
+        File.WriteAllText(yaml, "data:\n  hidden: 5\n");
+        var (fromConfig, configPrinted, configError) = RunLinked("fit", "--config", yaml, "--print-config");
+        Assert.True(fromConfig == 0, configError);
+        Assert.Contains("model:\n  Hidden: 5\n", configPrinted);
+
+        File.WriteAllText(yaml, "model:\n  hidden: 5\n");
+        var (refused, _, refusal) = RunLinked("fit", "--config", yaml);
+        Assert.Equal(2, refused);
+        Assert.Contains("model.Hidden is linked to data.Hidden (LitCliOptions.Link); set data.Hidden instead.", refusal);
+    }
+
+    [Fact]
+    public void A_link_naming_no_hyperparameter_is_refused_with_the_nearest_one()
+    {
+        var error = Assert.Throws<MisconfigurationException>(() => LitCli.Run<CliModule, LineData>(["fit"], new LitCliOptions().Link("data.hiden", "model.hidden")));
+        Assert.Contains("'data.hiden' names no hyperparameter of LineData; did you mean data.hidden (Hidden)?", error.Message);
+        Assert.Throws<MisconfigurationException>(() => LitCli.Run<CliModule, LineData>(["fit"], new LitCliOptions().Link("model.hidden", "model.learning_rate")));
+    }
+
     [Fact]
     public void Datamodule_hyperparameters_are_options_and_a_clash_gets_the_data_prefix()
     {
