@@ -115,11 +115,14 @@ public class PackedPackageTests : IClassFixture<LocalFeed>
         var build = Run(app, "dotnet", "build -c Release -p:EnableTrimAnalyzer=true");
         Assert.Contains("0 Warning(s)", build);
         var root = Path.Combine(work, "runs");
-        var output = Run(app, "dotnet", $"run -c Release --no-build -- --max-epochs 3 --hidden-dim 16 --default-root-dir \"{root}\" --enable-progress-bar false");
+        // --features and --classes are the data's, and the model follows them (LitCliOptions.Link in the template).
+        var output = Run(app, "dotnet", $"run -c Release --no-build -- --max-epochs 3 --hidden-dim 16 --features 24 --classes 3 --default-root-dir \"{root}\" --enable-progress-bar false");
         var accuracy = double.Parse(output.Split('\n').Single(l => l.StartsWith("test_acc=", StringComparison.Ordinal))["test_acc=".Length..], System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(accuracy > 0.8, output);
         var hparams = File.ReadAllText(Directory.GetFiles(root, "hparams.yaml", SearchOption.AllDirectories).Single());
         Assert.Contains("HiddenDim: 16\n", hparams);
+        Assert.Contains("Features: 24\n", hparams);
+        Assert.Contains("Classes: 3\n", hparams);
         Assert.Contains("BatchSize: 64\n", hparams);
 
         // The CUDA choice names CUDA's backend package instead of the CPU one.

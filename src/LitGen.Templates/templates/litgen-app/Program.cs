@@ -5,6 +5,7 @@ using LitGenNamespace;
 // Trains LitModule (LitModule.cs) on LitDataModule (LitDataModule.cs), then tests the best checkpoint. Every
 // hyperparameter of both and every trainer setting is an option: dotnet run -- --help, e.g.
 // dotnet run -- --hidden-dim 64 --max-epochs 20; --print-config writes a YAML file that --config reads back.
+// The model's input width and class count follow the data's (--features, --classes): LitCliOptions.Link.
 return LitCli.Run<LitModule, LitDataModule>(args, (model, data, trainer) =>
 {
     trainer.Fit(model, data);
@@ -27,4 +28,4 @@ return LitCli.Run<LitModule, LitDataModule>(args, (model, data, trainer) =>
             new EarlyStopping { Monitor = "val_loss", Patience = 3 },
         ],
     },
-});
+}.Link("data.features", "model.features").Link("data.classes", "model.classes"));

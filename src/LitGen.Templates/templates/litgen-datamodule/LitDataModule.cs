@@ -13,6 +13,9 @@ public partial class LitDataModule : LightningDataModule<(Tensor X, Tensor Y)>
     /// <summary>Inputs per sample.</summary>
     [Hyperparameter] public int Features { get; }
 
+    /// <summary>Classes the samples fall into.</summary>
+    [Hyperparameter] public int Classes { get; }
+
     /// <summary>Samples in the whole dataset.</summary>
     [Hyperparameter] public int Samples { get; }
 
@@ -24,12 +27,13 @@ public partial class LitDataModule : LightningDataModule<(Tensor X, Tensor Y)>
 
     private TensorDataset? train, validation, test;
 
-    public LitDataModule(int features = 16, int samples = 4096, int batchSize = 64, int numWorkers = 0)
+    public LitDataModule(int features = 16, int classes = 2, int samples = 4096, int batchSize = 64, int numWorkers = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(classes, 2);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(samples);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         ArgumentOutOfRangeException.ThrowIfNegative(numWorkers);
-        (Features, Samples, BatchSize, NumWorkers) = (features, samples, batchSize, numWorkers);
+        (Features, Classes, Samples, BatchSize, NumWorkers) = (features, classes, samples, batchSize, numWorkers);
     }
 
     public override void Setup(Stage stage)
@@ -37,7 +41,7 @@ public partial class LitDataModule : LightningDataModule<(Tensor X, Tensor Y)>
         if (train is not null) return;
         var generator = new Generator(seed: 1234);
         var x = randn([Samples, Features], generator: generator);
-        var y = x.matmul(randn([Features, 2], generator: generator)).argmax(1);
+        var y = x.matmul(randn([Features, Classes], generator: generator)).argmax(1);
         int trainCount = Samples * 8 / 10, validationCount = Samples / 10;
         train = new TensorDataset(x[..trainCount], y[..trainCount]);
         validation = new TensorDataset(x[trainCount..(trainCount + validationCount)], y[trainCount..(trainCount + validationCount)]);
