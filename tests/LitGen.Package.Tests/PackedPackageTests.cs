@@ -114,6 +114,14 @@ public class PackedPackageTests : IClassFixture<LocalFeed>
         // With the trim analyzer on, so that generated code that a trimmed publish could break would warn here.
         var build = Run(app, "dotnet", "build -c Release -p:EnableTrimAnalyzer=true");
         Assert.Contains("0 Warning(s)", build);
+        // Only this machine's natives are in the output: no other platform's libtorch.
+        var outputFolder = Path.GetDirectoryName(Directory.GetFiles(Path.Combine(app, "bin", "Release"), "Demo.Classifier.dll", SearchOption.AllDirectories).Single())!;
+        var natives = Directory.GetFiles(outputFolder, "*", SearchOption.AllDirectories).Where(f => f.Contains("torch", StringComparison.OrdinalIgnoreCase)).ToList();
+        Assert.Contains(natives, f => f.EndsWith(".so", StringComparison.Ordinal));
+        Assert.DoesNotContain(natives, f => Path.GetFileName(f) is "torch_cpu.dll" or "LibTorchSharp.dll" || f.EndsWith(".dylib", StringComparison.Ordinal));
+        long megabytes = Directory.GetFiles(outputFolder, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) >> 20;
+        Assert.True(megabytes < 700, $"the build output is {megabytes} MB");
+        Console.WriteLine($"template app build output: {megabytes} MB");
         var root = Path.Combine(work, "runs");
         // --features and --classes are the data's, and the model follows them (LitCliOptions.Link in the template).
         var output = Run(app, "dotnet", $"run -c Release --no-build -- --max-epochs 3 --hidden-dim 16 --features 24 --classes 3 --default-root-dir \"{root}\" --enable-progress-bar false");
