@@ -128,6 +128,11 @@ public class PackedPackageTests : IClassFixture<LocalFeed>
         var accuracy = double.Parse(output.Split('\n').Single(l => l.StartsWith("test_acc=", StringComparison.Ordinal))["test_acc=".Length..], System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(accuracy > 0.8, output);
         var hparams = File.ReadAllText(Directory.GetFiles(root, "hparams.yaml", SearchOption.AllDirectories).Single());
+        // LightningCLI's subcommands: fit, then test the checkpoint it saved.
+        var subcommands = Path.Combine(work, "subcommands");
+        Run(app, "dotnet", $"run -c Release --no-build -- fit --max-epochs 1 --default-root-dir \"{subcommands}\" --enable-progress-bar false");
+        var saved = Directory.GetFiles(subcommands, "*.ckpt", SearchOption.AllDirectories).Single();
+        Assert.Contains("test_acc", Run(app, "dotnet", $"run -c Release --no-build -- test --ckpt-path \"{saved}\" --default-root-dir \"{subcommands}\" --enable-progress-bar false"));
         Assert.Contains("HiddenDim: 16\n", hparams);
         Assert.Contains("Features: 24\n", hparams);
         Assert.Contains("Classes: 3\n", hparams);
