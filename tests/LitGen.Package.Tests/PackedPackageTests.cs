@@ -175,6 +175,40 @@ public class PackedPackageTests : IClassFixture<LocalFeed>
         return app;
     }
 
+    [Fact]
+    public void The_documented_from_source_path_packs_installs_and_makes_an_app_that_restores_and_trains()
+    {
+        var work = Directory.CreateTempSubdirectory("litgen-from-source-").FullName;
+        try
+        {
+            var cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+            // The machine's packages stay untouched: a packages folder and a template hive of the test's own, the
+            // machine's cache as a fallback (so TorchSharp is not downloaded again).
+            var environment = new Dictionary<string, string>
+            {
+                ["NUGET_PACKAGES"] = Path.Combine(work, "packages"),
+                ["NUGET_FALLBACK_PACKAGES"] = cache,
+                ["LITGEN_TEMPLATE_HIVE"] = Path.Combine(work, "hive"),
+            };
+            var feed = Path.Combine(work, "feed");
+            // docs/getting-started.md, "From source", command by command.
+            var installed = Run(RepositoryPaths.Root(), "bash", $"scripts/install-from-source.sh \"{feed}\"", environment);
+            Assert.Contains($"dotnet new litgen-app -n MyModel --local-feed {feed}", installed);
+            Run(work, "dotnet", $"new litgen-app -n MyModel --local-feed \"{feed}\" --debug:custom-hive \"{environment["LITGEN_TEMPLATE_HIVE"]}\"", environment);
+            var app = Path.Combine(work, "MyModel");
+            Assert.Contains(feed, File.ReadAllText(Path.Combine(app, "nuget.config")));
+            var output = Run(app, "dotnet", $"run -- --max-epochs 1 --enable-progress-bar false --default-root-dir \"{Path.Combine(work, "runs")}\"", environment);
+            Assert.Contains("test_acc=", output);
+            // Without a local feed, no nuget.config is written.
+            Run(work, "dotnet", $"new litgen-app -n Plain --debug:custom-hive \"{environment["LITGEN_TEMPLATE_HIVE"]}\"", environment);
+            Assert.False(File.Exists(Path.Combine(work, "Plain", "nuget.config")));
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
     private static void WriteNuGetConfig(string app, string work, string feed)
     {
         var cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
@@ -231,14 +265,14 @@ public class PackedPackageTests : IClassFixture<LocalFeed>
         return output;
     }
 
-    internal static string Run(string directory, string command, string arguments)
+    internal static string Run(string directory, string command, string arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var (code, output) = Execute(directory, command, arguments);
+        var (code, output) = Execute(directory, command, arguments, environment);
         Assert.True(code == 0, $"'{command} {arguments}' in {directory} failed ({code}):\n{output}");
         return output;
     }
 
-    private static (int Code, string Output) Execute(string directory, string command, string arguments)
+    private static (int Code, string Output) Execute(string directory, string command, string arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(command, arguments)
         {
@@ -246,6 +280,7 @@ public class PackedPackageTests : IClassFixture<LocalFeed>
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
