@@ -148,11 +148,7 @@ public class DdpTests
         var midEpoch = Path.Combine(whole, "checkpoints", "epoch=1-step=9.ckpt");
         MpiJob.Run(2, ["train", resumed, $"resume={midEpoch}", .. settings]);
 
-        using var expected = Checkpoint.Load(Path.Combine(whole, "final.ckpt"));
-        using var actual = Checkpoint.Load(Path.Combine(resumed, "final.ckpt"));
-        Assert.Equal(16, actual.GlobalStep);
-        foreach (var (name, value) in expected.StateDict)
-            Assert.True(value.equal(actual.StateDict[name]).all().item<bool>(), $"{name} differs from the uninterrupted run");
+        AssertSameFinalWeights(whole, resumed, steps: 16);
     }
 
     [MpiFact]
@@ -171,9 +167,15 @@ public class DdpTests
             Assert.Contains($"Restart 1 of the job after a failure: resuming from {Path.Combine(restarted, "checkpoints", "epoch=1-step=9.ckpt")}", job.Output);
         }
 
-        using var expected = Checkpoint.Load(Path.Combine(whole, "final.ckpt"));
-        using var actual = Checkpoint.Load(Path.Combine(restarted, "final.ckpt"));
-        Assert.Equal(16, actual.GlobalStep);
+        AssertSameFinalWeights(whole, restarted, steps: 16);
+    }
+
+    /// <summary>The final.ckpt of <paramref name="run"/> reached <paramref name="steps"/> with the weights of <paramref name="uninterrupted"/>, bit for bit.</summary>
+    private static void AssertSameFinalWeights(string uninterrupted, string run, long steps)
+    {
+        using var expected = Checkpoint.Load(Path.Combine(uninterrupted, "final.ckpt"));
+        using var actual = Checkpoint.Load(Path.Combine(run, "final.ckpt"));
+        Assert.Equal(steps, actual.GlobalStep);
         foreach (var (name, value) in expected.StateDict)
             Assert.True(value.equal(actual.StateDict[name]).all().item<bool>(), $"{name} differs from the uninterrupted run");
     }

@@ -9,3 +9,25 @@ public sealed class ConsoleCollection
 {
     public const string Name = "Console";
 }
+
+/// <summary>Runs an action with the console redirected, for tests in <see cref="ConsoleCollection"/>.</summary>
+public static class ConsoleCapture
+{
+    public static (string Output, string Errors) Run(Action action)
+    {
+        var (output, errors) = (new StringWriter(), new StringWriter());
+        var (originalOut, originalError) = (Console.Out, Console.Error);
+        Console.SetOut(output);
+        Console.SetError(errors);
+        try
+        {
+            action();
+        }
+        finally
+        {
+            Console.SetOut(originalOut);
+            Console.SetError(originalError);
+        }
+        return (output.ToString(), errors.ToString());
+    }
+}

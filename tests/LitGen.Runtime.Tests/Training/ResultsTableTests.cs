@@ -47,17 +47,17 @@ public class ResultsTableTests
             MaxEpochs = 1, DefaultRootDir = dir.Path, Logger = false, EnableCheckpointing = false, EnableProgressBar = false, EnableModelSummary = false,
         });
         var model = new RegressionModule();
-        var (fitOutput, _) = CapturedConsole(() => trainer.Fit(model, TestData.Line(), TestData.Line()));
+        var (fitOutput, _) = ConsoleCapture.Run(() => trainer.Fit(model, TestData.Line(), TestData.Line()));
         Assert.DoesNotContain(" metric ", fitOutput, StringComparison.Ordinal);
 
         IReadOnlyList<IReadOnlyDictionary<string, double>> results = [];
-        var (output, errors) = CapturedConsole(() => results = trainer.Test(model, TestData.Line()));
+        var (output, errors) = ConsoleCapture.Run(() => results = trainer.Test(model, TestData.Line()));
         int width = int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out int columns) && columns > 0 ? columns : 120;
         Assert.Equal(ResultsTable.Format(results, Stage.Test, width) + Environment.NewLine, output);
         Assert.Contains(ResultsTable.PythonFloat(results[0]["test_loss"]), output, StringComparison.Ordinal);
         Assert.Equal("", errors);
 
-        var (quiet, _) = CapturedConsole(() =>
+        var (quiet, _) = ConsoleCapture.Run(() =>
         {
             trainer.Validate(model, TestData.Line(), verbose: false);
             trainer.Test(model, TestData.Line(), verbose: false);
@@ -90,23 +90,5 @@ public class ResultsTableTests
         trainer.Validate(model, TestData.Line(), verbose: false);
         trainer.Test(model, TestData.Line(), verbose: false);
         Assert.DoesNotContain(factory.Messages, m => m.EventId.Id == TrainerEventIds.EvaluationResults);
-    }
-
-    private static (string Output, string Errors) CapturedConsole(Action action)
-    {
-        var (output, errors) = (new StringWriter(), new StringWriter());
-        var (originalOut, originalError) = (Console.Out, Console.Error);
-        Console.SetOut(output);
-        Console.SetError(errors);
-        try
-        {
-            action();
-        }
-        finally
-        {
-            Console.SetOut(originalOut);
-            Console.SetError(originalError);
-        }
-        return (output.ToString(), errors.ToString());
     }
 }

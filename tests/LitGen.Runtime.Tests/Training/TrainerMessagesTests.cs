@@ -190,27 +190,14 @@ public class TrainerMessagesTests
     public void Without_a_LoggerFactory_the_console_gets_the_same_messages_rendered_and_warnings_on_standard_error()
     {
         using var dir = new TempDir();
-        var (output, errors) = (new StringWriter(), new StringWriter());
-        var (originalOut, originalError) = (Console.Out, Console.Error);
-        Console.SetOut(output);
-        Console.SetError(errors);
-        try
+        var (output, errors) = ConsoleCapture.Run(() => new Trainer(new TrainerOptions
         {
-            var trainer = new Trainer(new TrainerOptions
-            {
-                MaxEpochs = 2, DefaultRootDir = dir.Path, Logger = false, EnableCheckpointing = false, EnableProgressBar = false,
-                Callbacks = [new StopAtEpoch(0)],
-            });
-            trainer.Fit(new NullOptimizerModule(), TestData.Line());
-        }
-        finally
-        {
-            Console.SetOut(originalOut);
-            Console.SetError(originalError);
-        }
+            MaxEpochs = 2, DefaultRootDir = dir.Path, Logger = false, EnableCheckpointing = false, EnableProgressBar = false,
+            Callbacks = [new StopAtEpoch(0)],
+        }).Fit(new NullOptimizerModule(), TestData.Line()));
         // The summary as Lightning's table, the stop notice as one line; the warning on standard error.
-        Assert.Contains("Trainable params", output.ToString());
-        Assert.Contains("Trainer.ShouldStop stopped training at epoch 0, step 4: it was set by a callback or the module.", output.ToString());
-        Assert.Equal($"Warning: {nameof(NullOptimizerModule)}.ConfigureOptimizers returned no optimizer; this fit runs without one (its steps change no weights).{Environment.NewLine}", errors.ToString());
+        Assert.Contains("Trainable params", output);
+        Assert.Contains("Trainer.ShouldStop stopped training at epoch 0, step 4: it was set by a callback or the module.", output);
+        Assert.Equal($"Warning: {nameof(NullOptimizerModule)}.ConfigureOptimizers returned no optimizer; this fit runs without one (its steps change no weights).{Environment.NewLine}", errors);
     }
 }
