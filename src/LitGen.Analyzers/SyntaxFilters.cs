@@ -49,7 +49,7 @@ internal static class SyntaxFilters
 
     /// <summary>Runs <paramref name="analyze"/> on simple assignments inside modules whose target is named one of <paramref name="targets"/> (any name when null).</summary>
     public static void RegisterAssignments(CompilationStartAnalysisContext start, KnownSymbols symbols, ISet<string>? targets,
-        Action<SyntaxNodeAnalysisContext, Microsoft.CodeAnalysis.Operations.ISimpleAssignmentOperation> analyze)
+        Action<SyntaxNodeAnalysisContext, Microsoft.CodeAnalysis.Operations.ISimpleAssignmentOperation> analyze, bool modulesOnly = true)
         => start.RegisterSyntaxNodeAction(context =>
         {
             var assignment = (AssignmentExpressionSyntax)context.Node;
@@ -63,7 +63,7 @@ internal static class SyntaxFilters
                 };
                 if (name is null || !targets.Contains(name)) return;
             }
-            Bind(context, symbols, modulesOnly: true, analyze);
+            Bind(context, symbols, modulesOnly, analyze);
         }, SyntaxKind.SimpleAssignmentExpression);
 
     private static void Bind<TOperation>(SyntaxNodeAnalysisContext context, KnownSymbols symbols, bool modulesOnly, Action<SyntaxNodeAnalysisContext, TOperation> analyze)

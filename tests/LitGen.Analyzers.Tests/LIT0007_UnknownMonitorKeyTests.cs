@@ -32,6 +32,29 @@ public class LIT0007_UnknownMonitorKeyTests
     }
 
     [Fact]
+    public Task Monitors_set_outside_a_module_are_checked_against_every_module_of_the_project()
+        => AnalyzerHarness.VerifyAsync(new UnknownMonitorKeyAnalyzer(), "LIT0007", Module(Logging) + """
+            public static class Program
+            {
+                public static TrainerOptions Options() => new()
+                {
+                    Callbacks =
+                    [
+                        new EarlyStopping { Monitor = [|"val_los"|] },
+                        new ModelCheckpoint { Monitor = "val_acc" },
+                        new ModelCheckpoint { Monitor = "lr-SGD" },
+                    ],
+                };
+            }
+            """);
+
+    [Fact]
+    public Task Monitors_set_outside_a_module_are_not_checked_when_any_module_logs_computed_names()
+        => AnalyzerHarness.VerifyAsync(new UnknownMonitorKeyAnalyzer(), "LIT0007", Module(Logging + """
+                public override void OnTrainEpochEnd() => LogDict(new Dictionary<string, double> { ["x"] = 1 });
+            """) + "public static class Program { public static object C() => new EarlyStopping { Monitor = \"val_los\" }; }");
+
+    [Fact]
     public Task Monitor_fix_uses_the_nearest_logged_name()
         => AssertFix(new UnknownMonitorKeyAnalyzer(), new UnknownMonitorKeyCodeFix(),
             Module(Logging + "    public override IEnumerable<Callback> ConfigureCallbacks() => [new EarlyStopping { Monitor = \"val_los\" }];"),

@@ -13,8 +13,10 @@ using Microsoft.CodeAnalysis.Operations;
 namespace LitGen.Analyzers;
 
 /// <summary>
-/// LIT0007: <c>Monitor = "…"</c> on a ModelCheckpoint, EarlyStopping or LrSchedulerConfig created inside a module,
-/// naming a metric that no constant-named <c>Log</c> call of the module (or its bases) produces.
+/// LIT0007: <c>Monitor = "…"</c> on a ModelCheckpoint, EarlyStopping or LrSchedulerConfig naming a metric that no
+/// constant-named <c>Log</c> call produces: of the module it is created in (and its bases), or, created elsewhere (the
+/// program's <c>TrainerOptions.Callbacks</c>), of any module of the project. Not checked when names are computed or
+/// <c>LogDict</c> is used, when the project declares no module, or for LearningRateMonitor's <c>lr-…</c> names.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class UnknownMonitorKeyAnalyzer : LitGenAnalyzer
@@ -32,7 +34,26 @@ public sealed class UnknownMonitorKeyAnalyzer : LitGenAnalyzer
     {
         // Logged names per module type, computed once per compilation.
         var logged = new ConcurrentDictionary<INamedTypeSymbol, LoggedNames>(SymbolEqualityComparer.Default);
-        SyntaxFilters.RegisterAssignments(start, symbols, MonitorProperty, (c, assignment) => Analyze(c, assignment, symbols, logged));
+        // The project's modules, for monitors set outside any module; found once, when first needed.
+        var projectModules = new Lazy<(string Owners, LoggedNames Names)?>(() => ProjectModules(start.Compilation, symbols, logged, start.CancellationToken));
+        SyntaxFilters.RegisterAssignments(start, symbols, MonitorProperty, (c, assignment) => Analyze(c, assignment, symbols, logged, projectModules), modulesOnly: false);
+    }
+
+    private static (string Owners, LoggedNames Names)? ProjectModules(Compilation compilation, KnownSymbols symbols,
+        ConcurrentDictionary<INamedTypeSymbol, LoggedNames> cache, CancellationToken cancellationToken)
+    {
+        var modules = compilation.GetSymbolsWithName(_ => true, SymbolFilter.Type, cancellationToken).OfType<INamedTypeSymbol>()
+            .Where(t => !t.IsAbstract && symbols.IsModule(t)).OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
+        if (modules.Count == 0) return null;
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        bool dynamic = false;
+        foreach (var module in modules)
+        {
+            var logged = cache.GetOrAdd(module, m => CollectLoggedNames(m, symbols, cancellationToken));
+            names.UnionWith(logged.Names);
+            dynamic |= logged.HasDynamicNames;
+        }
+        return (string.Join(", ", modules.Select(m => m.Name)), new LoggedNames(names, dynamic));
     }
 
     private sealed record LoggedNames(HashSet<string> Names, bool HasDynamicNames);
@@ -40,22 +61,29 @@ public sealed class UnknownMonitorKeyAnalyzer : LitGenAnalyzer
     private static readonly HashSet<string> MonitorProperty = ["Monitor"];
 
     private static void Analyze(SyntaxNodeAnalysisContext context, ISimpleAssignmentOperation assignment, KnownSymbols symbols,
-        ConcurrentDictionary<INamedTypeSymbol, LoggedNames> cache)
+        ConcurrentDictionary<INamedTypeSymbol, LoggedNames> cache, Lazy<(string Owners, LoggedNames Names)?> projectModules)
     {
         if (assignment.Target is not IPropertyReferenceOperation { Property.Name: "Monitor" } target
             || assignment.Value.ConstantValue is not { HasValue: true, Value: string monitor }) return;
         var owner = target.Property.ContainingType;
         if (!SymbolEqualityComparer.Default.Equals(owner, symbols.ModelCheckpoint) && !SymbolEqualityComparer.Default.Equals(owner, symbols.EarlyStopping)
             && !SymbolEqualityComparer.Default.Equals(owner, symbols.LrSchedulerConfig)) return;
-        var module = context.ContainingSymbol!.ContainingType;
-
-        var logged = cache.GetOrAdd(module, m => CollectLoggedNames(m, symbols, context.CancellationToken));
+        // LearningRateMonitor logs lr-<optimizer>: no module's Log call makes those.
+        if (monitor.StartsWith("lr-", StringComparison.Ordinal)) return;
+        var module = context.ContainingSymbol?.ContainingType;
+        string ownerName;
+        LoggedNames logged;
+        if (symbols.IsModule(module))
+            (ownerName, logged) = (module!.Name, cache.GetOrAdd(module, m => CollectLoggedNames(m, symbols, context.CancellationToken)));
+        else if (projectModules.Value is { } project)
+            (ownerName, logged) = (project.Owners, project.Names);
+        else return;
         if (logged.HasDynamicNames || logged.Names.Contains(monitor)) return;
 
         var suggestion = logged.Names.OrderBy(name => EditDistance.Between(name, monitor)).ThenBy(name => name, StringComparer.Ordinal).FirstOrDefault();
         var properties = suggestion is null ? ImmutableDictionary<string, string?>.Empty : ImmutableDictionary<string, string?>.Empty.Add(SuggestionProperty, suggestion);
         context.ReportDiagnostic(Diagnostic.Create(Descriptors.UnknownMonitorKey, assignment.Value.Syntax.GetLocation(), properties,
-            monitor, module.Name, suggestion is null ? "" : $"; did you mean \"{suggestion}\"?"));
+            monitor, ownerName, suggestion is null ? "" : $"; did you mean \"{suggestion}\"?"));
     }
 
     /// <summary>
