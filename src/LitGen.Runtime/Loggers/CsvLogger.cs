@@ -14,8 +14,13 @@ namespace LitGen;
 public class CsvLogger : Logger
 {
     private readonly List<string> columns = [];
-    private readonly List<(long Step, Dictionary<string, double> Values)> rows = [];
-    private int rowsWritten;
+    // Rows not yet in metrics.csv; written rows are not kept (a long run would hold them all), and are read back from the
+    // file on the rare save that rewrites it for a new column.
+    private readonly List<(long Step, Dictionary<string, double> Values)> pending = [];
+    private bool headerWritten;
+
+    /// <summary>Rows logged and not yet written (what the logger holds in memory).</summary>
+    internal int PendingRows => pending.Count;
     private int columnsWritten;
     private bool existingLoaded;
     private long lastDashboard;
@@ -83,31 +88,26 @@ public class CsvLogger : Logger
         LoadExistingRows();
         foreach (var key in metrics.Keys)
             if (key != "step" && !columns.Contains(key)) columns.Add(key);
-        rows.Add((step, new Dictionary<string, double>(metrics)));
-        if (rows.Count - rowsWritten >= Math.Max(1, FlushLogsEveryNSteps)) Save();
+        pending.Add((step, new Dictionary<string, double>(metrics)));
+        if (pending.Count >= Math.Max(1, FlushLogsEveryNSteps)) Save();
     }
 
     /// <summary>
-    /// Appends new rows in one write; rewrites the file (through a temporary file and a rename) when new columns appeared
-    /// since the last save. A killed process leaves whole rows only.
+    /// Appends new rows in one write; rewrites the file (through a temporary file and a rename, its rows read back) when
+    /// new columns appeared since the last save. A killed process leaves whole rows only.
     /// </summary>
     public override void Save()
     {
-        if (rows.Count == rowsWritten && columns.Count == columnsWritten) return;
+        if (pending.Count == 0 && columns.Count == columnsWritten) return;
         var header = new[] { "step" }.Concat(columns.Where(c => c != "step")).ToList();
-        bool rewrite = columns.Count != columnsWritten || rowsWritten == 0;
+        bool rewrite = columns.Count != columnsWritten || !headerWritten;
         var text = new StringBuilder();
-        if (rewrite) text.AppendLine(string.Join(",", header.Select(Escape)));
-        foreach (var (step, values) in rows.Skip(rewrite ? 0 : rowsWritten))
+        if (rewrite)
         {
-            text.Append(step.ToString(CultureInfo.InvariantCulture));
-            foreach (var column in header.Skip(1))
-            {
-                text.Append(',');
-                if (values.TryGetValue(column, out var value)) text.Append(value.ToString("R", CultureInfo.InvariantCulture));
-            }
-            text.AppendLine();
+            text.AppendLine(string.Join(",", header.Select(Escape)));
+            if (headerWritten) AppendRows(text, header, ReadRows().Rows);
         }
+        AppendRows(text, header, pending);
         if (rewrite)
         {
             try
@@ -124,9 +124,24 @@ public class CsvLogger : Logger
             using var file = new FileStream(MetricsPath, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
             RecordAppend.Write(file, Encoding.UTF8.GetBytes(text.ToString()), MetricsPath);
         }
-        rowsWritten = rows.Count;
+        pending.Clear();
+        headerWritten = true;
         columnsWritten = columns.Count;
         if (WriteDashboard && (lastDashboard == 0 || System.Diagnostics.Stopwatch.GetElapsedTime(lastDashboard) >= DashboardInterval)) UpdateDashboard(running: true);
+    }
+
+    private static void AppendRows(StringBuilder text, List<string> header, IEnumerable<(long Step, Dictionary<string, double> Values)> rows)
+    {
+        foreach (var (step, values) in rows)
+        {
+            text.Append(step.ToString(CultureInfo.InvariantCulture));
+            foreach (var column in header.Skip(1))
+            {
+                text.Append(',');
+                if (values.TryGetValue(column, out var value)) text.Append(value.ToString("R", CultureInfo.InvariantCulture));
+            }
+            text.AppendLine();
+        }
     }
 
     // A run logging into a version folder that already has metrics.csv (an explicit version, a resume) continues the
@@ -137,12 +152,22 @@ public class CsvLogger : Logger
         existingLoaded = true;
         if (!File.Exists(MetricsPath)) return;
         CutTornLastRow();
+        // Read once to check every row; the rows stay in the file.
+        var (header, _) = ReadRows();
+        if (header.Count == 0) return;
+        columns.AddRange(header.Skip(1));
+        (headerWritten, columnsWritten) = (true, columns.Count);
+    }
+
+    /// <summary>The header and rows of metrics.csv; a file that is not a metrics file, or a malformed row, is refused naming the file.</summary>
+    private (List<string> Header, List<(long Step, Dictionary<string, double> Values)> Rows) ReadRows()
+    {
+        var rows = new List<(long Step, Dictionary<string, double> Values)>();
         var lines = File.ReadAllLines(MetricsPath);
-        if (lines.Length == 0) return;
+        if (lines.Length == 0) return ([], rows);
         var header = MetricsReport.SplitCsv(lines[0]);
         if (header.Count == 0 || header[0] != "step")
             throw new IOException($"'{MetricsPath}' exists but is not a metrics file (its first column is not 'step'); log into another version or move the file away.");
-        columns.AddRange(header.Skip(1));
         foreach (var line in lines.Skip(1).Where(l => l.Length > 0))
         {
             var fields = line.Split(',');
@@ -159,7 +184,7 @@ public class CsvLogger : Logger
                 throw new IOException($"'{MetricsPath}' has a malformed row ('{line}'); log into another version or repair the file.");
             rows.Add((step, values));
         }
-        (rowsWritten, columnsWritten) = (rows.Count, columns.Count);
+        return (header, rows);
     }
 
     // A row cut short (a writer killed or out of disk before LitGen cut back its writes) is dropped, with a warning,

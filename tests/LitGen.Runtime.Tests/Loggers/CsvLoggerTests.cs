@@ -18,6 +18,30 @@ public class CsvLoggerTests
     }
 
     [Fact]
+    public void Written_rows_are_not_kept_in_memory_and_a_new_column_rewrites_every_row_from_the_file()
+    {
+        using var dir = new Support.TempDir();
+        var logger = new CsvLogger(dir.Path, "run") { FlushLogsEveryNSteps = 10 };
+        for (int step = 0; step < 1000; step++)
+        {
+            var metrics = new Dictionary<string, double> { ["loss"] = step };
+            if (step >= 600) metrics["acc"] = step / 1000.0;
+            logger.LogMetrics(metrics, step);
+            // A long run holds at most one flush's worth of rows (the soak's memory grew with every row before).
+            Assert.InRange(logger.PendingRows, 0, 9);
+        }
+        logger.Save();
+        Assert.Equal(0, logger.PendingRows);
+
+        var lines = File.ReadAllLines(logger.MetricsPath);
+        Assert.Equal(1001, lines.Length);
+        Assert.Equal("step,loss,acc", lines[0]);
+        Assert.Equal("599,599,", lines[600]);
+        Assert.Equal("600,600,0.6", lines[601]);
+        Assert.Equal("999,999,0.999", lines[^1]);
+    }
+
+    [Fact]
     public void Logging_into_a_folder_with_a_metrics_file_continues_it_instead_of_overwriting()
     {
         using var dir = new Support.TempDir();
