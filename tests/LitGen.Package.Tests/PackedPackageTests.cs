@@ -121,7 +121,6 @@ public class PackedPackageTests : IClassFixture<LocalFeed>
         Assert.DoesNotContain(natives, f => Path.GetFileName(f) is "torch_cpu.dll" or "LibTorchSharp.dll" || f.EndsWith(".dylib", StringComparison.Ordinal));
         long megabytes = Directory.GetFiles(outputFolder, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) >> 20;
         Assert.True(megabytes < 700, $"the build output is {megabytes} MB");
-        Console.WriteLine($"template app build output: {megabytes} MB");
         var root = Path.Combine(work, "runs");
         // --features and --classes are the data's, and the model follows them (LitCliOptions.Link in the template).
         var output = Run(app, "dotnet", $"run -c Release --no-build -- --max-epochs 3 --hidden-dim 16 --features 24 --classes 3 --default-root-dir \"{root}\" --enable-progress-bar false");

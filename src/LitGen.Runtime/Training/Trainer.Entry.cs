@@ -386,8 +386,8 @@ public sealed partial class Trainer
         // Rank 0 speaks for the job on the console.
         if (Options.EnableProgressBar && Strategy.IsGlobalZero && !resolved.OfType<ProgressBar>().Any()) resolved.Add(DefaultCallback(static () => new ProgressBar()));
         if (Options.EnableModelSummary && Strategy.IsGlobalZero && !FastDevRunning && !resolved.OfType<ModelSummary>().Any()) resolved.Add(DefaultCallback(static () => new ModelSummary()));
-        // MaxTime is a TrainingTimer, as it is a Timer in Lightning.
         if (Options.Progress is { } progress && Strategy.IsGlobalZero) resolved.Add(new ProgressReporter(progress, Options.ProgressInterval));
+        // MaxTime is a TrainingTimer, as it is a Timer in Lightning.
         if (Options.MaxTime is TimeSpan maxTime && !resolved.OfType<TrainingTimer>().Any()) resolved.Add(DefaultCallback(() => new TrainingTimer { Duration = maxTime }));
         // Lightning runs checkpointing callbacks last so they see what the others changed.
         return resolved.Where(c => c is not ModelCheckpoint).Concat(resolved.OfType<ModelCheckpoint>()).ToArray();
