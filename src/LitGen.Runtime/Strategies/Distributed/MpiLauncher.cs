@@ -82,8 +82,15 @@ internal static class MpiLauncher
             context.Cancel = true;
             received ??= number;
             // A second signal is passed on too: the processes then end at once, as a second Ctrl+C does to one process.
-            if (job is not null)
-                foreach (var pid in Descendants(job.Id)) Kill(pid, number);
+            try
+            {
+                if (job is { } running)
+                    foreach (var pid in Descendants(running.Id)) Kill(pid, number);
+            }
+            catch (InvalidOperationException)
+            {
+                // The job ended (and was let go) while the signal arrived: there is nothing left to stop.
+            }
         }
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => PassOn(context, 2));
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => PassOn(context, 15));
