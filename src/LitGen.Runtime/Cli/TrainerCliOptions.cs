@@ -30,6 +30,7 @@ internal static class TrainerCliOptions
         new("accelerator", "auto, cpu, cuda or gpu", (o, v) => o with { Accelerator = v }, o => o.Accelerator),
         new("devices", "Number of devices, one process each (1)", (o, v) => o with { Devices = Int(v) }, o => o.Devices),
         new("num-nodes", "Number of machines of a ddp job (1)", (o, v) => o with { NumNodes = Int(v) }, o => o.NumNodes),
+        new("max-restarts", "Restart a failed self-launched ddp job this many times from its newest checkpoint (0)", (o, v) => o with { MaxRestarts = Int(v) }, o => o.MaxRestarts),
         new("strategy", "auto, single_device or ddp", (o, v) => o with { Strategy = v }, o => o.Strategy),
         new("use-distributed-sampler", "Split LitGen DataLoaders among ddp processes (true/false)", (o, v) => o with { UseDistributedSampler = Bool(v) }, o => o.UseDistributedSampler),
         new("enable-checkpointing", "Save checkpoints (true/false)", (o, v) => o with { EnableCheckpointing = Bool(v) }, o => o.EnableCheckpointing),

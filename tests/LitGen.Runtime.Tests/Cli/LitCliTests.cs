@@ -157,6 +157,7 @@ public class LitCliTests
         // Trainer settings are typed: numbers and booleans unquoted; a limit stays text, as 1.0 (a fraction) is not 1 (a count).
         Assert.Contains("  max-epochs: 2\n", printed);
         Assert.Contains("  enable-checkpointing: true\n", printed);
+        Assert.Contains("  max-restarts: 0\n", printed);
         // A whole epoch is the fraction 1.0, which must not read back as a count of one batch.
         Assert.Contains("  limit-train-batches: \"1.0\"\n", printed);
         Assert.False(Directory.Exists(Path.Combine(dir.Path, "lightning_logs")));
