@@ -7,14 +7,16 @@ namespace LitGen;
 /// <summary>
 /// The numeric precision the trainer runs a module in (Lightning's <c>precision</c> plugin): a typed value with named
 /// members that also converts from Lightning's strings (<c>Precision = "bf16-true"</c>). "True" precisions put the
-/// whole module and every floating-point input in one dtype.
+/// whole module and every floating-point input in one dtype; <c>"bf16-mixed"</c> keeps them in float32 and runs the steps
+/// under libtorch's autocast in bfloat16 (backward and the optimizer outside it).
 /// </summary>
 public sealed class Precision : IEquatable<Precision>
 {
-    private Precision(string name, ScalarType dtype)
+    private Precision(string name, ScalarType dtype, ScalarType? autocastDtype = null)
     {
         Name = name;
         Dtype = dtype;
+        AutocastDtype = autocastDtype;
     }
 
     /// <summary><c>"32-true"</c>: float32 weights and inputs (the default).</summary>
@@ -29,11 +31,20 @@ public sealed class Precision : IEquatable<Precision>
     /// <summary><c>"16-true"</c>: float16 weights and inputs (slow on CPUs).</summary>
     public static Precision Float16 { get; } = new("16-true", ScalarType.Float16);
 
+    /// <summary>
+    /// <c>"bf16-mixed"</c>: float32 weights, inputs and gradients; training, validation, test and prediction steps run
+    /// under libtorch's autocast, so matmuls and convolutions compute in bfloat16 and precision-sensitive ops in float32.
+    /// </summary>
+    public static Precision Bf16Mixed { get; } = new("bf16-mixed", ScalarType.Float32, ScalarType.BFloat16);
+
     /// <summary>Lightning's name of the precision.</summary>
     public string Name { get; }
 
     /// <summary>The dtype of the module's floating-point parameters and inputs.</summary>
     public ScalarType Dtype { get; }
+
+    /// <summary>The dtype the steps compute in under autocast, for a mixed precision; null otherwise.</summary>
+    public ScalarType? AutocastDtype { get; }
 
     /// <summary>Parses Lightning's precision strings; refuses the ones LitGen cannot honour, saying which to use.</summary>
     public static Precision Parse(string name) => name switch
@@ -42,15 +53,19 @@ public sealed class Precision : IEquatable<Precision>
         "64-true" or "64" => Float64,
         "bf16-true" => BFloat16,
         "16-true" => Float16,
-        "bf16-mixed" or "16-mixed" or "16" or "bf16" => throw new MisconfigurationException(
-            $"Precision \"{name}\" needs autocast and a gradient scaler, which TorchSharp 0.107 does not provide. " +
-            "Use \"bf16-true\" (Precision.BFloat16: bfloat16 weights and inputs) or \"32-true\" (Precision.Float32) instead."),
+        "bf16-mixed" or "bf16" => Bf16Mixed,
+        "16-mixed" or "16" => throw new MisconfigurationException(
+            $"Precision \"{name}\" needs a gradient scaler, which LitGen does not have yet. " +
+            "Use \"bf16-mixed\" (Precision.Bf16Mixed: the same autocast in bfloat16, which needs no scaler) or \"32-true\" (Precision.Float32)."),
         _ => throw new MisconfigurationException(
-            $"Unknown precision \"{name}\". Use one of \"32-true\", \"64-true\", \"bf16-true\", \"16-true\" (Precision.Float32, .Float64, .BFloat16, .Float16)."),
+            $"Unknown precision \"{name}\". Use one of \"32-true\", \"64-true\", \"bf16-true\", \"16-true\", \"bf16-mixed\" (Precision.Float32, .Float64, .BFloat16, .Float16, .Bf16Mixed)."),
     };
 
     /// <summary>Lightning's string form, e.g. <c>"bf16-true"</c>.</summary>
     public static implicit operator Precision(string name) => Parse(name);
+
+    /// <summary>The scope a step runs in: libtorch's autocast on <paramref name="device"/> for a mixed precision, else null (nothing to open).</summary>
+    internal IDisposable? StepScope(Device device) => AutocastDtype is ScalarType dtype ? new AutocastScope(device.type, dtype) : null;
 
     /// <summary>Casts the module's floating-point parameters and buffers to <see cref="Dtype"/>.</summary>
     internal void ConvertModule(nn.Module module)

@@ -165,6 +165,9 @@ public abstract class Strategy
         module.Device = RootDevice;
     }
 
+    /// <summary>What a training, validation, test or prediction step runs in: autocast for a mixed precision, else nothing (null).</summary>
+    internal IDisposable? StepScope() => Precision.StepScope(RootDevice);
+
     /// <summary>The batch after the module's transfer hooks, in the run's precision.</summary>
     internal TBatch PrepareBatch<TBatch, TDriver>(TDriver driver, TBatch batch, int dataloaderIdx) where TDriver : struct, ILoopDriver<TBatch>
         => Precision.ConvertInput(driver.TransferBatch(batch, RootDevice, dataloaderIdx));

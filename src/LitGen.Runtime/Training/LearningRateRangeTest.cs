@@ -74,7 +74,7 @@ internal sealed class LearningRateRangeTest(LoopContext context, AutomaticOptimi
                 Tensor? loss;
                 using (context.Hooks.Logging(ModuleHooks.TrainingStep, metrics))
                 {
-                    loss = driver.TrainingStep(batch, batches.Index);
+                    using (context.Strategy.StepScope()) loss = driver.TrainingStep(batch, batches.Index);
                     if (loss is not null) automatic.RunSingle(module, loss, step);
                 }
                 metrics.EndStep();

@@ -225,7 +225,7 @@ public class RunsDashboardRenderingTests
         Assert.Contains("<tr data-run=\"version_0\" class=\"hidden\">", view);
         // Sorted by the final val_loss, largest first, as the embedded data orders them.
         var data = RunsDashboardTests.Embedded(File.ReadAllText(page));
-        var byLoss = data.GetProperty("runs").EnumerateArray().OrderByDescending(r => r.GetProperty("final").GetProperty("val_loss").GetDouble()).Select(r => r.GetProperty("name").GetString()).ToList();
+        var byLoss = data.GetProperty("runs").EnumerateArray().OrderByDescending(r => r.GetProperty("final").GetProperty("val_loss").GetDouble()).Select(r => r.GetProperty("name").GetString()!).ToList();
         Assert.Equal(byLoss, Attributes(view, "tr", "data-run"));
         Assert.Contains("class=\"sorted-desc\"", view);
         // Smoothing draws the raw line faintly behind the smoothed one, which differs from it.

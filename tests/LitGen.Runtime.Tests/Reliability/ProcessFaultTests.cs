@@ -132,7 +132,7 @@ public sealed class ProcessFaultTests(UninterruptedWorkerRun reference) : IClass
         var bin = Directory.CreateDirectory(Path.Combine(slurmDir.Path, "bin")).FullName;
         var calls = Path.Combine(slurmDir.Path, "scontrol.calls");
         File.WriteAllText(Path.Combine(bin, "scontrol"), $"#!/bin/sh\necho \"$@\" >> '{calls}'\n");
-        File.SetUnixFileMode(Path.Combine(bin, "scontrol"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(Path.Combine(bin, "scontrol"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var slurm = new Dictionary<string, string> { ["SLURM_JOB_ID"] = "4242", ["PATH"] = bin + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH") };
         using (var worker = WorkerProcess.Fit(root, epochs: 1000, slurm))
         {

@@ -69,7 +69,8 @@ internal readonly struct ValidationStage : IEvaluationStage
     {
         foreach (var callback in batchCallbacks) callback.OnValidationBatchStart(trainer, module, boxed!, batchIdx, dataloaderIdx);
         driver.OnValidationBatchStart(batch, batchIdx, dataloaderIdx);
-        var output = driver.ValidationStep(batch, batchIdx);
+        Tensor? output;
+        using (trainer.Strategy.StepScope()) output = driver.ValidationStep(batch, batchIdx);
         foreach (var callback in batchCallbacks) callback.OnValidationBatchEnd(trainer, module, output, boxed!, batchIdx, dataloaderIdx);
         driver.OnValidationBatchEnd(output, batch, batchIdx, dataloaderIdx);
     }
@@ -110,7 +111,8 @@ internal readonly struct TestStage : IEvaluationStage
     {
         foreach (var callback in batchCallbacks) callback.OnTestBatchStart(trainer, module, boxed!, batchIdx, dataloaderIdx);
         driver.OnTestBatchStart(batch, batchIdx, dataloaderIdx);
-        var output = driver.TestStep(batch, batchIdx);
+        Tensor? output;
+        using (trainer.Strategy.StepScope()) output = driver.TestStep(batch, batchIdx);
         foreach (var callback in batchCallbacks) callback.OnTestBatchEnd(trainer, module, output, boxed!, batchIdx, dataloaderIdx);
         driver.OnTestBatchEnd(output, batch, batchIdx, dataloaderIdx);
     }

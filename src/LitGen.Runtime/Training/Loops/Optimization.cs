@@ -13,6 +13,9 @@ internal abstract class OptimizationLoop(LoopContext context)
 {
     protected LoopContext Context { get; } = context;
 
+    /// <summary>The scope a training step runs in (autocast for a mixed precision).</summary>
+    public IDisposable? StepScope() => Context.Strategy.StepScope();
+
     public OptimizerStepProgress Progress { get; } = new();
 
     /// <summary>OnBeforeBackward, backward (gradients exchanged when <paramref name="synchronize"/>), OnAfterBackward.</summary>
@@ -151,7 +154,7 @@ internal sealed class OptimizerClosure<TBatch, TDriver> where TDriver : struct, 
     private void Run()
     {
         ran = true;
-        loss = driver.TrainingStep(batch, batchIdx);
+        using (automatic.StepScope()) loss = driver.TrainingStep(batch, batchIdx);
         automatic.Closure(module, loss, epoch, batchIdx, accumulating: false);
     }
 }

@@ -57,7 +57,8 @@ internal sealed class PredictionLoop(LoopContext context)
             object? boxed = batchCallbacks.Length > 0 ? (object?)batch : null;
             foreach (var callback in batchCallbacks) callback.OnPredictBatchStart(context.Trainer, module, boxed!, batchIdx, dataloaderIdx);
             driver.OnPredictBatchStart(batch, batchIdx, dataloaderIdx);
-            var prediction = driver.PredictStep(batch, batchIdx);
+            Tensor prediction;
+            using (context.Strategy.StepScope()) prediction = driver.PredictStep(batch, batchIdx);
             foreach (var callback in batchCallbacks) callback.OnPredictBatchEnd(context.Trainer, module, prediction, boxed!, batchIdx, dataloaderIdx);
             driver.OnPredictBatchEnd(prediction, batch, batchIdx, dataloaderIdx);
             if (returnPredictions) predictions.Add(scope.MoveToOuter(prediction.detach()));

@@ -149,7 +149,8 @@ internal sealed class TrainingEpochLoop
             if (closure is not null && !accumulating) loss = closure.Step(driver, batch, epoch, batchIdx, context.Optimization.Optimizers[0]);
             else
             {
-                loss = driver.TrainingStep(batch, batchIdx);
+                // The step under the precision's autocast; backward and the optimizer step outside it, as Lightning.
+                using (context.Strategy.StepScope()) loss = driver.TrainingStep(batch, batchIdx);
                 if (module.AutomaticOptimization) Automatic.Run(module, loss, epoch, batchIdx, accumulating);
             }
             if (module.AutomaticOptimization)
