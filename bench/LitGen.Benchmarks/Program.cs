@@ -9,6 +9,7 @@ using LitGen.Benchmarks;
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- data --workers 0|2 [--steps 150]
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- tensorboard [--rounds 5] [--scalars 20000] [--histograms 200]
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- scalars [--seconds 20]
+// dotnet run -c Release --project bench/LitGen.Benchmarks -- precision [--rounds 8] [--steps 100]
 switch (args.FirstOrDefault())
 {
     case "paired":
@@ -22,6 +23,9 @@ switch (args.FirstOrDefault())
         return;
     case "data":
         DataPipeline.Run(args.Skip(1).ToArray());
+        return;
+    case "precision":
+        MixedPrecision.Run(args.Skip(1).ToArray());
         return;
     case "scalars":
         ScalarRace.Run(args.Skip(1).ToArray());
