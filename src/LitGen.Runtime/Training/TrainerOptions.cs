@@ -101,7 +101,7 @@ public sealed record TrainerOptions
     /// <summary>Clip by total norm (default) or element value.</summary>
     public GradientClipAlgorithm? GradientClipAlgorithm { get; init; }
 
-    /// <summary><see cref="LitGen.Precision.Float32"/> (<c>"32-true"</c>, default), <c>"64-true"</c>, <c>"bf16-true"</c> or <c>"16-true"</c>.</summary>
+    /// <summary><see cref="LitGen.Precision.Float32"/> (<c>"32-true"</c>, default), <c>"64-true"</c>, <c>"bf16-true"</c>, <c>"16-true"</c> or <c>"bf16-mixed"</c> (autocast).</summary>
     public Precision Precision { get; init; } = Precision.Float32;
 
     /// <summary><see cref="LitGen.Accelerator.Auto"/> (CUDA when a CUDA libtorch and a GPU are present, else CPU, default), <c>"cpu"</c> or <c>"cuda"</c>.</summary>
