@@ -25,4 +25,20 @@ internal static class EditDistance
         }
         return previous[b.Length];
     }
+
+    /// <summary>
+    /// The candidate whose <paramref name="text"/> is nearest to <paramref name="key"/>, when it is near enough to be what
+    /// was meant (within a third of the key's length, and at least 2: a typo, not another word); otherwise null.
+    /// </summary>
+    public static T? Suggest<T>(string key, System.Collections.Generic.IEnumerable<T> candidates, Func<T, string> text) where T : class
+    {
+        T? nearest = null;
+        int distance = int.MaxValue;
+        foreach (var candidate in candidates)
+        {
+            int d = Between(key, text(candidate));
+            if (d < distance) (nearest, distance) = (candidate, d);
+        }
+        return distance <= Math.Max(2, key.Length / 3) ? nearest : null;
+    }
 }

@@ -75,9 +75,8 @@ internal sealed class CliCommand
         var unknown = parsed.UnmatchedTokens.FirstOrDefault(t => t.StartsWith('-'));
         if (unknown is null) return parsed.Errors[0].Message;
         var names = parsed.CommandResult.Command.Options.SelectMany(o => o.Aliases.Prepend(o.Name)).Distinct(StringComparer.Ordinal);
-        var closest = names.Select(name => (Name: name, Distance: EditDistance.Between(unknown, name))).MinBy(p => p.Distance);
-        return closest.Name is not null && closest.Distance <= Math.Max(2, unknown.Length / 3)
-            ? $"unknown option '{unknown}'; did you mean '{closest.Name}'? (--help lists the options)"
+        return EditDistance.Suggest(unknown, names, name => name) is { } meant
+            ? $"unknown option '{unknown}'; did you mean '{meant}'? (--help lists the options)"
             : $"unknown option '{unknown}' (--help lists the options)";
     }
 

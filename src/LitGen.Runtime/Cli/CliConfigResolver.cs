@@ -125,9 +125,8 @@ internal sealed class CliConfigResolver(CliOptionSet options, TrainerOptions tra
     private static CliException UnknownKey(string section, string key, IEnumerable<string> known)
     {
         var candidates = known.ToList();
-        var nearest = candidates.Select(k => (Key: k, Distance: EditDistance.Between(Letters(key), Letters(k.Split(' ')[0])))).MinBy(c => c.Distance);
-        return new CliException(nearest.Key is not null && nearest.Distance <= Math.Max(2, Letters(key).Length / 3)
-            ? $"--config: unknown key '{key}' in section '{section}'; did you mean {nearest.Key}?"
+        return new CliException(EditDistance.Suggest(Letters(key), candidates, k => Letters(k.Split(' ')[0])) is { } meant
+            ? $"--config: unknown key '{key}' in section '{section}'; did you mean {meant}?"
             : $"--config: unknown key '{key}' in section '{section}'; the keys are {string.Join(", ", candidates)}.");
     }
 

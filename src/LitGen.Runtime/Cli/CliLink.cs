@@ -36,8 +36,9 @@ internal sealed record CliLink(CliSection SourceSection, HyperparameterInfo Sour
         var key = dot < 0 ? "" : path[(dot + 1)..];
         var info = section.Hyperparameters.FirstOrDefault(h => CliConfigResolver.SameKey(h.Name, key));
         if (info is not null) return (section, info);
-        var nearest = section.Hyperparameters.MinBy(h => EditDistance.Between(CliConfigResolver.Letters(key), CliConfigResolver.Letters(h.Name)));
-        throw new MisconfigurationException($"LitCliOptions.Link: '{path}' names no hyperparameter of {section.TypeName}" +
-            (nearest is null ? "." : $"; did you mean {section.Name}.{CliOptionSet.Kebab(nearest.Name).Replace('-', '_')} ({nearest.Name})?"));
+        var meant = EditDistance.Suggest(CliConfigResolver.Letters(key), section.Hyperparameters, h => CliConfigResolver.Letters(h.Name));
+        throw new MisconfigurationException($"LitCliOptions.Link: '{path}' names no hyperparameter of {section.TypeName}" + (meant is null
+            ? $"; its hyperparameters are {string.Join(", ", section.Hyperparameters.Select(h => h.Name))}."
+            : $"; did you mean {section.Name}.{CliOptionSet.Kebab(meant.Name).Replace('-', '_')} ({meant.Name})?"));
     }
 }
