@@ -38,15 +38,28 @@ public static partial class MetricsReport
         return name;
     }
 
-    private static (List<string> Columns, List<double?[]> Rows) Read(string path)
+    /// <summary>
+    /// The columns and rows of a <c>metrics.csv</c>, empty cells as null. A row cut short (a run killed mid-write, or one
+    /// being written while this reads) is left out, not fatal: a report shows what is whole.
+    /// </summary>
+    internal static (List<string> Columns, List<double?[]> Rows) Read(string path)
     {
         var lines = File.ReadAllLines(path).Where(l => l.Length > 0).ToList();
         if (lines.Count == 0) return ([], []);
         var columns = SplitCsv(lines[0]);
-        var rows = lines.Skip(1).Select(line => SplitCsv(line).Select(field =>
-            field.Length == 0 ? (double?)null : double.Parse(field, NumberStyles.Float, CultureInfo.InvariantCulture)).ToArray()).ToList();
+        var rows = new List<double?[]>();
+        foreach (var line in lines.Skip(1))
+        {
+            var fields = SplitCsv(line);
+            if (fields.Count != columns.Count) continue;
+            rows.Add(fields.Select(f => double.TryParse(f, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : (double?)null).ToArray());
+        }
         return (columns, rows);
     }
+
+    /// <summary>Rows as the pages' JSON: NaN and infinities have no JSON form, so they are gaps in the lines, as empty cells are.</summary>
+    internal static JsonArray RowsJson(IEnumerable<double?[]> rows)
+        => new(rows.Select(r => (JsonNode)new JsonArray(r.Select(v => v is double d && double.IsFinite(d) ? (JsonNode)d : null).ToArray())).ToArray());
 
     /// <summary>The fields of one line of <c>metrics.csv</c> (double-quoted fields may hold commas and doubled quotes).</summary>
     internal static List<string> SplitCsv(string line)
@@ -71,8 +84,7 @@ public static partial class MetricsReport
         var data = new JsonObject
         {
             ["columns"] = new JsonArray(columns.Select(c => (JsonNode)c).ToArray()),
-            // NaN and infinities have no JSON form: they are gaps in the lines, as empty cells are.
-            ["rows"] = new JsonArray(rows.Select(r => (JsonNode)new JsonArray(r.Select(v => v is double d && double.IsFinite(d) ? (JsonNode)d : null).ToArray())).ToArray()),
+            ["rows"] = RowsJson(rows),
             ["families"] = new JsonObject(columns.Where(c => c is not "step" and not "epoch").GroupBy(Family)
                 .Select(g => KeyValuePair.Create(g.Key, (JsonNode?)new JsonArray(g.Select(c => (JsonNode)c).ToArray())))),
         };

@@ -61,7 +61,8 @@ public static class RunsDashboard
 
     private static JsonObject Run(string dir, bool running)
     {
-        var (columns, rows) = ReadMetrics(Path.Combine(dir, "metrics.csv"));
+        var metricsCsv = Path.Combine(dir, "metrics.csv");
+        var (columns, rows) = File.Exists(metricsCsv) ? MetricsReport.Read(metricsCsv) : ([], []);
         var final = new JsonObject();
         for (int c = 0; c < columns.Count; c++)
         {
@@ -75,30 +76,12 @@ public static class RunsDashboard
             ["name"] = Path.GetFileName(dir),
             ["running"] = running,
             ["columns"] = new JsonArray(columns.Select(c => (JsonNode)c).ToArray()),
-            // NaN and infinities have no JSON form: they are gaps in the lines, as empty cells are.
-            ["rows"] = new JsonArray(rows.Select(r => (JsonNode)new JsonArray(r.Select(v => v is double d && double.IsFinite(d) ? (JsonNode)d : null).ToArray())).ToArray()),
+            ["rows"] = MetricsReport.RowsJson(rows),
             ["final"] = final,
             ["hparams"] = ReadHparams(Path.Combine(dir, "hparams.yaml")),
             ["images"] = images,
             ["histograms"] = histograms,
         };
-    }
-
-    private static (List<string> Columns, List<double?[]> Rows) ReadMetrics(string path)
-    {
-        if (!File.Exists(path)) return ([], []);
-        var lines = File.ReadAllLines(path).Where(l => l.Length > 0).ToList();
-        if (lines.Count == 0) return ([], []);
-        var columns = MetricsReport.SplitCsv(lines[0]);
-        var rows = new List<double?[]>();
-        foreach (var line in lines.Skip(1))
-        {
-            var fields = MetricsReport.SplitCsv(line);
-            // A row being written or torn by a kill is skipped, not fatal: the page shows what is whole.
-            if (fields.Count != columns.Count) continue;
-            rows.Add(fields.Select(f => double.TryParse(f, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : (double?)null).ToArray());
-        }
-        return (columns, rows);
     }
 
     /// <summary>hparams.yaml as name → display text (nested values in YAML's flow style).</summary>

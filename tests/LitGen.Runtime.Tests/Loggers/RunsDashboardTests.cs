@@ -120,6 +120,32 @@ public class RunsDashboardTests
     }
 
     [Fact]
+    public void A_corrupt_record_ends_the_reading_of_an_event_file_and_what_came_before_it_is_shown()
+    {
+        using var dir = new TempDir();
+        new Trainer(new TrainerOptions
+        {
+            MaxEpochs = 2, DefaultRootDir = dir.Path, EnableProgressBar = false, EnableModelSummary = false, EnableCheckpointing = false,
+            Callbacks = [new ImageLogger()],
+        }).Fit(new StepLrModule(), TestData.Line());
+        var version = Path.Combine(dir.Path, "lightning_logs", "version_0");
+        var events = Directory.GetFiles(version, "events.out.tfevents.*").Single();
+        // A record whose length is framed correctly but whose payload is garbage that fails its checksum (a flipped disk
+        // block): parsing it would throw and lose the whole file's pictures.
+        var payload = Enumerable.Repeat((byte)0xFF, 32).ToArray();
+        var record = new byte[12 + payload.Length + 4];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(record, (ulong)payload.Length);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(8), EventFileWriter.MaskedCrc32C(record.AsSpan(0, 8)));
+        payload.CopyTo(record, 12);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(12 + payload.Length), 12345);
+        using (var file = new FileStream(events, FileMode.Append)) file.Write(record);
+
+        var run = Embedded(File.ReadAllText(RunsDashboard.Write(Path.Combine(dir.Path, "lightning_logs")))).GetProperty("runs")[0];
+        var image = Assert.Single(run.GetProperty("images").EnumerateArray());
+        Assert.Equal(("samples", 8L), (image.GetProperty("tag").GetString(), image.GetProperty("step").GetInt64()));
+    }
+
+    [Fact]
     public void A_missing_experiment_folder_is_refused_with_its_path()
     {
         var error = Assert.Throws<DirectoryNotFoundException>(() => RunsDashboard.Write("/nonexistent/lightning_logs"));

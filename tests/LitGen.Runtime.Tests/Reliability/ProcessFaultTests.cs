@@ -276,6 +276,7 @@ public sealed class ProcessFaultTests(UninterruptedWorkerRun reference) : IClass
     [Theory]
     [InlineData(WorkerProcess.SigInt, 130)]
     [InlineData(WorkerProcess.SigTerm, 143)]
+    [InlineData(WorkerProcess.SigUsr1, 138)]
     public void An_interrupted_LitCli_fit_says_so_exits_as_a_shell_expects_and_kept_its_config(int signal, int exitCode)
     {
         using var dir = new TempDir();
@@ -283,7 +284,8 @@ public sealed class ProcessFaultTests(UninterruptedWorkerRun reference) : IClass
         worker.WaitForStep(3);
         worker.Signal(signal);
         Assert.True(worker.WaitForExit() == exitCode, worker.Transcript);
-        Assert.Contains("interrupted: Training was interrupted by " + (signal == WorkerProcess.SigInt ? "SIGINT" : "SIGTERM"), worker.Transcript);
+        Assert.Contains("interrupted: Training was interrupted by " + signal switch { WorkerProcess.SigInt => "SIGINT", WorkerProcess.SigTerm => "SIGTERM", _ => "SIGUSR1" },
+            worker.Transcript);
         var config = Assert.Single(Directory.GetFiles(dir.Path, "config.json", SearchOption.AllDirectories));
         Assert.Equal(10000, (int?)System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(config))!["trainer"]!["max-epochs"]);
     }

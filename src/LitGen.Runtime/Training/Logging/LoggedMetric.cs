@@ -58,24 +58,35 @@ internal sealed class LoggedMetric(string name, string suffix, bool onStep, bool
             HasStepValue = true;
         }
         if (!OnEpoch) return;
-        // A Scalar held by a using stays alive through the native call (see ScalarLifetimeTests).
-        using var batchWeight = batchSize.ToScalar();
         if (deviceAccumulator is null)
         {
             deviceAccumulator = Persist(detached);
-            if (ReduceFx == ReduceFx.Mean) deviceAccumulator.mul_(batchWeight);
+            if (ReduceFx == ReduceFx.Mean) Weigh(deviceAccumulator, batchSize);
         }
         else
         {
             switch (ReduceFx)
             {
-                case ReduceFx.Mean: deviceAccumulator.add_(detached, alpha: batchWeight); break;
+                case ReduceFx.Mean: AddWeighted(deviceAccumulator, detached, batchSize); break;
                 case ReduceFx.Sum: deviceAccumulator.add_(detached); break;
                 case ReduceFx.Max: deviceAccumulator.copy_(torch.maximum(deviceAccumulator, detached)); break;
                 case ReduceFx.Min: deviceAccumulator.copy_(torch.minimum(deviceAccumulator, detached)); break;
             }
         }
         weight += batchSize;
+    }
+
+    // Scalars held by a using stay alive through the native call (see ScalarLifetimeTests); made only where a mean needs one.
+    private static void Weigh(Tensor accumulator, int batchSize)
+    {
+        using var weight = batchSize.ToScalar();
+        accumulator.mul_(weight);
+    }
+
+    private static void AddWeighted(Tensor accumulator, Tensor value, int batchSize)
+    {
+        using var weight = batchSize.ToScalar();
+        accumulator.add_(value, alpha: weight);
     }
 
     /// <summary>Takes a metric object's step value: its last batch value, or what it holds so far (this process's).</summary>
