@@ -7,11 +7,7 @@ namespace LitGen.Runtime.Tests.Loggers;
 public class MetricsReportTests
 {
     /// <summary>The data embedded in a report.</summary>
-    private static JsonElement Embedded(string html)
-    {
-        var json = Regex.Match(html, "<script type=\"application/json\" id=\"litgen-metrics\">(.*?)</script>", RegexOptions.Singleline).Groups[1].Value;
-        return JsonDocument.Parse(json.Replace("<\\/", "</")).RootElement;
-    }
+    private static JsonElement Embedded(string html) => PageData.Read(html, "litgen-metrics");
 
     [Fact]
     public void A_fit_writes_a_report_whose_data_is_exactly_metrics_csv()

@@ -35,11 +35,7 @@ public class RunsDashboardTests
         return Path.Combine(root, "lightning_logs");
     }
 
-    internal static JsonElement Embedded(string html)
-    {
-        var json = Regex.Match(html, "<script type=\"application/json\" id=\"litgen-runs\">(.*?)</script>", RegexOptions.Singleline).Groups[1].Value;
-        return JsonDocument.Parse(json.Replace("<\\/", "</")).RootElement;
-    }
+    internal static JsonElement Embedded(string html) => PageData.Read(html, "litgen-runs");
 
     [Fact]
     public void Every_run_of_the_experiment_is_in_the_page_with_its_metrics_hyperparameters_images_and_histograms()

@@ -166,7 +166,7 @@ public partial class MixedPrecisionTests
         return (model.Losses, model.Parameters().Select(p => p.detach().clone()).ToArray());
     }
 
-    private static double[] Flat(JsonNode node) => node is JsonArray array ? array.SelectMany(Flat).ToArray() : [(double)node];
+    private static double[] Flat(JsonNode? node) => node is JsonArray array ? array.SelectMany(Flat).ToArray() : [(double)node!];
 
     private static List<double> LightningLosses(string precision) => Oracle[precision]!["losses"]!.AsArray().Select(v => (double)v!).ToList();
 
