@@ -48,15 +48,27 @@ internal sealed class Interruption : IDisposable
         _ => 130,
     };
 
+    // What a process requests, as one number the processes of a ddp job can agree on (the highest wins).
+    private const int NoRequest = 0, Cancellation = 1;
+    private static readonly string[] SignalNames = ["SIGINT", Requeue, "SIGTERM"];
+    private static readonly int[] SignalNumbers = [2, 10, 15];
+
     /// <summary>
-    /// Throws at a batch boundary once a stop was requested. Under ddp the processes agree first (a request on any
-    /// of them stops all at the same boundary), so none is left waiting in a gradient exchange.
+    /// Throws at a batch boundary once a stop was requested. Under ddp the processes agree first, on the request and on
+    /// the signal behind it (a request on any of them stops all at the same boundary, for the same reason, even where
+    /// the signal has not arrived yet), so none is left waiting in a gradient exchange.
     /// </summary>
     public void ThrowIfRequested()
     {
-        bool requested = source.IsCancellationRequested;
-        if (strategy.WorldSize > 1) requested = strategy.ReduceBooleanDecision(requested, all: false);
-        if (!requested) return;
+        int request = signal is { } own ? SignalNumbers[Array.IndexOf(SignalNames, own)] : source.IsCancellationRequested ? Cancellation : NoRequest;
+        if (strategy.WorldSize > 1)
+        {
+            using var local = TorchSharp.torch.tensor((long)request);
+            using var agreed = strategy.AllReduce(local, ReduceFx.Max);
+            request = (int)agreed.item<long>();
+            if (request > Cancellation && signal is null) signal = SignalNames[Array.IndexOf(SignalNumbers, request)];
+        }
+        if (request == NoRequest) return;
         throw new OperationCanceledException(signal is { } name
             ? $"Training was interrupted by {name} and stopped at a batch boundary; callbacks saw it in OnException and the loggers were finalized."
             : "Training was cancelled and stopped at a batch boundary; callbacks saw it in OnException and the loggers were finalized.",

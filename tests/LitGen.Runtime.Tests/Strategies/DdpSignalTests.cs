@@ -23,6 +23,9 @@ public class DdpSignalTests
 
         /// <summary>mpirun, the launcher's child.</summary>
         Mpirun,
+
+        /// <summary>The process of rank 1 alone: rank 0 learns of the signal only through the processes' agreement.</summary>
+        Rank1,
     }
 
     [MpiTheory]
@@ -31,6 +34,8 @@ public class DdpSignalTests
     [InlineData(15, Target.Mpirun, 143)]
     // mpirun turns any signal into the same SIGCONT…SIGTERM sequence, so its processes cannot tell SIGINT from SIGTERM.
     [InlineData(2, Target.Mpirun, 143)]
+    // mpirun's SIGTERM reaches its processes one after the other; the one that has it tells the others which signal it was.
+    [InlineData(15, Target.Rank1, 143)]
     public void A_signal_stops_every_process_at_one_batch_boundary_with_one_resumable_checkpoint_within_seconds(int signal, Target target, int expectedCode)
     {
         using var dir = new TempDir();
@@ -41,6 +46,7 @@ public class DdpSignalTests
         {
             Target.Group => -job.Id,
             Target.Launcher => job.Id,
+            Target.Rank1 => int.Parse(File.ReadAllText(Path.Combine(dir.Path, "pid-rank1"))),
             _ => Children(job.Id).Single(p => File.ReadAllText($"/proc/{p}/cmdline").Contains("mpirun", StringComparison.Ordinal)),
         };
         var clock = Stopwatch.StartNew();
