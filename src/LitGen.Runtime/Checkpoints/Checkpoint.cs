@@ -55,6 +55,12 @@ public sealed class Checkpoint : IDisposable
     /// <summary>libtorch's random generator state when the checkpoint was taken (<c>get_rng_state</c>), if recorded.</summary>
     public byte[]? RngState { get; init; }
 
+    /// <summary>
+    /// The gradient scaler's state of a <c>"16-mixed"</c> run (the keys of PyTorch's <c>GradScaler.state_dict()</c>), stored
+    /// under Lightning's key <c>MixedPrecision</c>; null for other precisions.
+    /// </summary>
+    public JsonObject? GradScalerState { get; init; }
+
     /// <summary>Callback states keyed by <c>Callback.StateKey</c>.</summary>
     public JsonObject CallbackStates { get; init; } = new();
 
@@ -133,6 +139,7 @@ public sealed class Checkpoint : IDisposable
                 Precision = header.Precision,
                 HyperparametersJson = header.HyperparametersJson,
                 CallbackStates = header.CallbackStates,
+                GradScalerState = header.GradScalerState,
                 Extra = header.Extra,
                 Loops = header.Loops,
                 LrSchedulers = header.LrSchedulers,

@@ -28,11 +28,20 @@ internal static class CheckpointMetadata
     private const string Loops = "loops";
     private const string LrSchedulers = "lr_schedulers";
     private const string WeightsOnly = "weights_only";
+    // Lightning stores the precision plugin's state under the plugin's class name.
+    private const string MixedPrecision = "MixedPrecision";
 
     public sealed record Header(int FormatVersion, string LitGenVersion, string ModuleType, int Epoch, long GlobalStep, string Precision,
-        string HyperparametersJson, JsonObject CallbackStates, JsonObject Extra, JsonObject Loops, JsonArray LrSchedulers, bool WeightsOnly);
+        string HyperparametersJson, JsonObject CallbackStates, JsonObject Extra, JsonObject Loops, JsonArray LrSchedulers, bool WeightsOnly, JsonObject? GradScalerState);
 
-    public static Dictionary<string, string> Write(Checkpoint checkpoint) => new()
+    public static Dictionary<string, string> Write(Checkpoint checkpoint)
+    {
+        var metadata = Entries(checkpoint);
+        if (checkpoint.GradScalerState is { } scaler) metadata[MixedPrecision] = scaler.ToJsonString();
+        return metadata;
+    }
+
+    private static Dictionary<string, string> Entries(Checkpoint checkpoint) => new()
     {
         [Format] = FormatName,
         [Version] = FormatVersion.ToString(CultureInfo.InvariantCulture),
@@ -99,6 +108,7 @@ internal static class CheckpointMetadata
             Object(Extra),
             Object(Loops),
             JsonNode.Parse(Required(LrSchedulers)) as JsonArray ?? throw new InvalidCheckpointException(path, $"its metadata entry '{LrSchedulers}' is not a JSON array."),
-            metadata.GetValueOrDefault(WeightsOnly) == "true");
+            metadata.GetValueOrDefault(WeightsOnly) == "true",
+            metadata.ContainsKey(MixedPrecision) ? Object(MixedPrecision) : null);
     }
 }

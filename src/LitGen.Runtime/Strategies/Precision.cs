@@ -7,16 +7,18 @@ namespace LitGen;
 /// <summary>
 /// The numeric precision the trainer runs a module in (Lightning's <c>precision</c> plugin): a typed value with named
 /// members that also converts from Lightning's strings (<c>Precision = "bf16-true"</c>). "True" precisions put the
-/// whole module and every floating-point input in one dtype; <c>"bf16-mixed"</c> keeps them in float32 and runs the steps
-/// under libtorch's autocast in bfloat16 (backward and the optimizer outside it).
+/// whole module and every floating-point input in one dtype; <c>"bf16-mixed"</c> and <c>"16-mixed"</c> keep them in float32
+/// and run the steps under libtorch's autocast in bfloat16 or float16 (backward and the optimizer outside it);
+/// <c>"16-mixed"</c> also scales the loss with a <see cref="LitGen.GradScaler"/>.
 /// </summary>
 public sealed class Precision : IEquatable<Precision>
 {
-    private Precision(string name, ScalarType dtype, ScalarType? autocastDtype = null)
+    private Precision(string name, ScalarType dtype, ScalarType? autocastDtype = null, GradScalerOptions? gradScaler = null)
     {
         Name = name;
         Dtype = dtype;
         AutocastDtype = autocastDtype;
+        GradScaler = gradScaler;
     }
 
     /// <summary><c>"32-true"</c>: float32 weights and inputs (the default).</summary>
@@ -37,6 +39,20 @@ public sealed class Precision : IEquatable<Precision>
     /// </summary>
     public static Precision Bf16Mixed { get; } = new("bf16-mixed", ScalarType.Float32, ScalarType.BFloat16);
 
+    /// <summary>
+    /// <c>"16-mixed"</c>: float32 weights, inputs and gradients; the steps run under libtorch's autocast in float16 and the
+    /// loss is scaled by a <see cref="LitGen.GradScaler"/> with PyTorch's default settings. For CUDA: on the CPU, as in
+    /// Lightning, the trainer warns and trains in <c>"bf16-mixed"</c> instead.
+    /// </summary>
+    public static Precision Float16Mixed { get; } = new("16-mixed", ScalarType.Float32, ScalarType.Float16, new GradScalerOptions());
+
+    /// <summary><c>"16-mixed"</c> with a gradient scaler of the given settings (Lightning's <c>MixedPrecision("16-mixed", scaler=GradScaler(...))</c>).</summary>
+    public static Precision Float16MixedWith(GradScalerOptions gradScaler)
+    {
+        ArgumentNullException.ThrowIfNull(gradScaler);
+        return new("16-mixed", ScalarType.Float32, ScalarType.Float16, gradScaler.Validated());
+    }
+
     /// <summary>Lightning's name of the precision.</summary>
     public string Name { get; }
 
@@ -46,6 +62,9 @@ public sealed class Precision : IEquatable<Precision>
     /// <summary>The dtype the steps compute in under autocast, for a mixed precision; null otherwise.</summary>
     public ScalarType? AutocastDtype { get; }
 
+    /// <summary>The settings of the gradient scaler this precision trains with (<c>"16-mixed"</c>); null for the others.</summary>
+    public GradScalerOptions? GradScaler { get; }
+
     /// <summary>Parses Lightning's precision strings; refuses the ones LitGen cannot honour, saying which to use.</summary>
     public static Precision Parse(string name) => name switch
     {
@@ -54,15 +73,20 @@ public sealed class Precision : IEquatable<Precision>
         "bf16-true" => BFloat16,
         "16-true" => Float16,
         "bf16-mixed" or "bf16" => Bf16Mixed,
-        "16-mixed" or "16" => throw new MisconfigurationException(
-            $"Precision \"{name}\" needs a gradient scaler, which LitGen does not have yet. " +
-            "Use \"bf16-mixed\" (Precision.Bf16Mixed: the same autocast in bfloat16, which needs no scaler) or \"32-true\" (Precision.Float32)."),
+        "16-mixed" or "16" => Float16Mixed,
         _ => throw new MisconfigurationException(
-            $"Unknown precision \"{name}\". Use one of \"32-true\", \"64-true\", \"bf16-true\", \"16-true\", \"bf16-mixed\" (Precision.Float32, .Float64, .BFloat16, .Float16, .Bf16Mixed)."),
+            $"Unknown precision \"{name}\". Use one of \"32-true\", \"64-true\", \"bf16-true\", \"16-true\", \"bf16-mixed\", \"16-mixed\" " +
+            "(Precision.Float32, .Float64, .BFloat16, .Float16, .Bf16Mixed, .Float16Mixed)."),
     };
 
     /// <summary>Lightning's string form, e.g. <c>"bf16-true"</c>.</summary>
     public static implicit operator Precision(string name) => Parse(name);
+
+    /// <summary>
+    /// The precision a run on <paramref name="device"/> trains in: <c>"16-mixed"</c> on the CPU becomes <c>"bf16-mixed"</c>, as
+    /// Lightning does (the trainer warns), unless <paramref name="float16OnCpu"/>.
+    /// </summary>
+    internal Precision On(Device device, bool float16OnCpu) => GradScaler is not null && device.type == DeviceType.CPU && !float16OnCpu ? Bf16Mixed : this;
 
     /// <summary>The scope a step runs in: libtorch's autocast on <paramref name="device"/> for a mixed precision, else null (nothing to open).</summary>
     internal IDisposable? StepScope(Device device) => AutocastDtype is ScalarType dtype ? new AutocastScope(device.type, dtype) : null;
@@ -77,7 +101,7 @@ public sealed class Precision : IEquatable<Precision>
     internal TBatch ConvertInput<TBatch>(TBatch batch) => Dtype == ScalarType.Float32 ? batch : BatchTransfer.CastFloatingPoint(batch, Dtype);
 
     /// <inheritdoc />
-    public bool Equals(Precision? other) => other is not null && other.Name == Name;
+    public bool Equals(Precision? other) => other is not null && other.Name == Name && Equals(other.GradScaler, GradScaler);
 
     /// <inheritdoc />
     public override bool Equals(object? obj) => Equals(obj as Precision);
@@ -88,9 +112,9 @@ public sealed class Precision : IEquatable<Precision>
     /// <inheritdoc />
     public override string ToString() => Name;
 
-    /// <summary>Equality by name.</summary>
+    /// <summary>Equality by name (and gradient scaler settings).</summary>
     public static bool operator ==(Precision? left, Precision? right) => Equals(left, right);
 
-    /// <summary>Inequality by name.</summary>
+    /// <summary>Inequality by name (and gradient scaler settings).</summary>
     public static bool operator !=(Precision? left, Precision? right) => !Equals(left, right);
 }

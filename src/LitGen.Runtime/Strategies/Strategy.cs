@@ -89,6 +89,9 @@ public abstract class Strategy
     /// <summary>The precision this process trains in.</summary>
     public Precision Precision { get; private set; } = Precision.Float32;
 
+    /// <summary>The gradient scaler of a <c>"16-mixed"</c> run (Lightning's <c>trainer.precision_plugin.scaler</c>); null otherwise.</summary>
+    public GradScaler? GradScaler { get; private set; }
+
     /// <summary>The rank of this process among all processes.</summary>
     public virtual int GlobalRank => 0;
 
@@ -153,8 +156,9 @@ public abstract class Strategy
     protected void Bind(TrainerOptions options, int localRank)
     {
         ArgumentNullException.ThrowIfNull(options);
-        Precision = options.Precision;
         RootDevice = options.Accelerator.Resolve(localRank);
+        Precision = options.Precision.On(RootDevice, options.Float16MixedOnCpu);
+        GradScaler = Precision.GradScaler is { } scaler ? new GradScaler(scaler) : null;
     }
 
     /// <summary>Moves the module to the root device in the run's precision (Lightning's <c>model_to_device</c>).</summary>

@@ -41,6 +41,7 @@ internal sealed class CheckpointConnector(Trainer trainer)
             Loops = loops,
             RngState = SaveRngState(),
             CallbackStates = states,
+            GradScalerState = weightsOnly ? null : trainer.Strategy.GradScaler?.StateDict(),
         };
         trainer.Hooks.Call(ModuleHooks.OnSaveCheckpoint, static (c, t, m, k) => c.OnSaveCheckpoint(t, m, k), static (m, k) => m.OnSaveCheckpoint(k), checkpoint);
         return checkpoint;
@@ -147,6 +148,9 @@ internal sealed class CheckpointConnector(Trainer trainer)
         });
 
         Damaged(path, "optimizer state", () => trainer.Optimization.Restore(checkpoint, module));
+        // As Lightning: the scaler's state is loaded when the checkpoint has one and this run scales.
+        if (checkpoint.GradScalerState is { } scalerState && trainer.Strategy.GradScaler is { } scaler)
+            Damaged(path, "gradient scaler state", () => scaler.LoadStateDict(scalerState));
         // As Lightning: every callback's on_load_checkpoint, then every callback's load_state_dict.
         foreach (var callback in trainer.Hooks.Callbacks) callback.OnLoadCheckpoint(trainer, module, checkpoint);
         foreach (var callback in trainer.Hooks.Callbacks)

@@ -23,6 +23,7 @@ public sealed partial class Trainer
         ValidateOptions(Options);
         Strategy = Options.Strategy.InstanceFor(Options);
         Messages = new TrainerMessages(Options.LoggerFactory, () => Strategy.IsGlobalZero);
+        if (Strategy.Precision != Options.Precision) TrainerLog.MixedPrecisionFallback(Log, Options.Precision.Name, Strategy.Precision.Name);
         Hooks = new HookCaller(this);
         LoggerConnector = new LoggerConnector(CreateLoggers(Options)) { LoggersEnabled = !FastDevRunning && Strategy.IsGlobalZero };
         // Only rank 0 has loggers that pick a version folder; the other processes learn it from rank 0.

@@ -101,8 +101,14 @@ public sealed record TrainerOptions
     /// <summary>Clip by total norm (default) or element value.</summary>
     public GradientClipAlgorithm? GradientClipAlgorithm { get; init; }
 
-    /// <summary><see cref="LitGen.Precision.Float32"/> (<c>"32-true"</c>, default), <c>"64-true"</c>, <c>"bf16-true"</c>, <c>"16-true"</c> or <c>"bf16-mixed"</c> (autocast).</summary>
+    /// <summary><see cref="LitGen.Precision.Float32"/> (<c>"32-true"</c>, default), <c>"64-true"</c>, <c>"bf16-true"</c>, <c>"16-true"</c>, <c>"bf16-mixed"</c> or <c>"16-mixed"</c> (autocast; the latter with a gradient scaler, for CUDA).</summary>
     public Precision Precision { get; init; } = Precision.Float32;
+
+    /// <summary>
+    /// Keeps <c>"16-mixed"</c> on the CPU instead of Lightning's fallback to <c>"bf16-mixed"</c>: libtorch 2.10 runs float16
+    /// autocast on the CPU, which lets the tests drive the gradient scaler on a machine without a GPU.
+    /// </summary>
+    internal bool Float16MixedOnCpu { get; init; }
 
     /// <summary><see cref="LitGen.Accelerator.Auto"/> (CUDA when a CUDA libtorch and a GPU are present, else CPU, default), <c>"cpu"</c> or <c>"cuda"</c>.</summary>
     public Accelerator Accelerator { get; init; } = Accelerator.Auto;

@@ -18,18 +18,29 @@ internal abstract class OptimizationLoop(LoopContext context)
 
     public OptimizerStepProgress Progress { get; } = new();
 
-    /// <summary>OnBeforeBackward, backward (gradients exchanged when <paramref name="synchronize"/>), OnAfterBackward.</summary>
+    /// <summary>
+    /// OnBeforeBackward, backward (gradients exchanged when <paramref name="synchronize"/>), OnAfterBackward. Under a
+    /// gradient scaler the loss is scaled first, so the hooks see the scaled loss, as in Lightning.
+    /// </summary>
     public void Backward(Tensor loss, bool synchronize)
     {
+        if (Context.Strategy.GradScaler is { } scaler) loss = scaler.ScaleLoss(loss);
         var metrics = Context.Hooks.ActiveMetrics;
         Context.Hooks.Call(ModuleHooks.OnBeforeBackward, static (c, t, m, l) => c.OnBeforeBackward(t, m, l), static (m, l) => m.OnBeforeBackward(l), loss, metrics);
         Context.Strategy.Backward(loss, synchronize);
         Context.Hooks.Call(ModuleHooks.OnAfterBackward, static (c, t, m) => c.OnAfterBackward(t, m), static m => m.OnAfterBackward(), metrics);
     }
 
-    /// <summary>OnBeforeOptimizerStep, gradient clipping (automatic optimization), the step, and its count.</summary>
-    public void OptimizerStep(LightningModule module, Optimizer optimizer, bool clip)
+    /// <summary>
+    /// OnBeforeOptimizerStep, gradient clipping (automatic optimization), the step, and its count. Under a gradient scaler
+    /// (Lightning's <c>MixedPrecision.optimizer_step</c>): the gradients are unscaled before the hooks and clipping, the
+    /// step is skipped when they hold an inf or NaN, and the scale is updated; after a skipped backward
+    /// (<paramref name="backwardSkipped"/>) there is nothing to unscale or step. The step counts either way.
+    /// </summary>
+    public void OptimizerStep(LightningModule module, Optimizer optimizer, bool clip, bool backwardSkipped = false)
     {
+        var scaler = Context.Strategy.GradScaler;
+        if (scaler is not null && !backwardSkipped) scaler.Unscale(optimizer);
         var metrics = Context.Hooks.ActiveMetrics;
         Context.Hooks.Call(ModuleHooks.OnBeforeOptimizerStep, static (c, t, m, o) => c.OnBeforeOptimizerStep(t, m, o), static (m, o) => m.OnBeforeOptimizerStep(o), optimizer, metrics);
         if (clip)
@@ -37,7 +48,12 @@ internal abstract class OptimizationLoop(LoopContext context)
             using var scope = Context.Hooks.Logging(ModuleHooks.ConfigureGradientClipping, metrics);
             module.ConfigureGradientClipping(optimizer, Context.Options.GradientClipVal, Context.Options.GradientClipAlgorithm);
         }
-        Context.Strategy.OptimizerStep(optimizer);
+        if (scaler is null) Context.Strategy.OptimizerStep(optimizer);
+        else if (!backwardSkipped)
+        {
+            scaler.Step(optimizer, () => Context.Strategy.OptimizerStep(optimizer));
+            scaler.Update();
+        }
         Progress.Steps++;
     }
 }
@@ -48,6 +64,9 @@ internal abstract class OptimizationLoop(LoopContext context)
 /// </summary>
 internal sealed class AutomaticOptimization(LoopContext context) : OptimizationLoop(context)
 {
+    // Whether the last closure had no loss to backward (Lightning's closure result None).
+    private bool backwardSkipped;
+
     /// <summary>
     /// Optimizes one batch's loss. A null loss (a skipped batch) skips backward but, as in Lightning, the window's
     /// optimizer step still runs and counts: parameters without gradients are left as they are.
@@ -63,6 +82,7 @@ internal sealed class AutomaticOptimization(LoopContext context) : OptimizationL
     {
         int accumulate = Context.Trainer.AccumulateGradBatches;
         if (batchIdx % accumulate == 0) ZeroGrad(module, Context.Optimization.Optimizers[0].Optimizer, epoch, batchIdx);
+        backwardSkipped = loss is null;
         if (loss is null)
         {
             if (Context.Messages.FirstTime(nameof(TrainerLog.TrainingStepReturnedNull))) TrainerLog.TrainingStepReturnedNull(Context.Log, epoch, batchIdx);
@@ -81,7 +101,7 @@ internal sealed class AutomaticOptimization(LoopContext context) : OptimizationL
     }
 
     /// <summary>Clipping and the optimizer step at the end of a window.</summary>
-    public void Step(LightningModule module) => OptimizerStep(module, Context.Optimization.Optimizers[0].Optimizer, clip: true);
+    public void Step(LightningModule module) => OptimizerStep(module, Context.Optimization.Optimizers[0].Optimizer, clip: true, backwardSkipped);
 
     /// <summary>One complete optimization of a loss, as a window of one batch (the learning-rate range test).</summary>
     public void RunSingle(LightningModule module, Tensor loss, int step)

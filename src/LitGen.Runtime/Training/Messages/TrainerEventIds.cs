@@ -44,6 +44,9 @@ public static class TrainerEventIds
     /// <summary>An epoch value is accumulated per process under ddp without <c>syncDist</c> (warning, once per name).</summary>
     public const int EpochValueNotSynced = 1023;
 
+    /// <summary><c>"16-mixed"</c> was asked for on the CPU, which trains in <c>"bf16-mixed"</c> instead, as Lightning (warning).</summary>
+    public const int MixedPrecisionFallback = 1024;
+
     /// <summary>SIGUSR1 stopped the fit and the trainer saved <c>hpc_ckpt_N.ckpt</c> to resume from (warning).</summary>
     public const int RequeueCheckpointSaved = 1040;
 

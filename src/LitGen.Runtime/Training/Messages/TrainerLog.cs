@@ -53,6 +53,10 @@ internal static partial class TrainerLog
         Message = "Log(\"{Metric}\") accumulates an epoch value on each of the {WorldSize} processes separately; use Log(\"{Metric}\", …, syncDist: true) so that every process (and the callbacks that watch it) sees the value of the whole job.")]
     public static partial void EpochValueNotSynced(ILogger logger, string metric, int worldSize);
 
+    [LoggerMessage(EventId = TrainerEventIds.MixedPrecisionFallback, Level = LogLevel.Warning,
+        Message = "Precision \"{Requested}\" is for CUDA: float16 autocast with a gradient scaler is not supported on the CPU, so this run uses \"{Used}\" instead, as Lightning does.")]
+    public static partial void MixedPrecisionFallback(ILogger logger, string requested, string used);
+
     [LoggerMessage(EventId = TrainerEventIds.RequeueCheckpointSaved, Level = LogLevel.Warning,
         Message = "SIGUSR1: saved {Path} to resume from (ckptPath: \"last\").")]
     public static partial void RequeueCheckpointSaved(ILogger logger, string path);

@@ -56,6 +56,8 @@ internal sealed class OptimizerSetup(Trainer trainer)
     public void StepSchedulers(LightningModule module, Interval interval, bool plateau, int batchIdx)
     {
         if (!module.AutomaticOptimization) return;
+        // A step the gradient scaler skipped (non-finite gradients) leaves the step-interval schedulers where they are.
+        if (interval == Interval.Step && trainer.Strategy.GradScaler is { LastStepSkipped: true }) return;
         long index = (interval == Interval.Step ? batchIdx : trainer.CurrentEpoch) + 1;
         for (int i = 0; i < Schedulers.Length; i++)
         {
