@@ -26,7 +26,7 @@ internal static class TrainerCliOptions
         new("accumulate-grad-batches", "Accumulate gradients over N batches", (o, v) => o with { AccumulateGradBatches = Int(v) }, o => o.AccumulateGradBatches),
         new("gradient-clip-val", "Clip gradients at this value", (o, v) => o with { GradientClipVal = Double(v) }, o => o.GradientClipVal),
         new("gradient-clip-algorithm", "norm or value", (o, v) => o with { GradientClipAlgorithm = Parse<GradientClipAlgorithm>(v) }, o => o.GradientClipAlgorithm?.ToString()),
-        new("precision", "32-true, 64-true, bf16-true, 16-true or bf16-mixed", (o, v) => o with { Precision = v }, o => o.Precision),
+        new("precision", "32-true, 64-true, bf16-true, 16-true, bf16-mixed or 16-mixed", (o, v) => o with { Precision = v }, o => o.Precision),
         new("accelerator", "auto, cpu, cuda or gpu", (o, v) => o with { Accelerator = v }, o => o.Accelerator),
         new("devices", "Number of devices, one process each (1)", (o, v) => o with { Devices = Int(v) }, o => o.Devices),
         new("num-nodes", "Number of machines of a ddp job (1)", (o, v) => o with { NumNodes = Int(v) }, o => o.NumNodes),

@@ -10,7 +10,7 @@ namespace LitGen;
 
 /// <summary>
 /// The settings of the gradient scaler that <c>"16-mixed"</c> trains with (the arguments of PyTorch's
-/// <c>torch.cuda.amp.GradScaler</c>, with its defaults): <see cref="Precision.Float16MixedWith"/>.
+/// <c>torch.cuda.amp.GradScaler</c>, with its defaults): <see cref="Precision.Fp16MixedWith"/>.
 /// </summary>
 public sealed record GradScalerOptions
 {

@@ -44,10 +44,10 @@ public sealed class Precision : IEquatable<Precision>
     /// loss is scaled by a <see cref="LitGen.GradScaler"/> with PyTorch's default settings. For CUDA: on the CPU, as in
     /// Lightning, the trainer warns and trains in <c>"bf16-mixed"</c> instead.
     /// </summary>
-    public static Precision Float16Mixed { get; } = new("16-mixed", ScalarType.Float32, ScalarType.Float16, new GradScalerOptions());
+    public static Precision Fp16Mixed { get; } = new("16-mixed", ScalarType.Float32, ScalarType.Float16, new GradScalerOptions());
 
     /// <summary><c>"16-mixed"</c> with a gradient scaler of the given settings (Lightning's <c>MixedPrecision("16-mixed", scaler=GradScaler(...))</c>).</summary>
-    public static Precision Float16MixedWith(GradScalerOptions gradScaler)
+    public static Precision Fp16MixedWith(GradScalerOptions gradScaler)
     {
         ArgumentNullException.ThrowIfNull(gradScaler);
         return new("16-mixed", ScalarType.Float32, ScalarType.Float16, gradScaler.Validated());
@@ -73,10 +73,10 @@ public sealed class Precision : IEquatable<Precision>
         "bf16-true" => BFloat16,
         "16-true" => Float16,
         "bf16-mixed" or "bf16" => Bf16Mixed,
-        "16-mixed" or "16" => Float16Mixed,
+        "16-mixed" or "16" => Fp16Mixed,
         _ => throw new MisconfigurationException(
             $"Unknown precision \"{name}\". Use one of \"32-true\", \"64-true\", \"bf16-true\", \"16-true\", \"bf16-mixed\", \"16-mixed\" " +
-            "(Precision.Float32, .Float64, .BFloat16, .Float16, .Bf16Mixed, .Float16Mixed)."),
+            "(Precision.Float32, .Float64, .BFloat16, .Float16, .Bf16Mixed, .Fp16Mixed)."),
     };
 
     /// <summary>Lightning's string form, e.g. <c>"bf16-true"</c>.</summary>

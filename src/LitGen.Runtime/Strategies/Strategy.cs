@@ -157,7 +157,7 @@ public abstract class Strategy
     {
         ArgumentNullException.ThrowIfNull(options);
         RootDevice = options.Accelerator.Resolve(localRank);
-        Precision = options.Precision.On(RootDevice, options.Float16MixedOnCpu);
+        Precision = options.Precision.On(RootDevice, options.Fp16MixedOnCpu);
         GradScaler = Precision.GradScaler is { } scaler ? new GradScaler(scaler) : null;
     }
 

@@ -108,7 +108,7 @@ public sealed record TrainerOptions
     /// Keeps <c>"16-mixed"</c> on the CPU instead of Lightning's fallback to <c>"bf16-mixed"</c>: libtorch 2.10 runs float16
     /// autocast on the CPU, which lets the tests drive the gradient scaler on a machine without a GPU.
     /// </summary>
-    internal bool Float16MixedOnCpu { get; init; }
+    internal bool Fp16MixedOnCpu { get; init; }
 
     /// <summary><see cref="LitGen.Accelerator.Auto"/> (CUDA when a CUDA libtorch and a GPU are present, else CPU, default), <c>"cpu"</c> or <c>"cuda"</c>.</summary>
     public Accelerator Accelerator { get; init; } = Accelerator.Auto;

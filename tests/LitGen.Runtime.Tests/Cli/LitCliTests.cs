@@ -106,7 +106,7 @@ public class LitCliTests
     [InlineData("--activation", "Sigmoid", "--activation")]
     [InlineData("--max-epochs", "ten", "--max-epochs")]
     [InlineData("--limit-train-batches", "1.5", "--limit-train-batches")]
-    [InlineData("--precision", "16-mixed", "16-mixed")]
+    [InlineData("--precision", "8-mixed", "8-mixed")]
     public void Bad_values_are_rejected_with_the_option_name(string option, string value, string expected)
     {
         using var dir = new TempDir();

@@ -8,7 +8,7 @@ namespace LitGen.Runtime.Tests.Strategies;
 
 /// <summary>
 /// "16-mixed": float16 autocast with PyTorch's gradient scaler, as Lightning's MixedPrecision drives it. The tests run
-/// it on the CPU (libtorch 2.10 has float16 autocast there) through <c>TrainerOptions.Float16MixedOnCpu</c>; users on
+/// it on the CPU (libtorch 2.10 has float16 autocast there) through <c>TrainerOptions.Fp16MixedOnCpu</c>; users on
 /// the CPU get Lightning's fallback to bf16-mixed.
 /// </summary>
 public partial class GradScalerTests
@@ -100,7 +100,7 @@ public partial class GradScalerTests
 
     private static TrainerOptions Options(TempDir dir, int maxSteps, bool clip = true) => new()
     {
-        MaxSteps = maxSteps, Precision = Precision.Float16MixedWith(ReferenceOptions), Float16MixedOnCpu = true, GradientClipVal = clip ? (double)Reference["clip"]! : null,
+        MaxSteps = maxSteps, Precision = Precision.Fp16MixedWith(ReferenceOptions), Fp16MixedOnCpu = true, GradientClipVal = clip ? (double)Reference["clip"]! : null,
         DefaultRootDir = dir.Path, Logger = false, EnableCheckpointing = false, EnableProgressBar = false, EnableModelSummary = false,
     };
 
@@ -226,13 +226,13 @@ public partial class GradScalerTests
     [Fact]
     public void Sixteen_mixed_has_PyTorchs_default_scaler_and_refuses_bad_settings()
     {
-        Assert.Equal(Precision.Float16Mixed, Precision.Parse("16-mixed"));
-        Assert.Equal(Precision.Float16Mixed, (Precision)"16");
-        Assert.Equal(new GradScalerOptions { InitScale = 65536, GrowthFactor = 2, BackoffFactor = 0.5, GrowthInterval = 2000 }, Precision.Float16Mixed.GradScaler);
-        Assert.NotEqual(Precision.Float16Mixed, Precision.Float16MixedWith(new GradScalerOptions { GrowthInterval = 10 }));
+        Assert.Equal(Precision.Fp16Mixed, Precision.Parse("16-mixed"));
+        Assert.Equal(Precision.Fp16Mixed, (Precision)"16");
+        Assert.Equal(new GradScalerOptions { InitScale = 65536, GrowthFactor = 2, BackoffFactor = 0.5, GrowthInterval = 2000 }, Precision.Fp16Mixed.GradScaler);
+        Assert.NotEqual(Precision.Fp16Mixed, Precision.Fp16MixedWith(new GradScalerOptions { GrowthInterval = 10 }));
         Assert.Null(Precision.Bf16Mixed.GradScaler);
-        var error = Assert.Throws<MisconfigurationException>(() => Precision.Float16MixedWith(new GradScalerOptions { BackoffFactor = 1.5 }));
+        var error = Assert.Throws<MisconfigurationException>(() => Precision.Fp16MixedWith(new GradScalerOptions { BackoffFactor = 1.5 }));
         Assert.Contains("BackoffFactor", error.Message);
-        Assert.Throws<MisconfigurationException>(() => Precision.Float16MixedWith(new GradScalerOptions { GrowthInterval = 0 }));
+        Assert.Throws<MisconfigurationException>(() => Precision.Fp16MixedWith(new GradScalerOptions { GrowthInterval = 0 }));
     }
 }
