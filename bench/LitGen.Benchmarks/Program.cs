@@ -6,6 +6,7 @@ using LitGen.Benchmarks;
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- fixed [--rounds 40]
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- soak [--steps 5000] [--workers N] [--full] [--gc-pressure]
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- ddp --processes 1|2 [--steps 300]
+// dotnet run -c Release --project bench/LitGen.Benchmarks -- ddp-sync [--values 10] [--rounds 6] [--steps 300]
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- data --workers 0|2 [--steps 150]
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- tensorboard [--rounds 5] [--scalars 20000] [--histograms 200]
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- scalars [--seconds 20]
@@ -35,6 +36,9 @@ switch (args.FirstOrDefault())
         return;
     case "ddp":
         DataParallel.Run(args.Skip(1).ToArray());
+        return;
+    case "ddp-sync":
+        SyncedLogging.Run(args.Skip(1).ToArray());
         return;
 }
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
