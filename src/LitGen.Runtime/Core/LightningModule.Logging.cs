@@ -9,6 +9,9 @@ public abstract partial class LightningModule
     internal MetricStore? ActiveMetrics { get; set; }
     internal HookLogging LogContext { get; set; } = HookLogging.None;
 
+    /// <summary>The hook the trainer is running on the module (its name), or null between hooks.</summary>
+    internal string? CurrentHook { get; set; }
+
     /// <summary>
     /// Logs a scalar tensor. Defaults follow Lightning: per step in training steps and train batch hooks,
     /// per epoch (batch-size-weighted mean unless <paramref name="reduceFx"/> says otherwise) everywhere else.

@@ -135,6 +135,30 @@ public abstract class Strategy
     internal virtual byte[] SelectRngState(byte[] saved, int ownLength)
         => saved.Length > ownLength && saved.Length % ownLength == 0 ? saved.AsSpan(0, ownLength).ToArray() : saved;
 
+    /// <summary>What the collectives run now are for (e.g. "the epoch value of Log(\"val_loss\")"), for the reports of a multi-process strategy; null when unnamed.</summary>
+    internal string? CollectivePurpose { get; private set; }
+
+    /// <summary>Names what the collectives inside the returned scope are for.</summary>
+    internal PurposeScope ForPurpose(string purpose) => new(this, purpose);
+
+    /// <summary>Where the run is (hook, epoch, step), for the reports of a multi-process strategy; set by the trainer.</summary>
+    internal Func<string>? Location { get; set; }
+
+    internal readonly struct PurposeScope : IDisposable
+    {
+        private readonly Strategy strategy;
+        private readonly string? previous;
+
+        public PurposeScope(Strategy strategy, string purpose)
+        {
+            this.strategy = strategy;
+            previous = strategy.CollectivePurpose;
+            strategy.CollectivePurpose = purpose;
+        }
+
+        public void Dispose() => strategy.CollectivePurpose = previous;
+    }
+
     /// <summary>Called when a run fails, before the exception leaves the trainer; a multi-process strategy ends the job.</summary>
     internal virtual void OnFailure(Exception exception) { }
 

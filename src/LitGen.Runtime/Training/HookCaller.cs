@@ -30,7 +30,11 @@ internal sealed class HookCaller(Trainer trainer)
     public MetricStore? ActiveMetrics => module.ActiveMetrics;
 
     /// <summary>Sets the module's logging context for <paramref name="hook"/> until the scope is disposed.</summary>
-    public LogScope Logging(ModuleHooks hook, MetricStore? metrics) => new(module, HookTable.Of(hook).Logging, metrics);
+    public LogScope Logging(ModuleHooks hook, MetricStore? metrics)
+    {
+        var info = HookTable.Of(hook);
+        return new(module, info.Logging, metrics, info.Name);
+    }
 
     /// <summary>Calls a hook on the callbacks (all, or those with <see cref="Callback.IsMonitoring"/> equal to <paramref name="monitoring"/>), then on the module.</summary>
     public void Call(ModuleHooks hook, Action<Callback, Trainer, LightningModule> callbackHook, Action<LightningModule> moduleHook,
@@ -68,22 +72,24 @@ internal sealed class HookCaller(Trainer trainer)
 }
 
 /// <summary>
-/// The module's logging context while a hook runs: which store <c>Log</c> writes to and its default level. Restores
-/// the previous context when disposed, so no call site can leave it set.
+/// The module's logging context while a hook runs: which store <c>Log</c> writes to, its default level, and the hook's
+/// name (for the reports of a ddp job). Restores the previous context when disposed, so no call site can leave it set.
 /// </summary>
 internal readonly struct LogScope : IDisposable
 {
     private readonly LightningModule module;
     private readonly MetricStore? previousMetrics;
     private readonly HookLogging previousLogging;
+    private readonly string? previousHook;
 
-    public LogScope(LightningModule module, HookLogging logging, MetricStore? metrics)
+    public LogScope(LightningModule module, HookLogging logging, MetricStore? metrics, string hook)
     {
         this.module = module;
-        (previousMetrics, previousLogging) = (module.ActiveMetrics, module.LogContext);
+        (previousMetrics, previousLogging, previousHook) = (module.ActiveMetrics, module.LogContext, module.CurrentHook);
         module.ActiveMetrics = metrics;
         module.LogContext = metrics is null ? HookLogging.None : logging;
+        module.CurrentHook = hook;
     }
 
-    public void Dispose() => (module.ActiveMetrics, module.LogContext) = (previousMetrics, previousLogging);
+    public void Dispose() => (module.ActiveMetrics, module.LogContext, module.CurrentHook) = (previousMetrics, previousLogging, previousHook);
 }

@@ -25,6 +25,7 @@ public sealed partial class Trainer
         Messages = new TrainerMessages(Options.LoggerFactory, () => Strategy.IsGlobalZero);
         if (Strategy.Precision != Options.Precision) TrainerLog.MixedPrecisionFallback(Log, Options.Precision.Name, Strategy.Precision.Name);
         Hooks = new HookCaller(this);
+        Strategy.Location = DescribeLocation;
         LoggerConnector = new LoggerConnector(CreateLoggers(Options)) { LoggersEnabled = !FastDevRunning && Strategy.IsGlobalZero };
         // Only rank 0 has loggers that pick a version folder; the other processes learn it from rank 0.
         if (Strategy.WorldSize > 1) sharedLogDir = Strategy.Broadcast(Strategy.IsGlobalZero ? LocalLogDir : null);
@@ -36,6 +37,13 @@ public sealed partial class Trainer
         ValidateLoop = new EvaluationLoop<ValidationStage>(loops);
         TestLoop = new EvaluationLoop<TestStage>(loops);
         PredictLoop = new PredictionLoop(loops);
+    }
+
+    /// <summary>Where the run is, for the reports of a ddp job: "in TrainingStep (fit, epoch 0, global step 12)".</summary>
+    private string DescribeLocation()
+    {
+        var stage = Stage is { } current ? current.ToString().ToLowerInvariant() : "outside a run";
+        return $"in {module?.CurrentHook ?? "the trainer"} ({stage}, epoch {CurrentEpoch}, global step {GlobalStep})";
     }
 
     /// <summary>The options this trainer was created with.</summary>

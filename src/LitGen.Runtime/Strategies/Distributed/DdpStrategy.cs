@@ -5,6 +5,7 @@ using System.Linq;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Threading;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -21,6 +22,7 @@ public class DdpStrategy : Strategy
     private static readonly JsonSerializerOptions Json = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     private OpenMpi? mpi;
+    private Collectives? collectives;
     private GradientBuckets? buckets;
     private LightningModule? module;
     private int rank;
@@ -46,6 +48,20 @@ public class DdpStrategy : Strategy
     /// <summary>How long every process may take to reach the trainer after the job starts (default 2 minutes) before the job fails.</summary>
     public TimeSpan StartupTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// How long a process waits in one collective (a gradient exchange, a <c>syncDist</c> reduction, a broadcast, a barrier)
+    /// for the others (default 5 minutes; PyTorch's <c>timeout</c>). On expiry it reports the call it waits in (what it is
+    /// for, the hook, epoch and step) and the job ends with exit code 1, instead of hanging.
+    /// </summary>
+    public TimeSpan CollectiveTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Before every collective, the processes exchange a fingerprint of the call they are about to make (its kind, size and
+    /// purpose), so the first call where they diverge ends the job with every process's side (PyTorch's
+    /// <c>TORCH_DISTRIBUTED_DEBUG=DETAIL</c>). Off by default: it doubles the number of exchanges.
+    /// </summary>
+    public bool CheckCollectives { get; init; }
+
     /// <inheritdoc />
     public override int GlobalRank => rank;
 
@@ -62,6 +78,7 @@ public class DdpStrategy : Strategy
             throw new MisconfigurationException($"Devices and NumNodes must be 1 or more, got Devices = {options.Devices}, NumNodes = {options.NumNodes}.");
         if (BucketCapMb < 1) throw new MisconfigurationException($"DdpStrategy.BucketCapMb must be 1 or more, got {BucketCapMb}.");
         if (StartupTimeout <= TimeSpan.Zero) throw new MisconfigurationException($"DdpStrategy.StartupTimeout must be positive, got {StartupTimeout}.");
+        if (CollectiveTimeout <= TimeSpan.Zero) throw new MisconfigurationException($"DdpStrategy.CollectiveTimeout must be positive, got {CollectiveTimeout}.");
         int processes = options.Devices * options.NumNodes;
         // A copy keeps the settings (and the subclass) of the configured instance; the copy is this trainer's.
         var strategy = (DdpStrategy)MemberwiseClone();
@@ -89,7 +106,9 @@ public class DdpStrategy : Strategy
         if (strategy.size != processes)
             throw new MisconfigurationException(
                 $"The launcher started {strategy.size} processes but Devices × NumNodes = {options.Devices} × {options.NumNodes} = {processes}; make them agree (e.g. mpirun -np {processes}, or Devices = {strategy.size}).");
-        if (!mpi.Barrier(StartupTimeout))
+        strategy.collectives = new Collectives(mpi, strategy.rank, strategy.size, CollectiveTimeout, CheckCollectives, () => strategy.Location?.Invoke() ?? "",
+            reason => strategy.Fail(reason, collective: true));
+        if (!strategy.collectives.TryBarrier("the start of the job", StartupTimeout))
             strategy.Fail($"not every process of the job reached the trainer within {StartupTimeout.TotalSeconds:0} s (a process failed to start or took another path through the program).");
         strategy.Bind(options, strategy.localRank);
         // The processes of a machine share its cores: libtorch's threads are divided among them.
@@ -107,9 +126,9 @@ public class DdpStrategy : Strategy
         this.module = module;
         if (mpi is null) return;
         using var noGrad = no_grad();
-        foreach (var (_, tensor) in module.state_dict()) BroadcastInPlace(tensor, src: 0);
+        foreach (var (name, tensor) in module.state_dict()) BroadcastInPlace(tensor, src: 0, $"the initial weights ('{name}')");
         buckets?.Dispose();
-        buckets = new GradientBuckets(mpi, size, BucketCapMb * 1024L * 1024);
+        buckets = new GradientBuckets(mpi, collectives!, size, BucketCapMb * 1024L * 1024);
     }
 
     /// <inheritdoc />
@@ -127,8 +146,11 @@ public class DdpStrategy : Strategy
     /// <summary>The buckets of the last exchange, each one <c>MPI_Allreduce</c> (for tests: their size follows <see cref="BucketCapMb"/>).</summary>
     internal int GradientBucketCount => buckets?.Count ?? 0;
 
+    /// <summary>How many collectives this process has started (for tests: what a step costs in exchanges).</summary>
+    internal long CollectiveCount => collectives?.Count ?? 0;
+
     /// <inheritdoc />
-    public override void Barrier() => mpi?.Barrier();
+    public override void Barrier() => collectives?.Barrier(Purpose("a barrier (Strategy.Barrier)"));
 
     /// <inheritdoc />
     public override T Broadcast<T>(T value, int src = 0)
@@ -138,19 +160,20 @@ public class DdpStrategy : Strategy
         if (value is Tensor tensor)
         {
             var copy = tensor.detach().clone();
-            BroadcastInPlace(copy, src);
+            BroadcastInPlace(copy, src, Purpose("a tensor broadcast (Strategy.Broadcast)"));
             return (T)(object)copy;
         }
+        var what = Purpose($"a broadcast of a {typeof(T).Name} (Strategy.Broadcast)");
         var bytes = rank == src ? JsonSerializer.SerializeToUtf8Bytes(value, Json) : [];
         var length = new[] { (long)bytes.Length };
         unsafe
         {
-            fixed (long* l = length) mpi.Broadcast((IntPtr)l, sizeof(long), src);
+            fixed (long* l = length) collectives!.Broadcast((IntPtr)l, sizeof(long), src, what + " (its length)");
         }
         if (rank != src) bytes = new byte[length[0]];
         unsafe
         {
-            fixed (byte* b = bytes) mpi.Broadcast((IntPtr)b, bytes.Length, src);
+            fixed (byte* b = bytes) collectives!.Broadcast((IntPtr)b, bytes.Length, src, what);
         }
         return JsonSerializer.Deserialize<T>(bytes, Json)!;
     }
@@ -180,7 +203,7 @@ public class DdpStrategy : Strategy
             ReduceFx.Min => mpi.Min,
             _ => mpi.Sum,
         };
-        mpi.AllReduceInPlace(TensorMemory.Address(host), host.numel(), datatype, elementSize, op);
+        collectives!.AllReduce(TensorMemory.Address(host), host.numel(), datatype, elementSize, op, Purpose($"a reduction ({reduceFx}) of {host.numel()} values (Strategy.AllReduce)"));
         using var processes = size.ToScalar();
         var reduced = reduceFx == ReduceFx.Mean ? host.to(ScalarType.Float64).div_(processes) : host;
         var result = reduceFx == ReduceFx.Mean && !tensor.is_floating_point() ? reduced : reduced.to(tensor.dtype);
@@ -197,7 +220,7 @@ public class DdpStrategy : Strategy
         var gathered = empty([size, .. tensor.shape], host.dtype);
         long bytes = host.numel() * host.ElementSize;
         if (bytes > int.MaxValue) throw new NotSupportedException($"AllGather of {bytes} bytes per process: MPI counts are 32-bit; gather it in parts.");
-        mpi.AllGather(TensorMemory.Address(host), TensorMemory.Address(gathered), (int)bytes);
+        collectives!.AllGather(TensorMemory.Address(host), TensorMemory.Address(gathered), (int)bytes, Purpose($"a gather of {host.numel()} values (Strategy.AllGather)"));
         return gathered.to(tensor.device).MoveToOuterDisposeScope();
     }
 
@@ -267,7 +290,7 @@ public class DdpStrategy : Strategy
         {
             fixed (byte* send = own)
             fixed (byte* receive = all)
-                mpi.AllGather((IntPtr)send, (IntPtr)receive, own.Length);
+                collectives!.AllGather((IntPtr)send, (IntPtr)receive, own.Length, "the random generator states for a checkpoint");
         }
         return all;
     }
@@ -281,20 +304,30 @@ public class DdpStrategy : Strategy
         Fail($"{exception.GetType().FullName}: {exception.Message}{Environment.NewLine}{exception.StackTrace}");
     }
 
-    /// <summary>Reports a failure of this process and ends the whole job, so that no other process waits for it forever.</summary>
-    private void Fail(string reason)
+    /// <summary>
+    /// Reports a failure of this process and ends the whole job, so that no other process waits for it forever. A failed
+    /// or expired collective (<paramref name="collective"/>) first gives the other processes a moment to report theirs.
+    /// </summary>
+    private void Fail(string reason, bool collective = false)
     {
-        Console.Error.WriteLine($"[rank {rank}] LitGen ddp: {reason}");
+        Console.Error.WriteLine(collective ? reason : $"[rank {rank}] LitGen ddp: {reason}");
+        Console.Error.Flush();
+        if (collective) Thread.Sleep(ReportGrace);
         Console.Error.WriteLine($"[rank {rank}] Ending all {size} processes of the job.");
         Console.Error.Flush();
         mpi!.Abort(1);
         Environment.Exit(1);
     }
 
-    private void BroadcastInPlace(Tensor tensor, int src)
+    private static readonly TimeSpan ReportGrace = TimeSpan.FromSeconds(2);
+
+    /// <summary>What the current collective is for: the purpose the caller set (<see cref="Strategy.CollectivePurpose"/>), else <paramref name="fallback"/>.</summary>
+    private string Purpose(string fallback) => CollectivePurpose ?? fallback;
+
+    private void BroadcastInPlace(Tensor tensor, int src, string what)
     {
         var host = tensor.device_type == DeviceType.CPU && tensor.is_contiguous() ? tensor : tensor.cpu().contiguous();
-        mpi!.Broadcast(TensorMemory.Address(host), host.numel() * host.ElementSize, src);
+        collectives!.Broadcast(TensorMemory.Address(host), host.numel() * host.ElementSize, src, what);
         if (!ReferenceEquals(host, tensor)) tensor.copy_(host);
     }
 

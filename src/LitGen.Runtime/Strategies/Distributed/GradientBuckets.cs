@@ -10,11 +10,11 @@ namespace LitGen;
 /// <summary>
 /// Averages gradients across processes as PyTorch's DistributedDataParallel does: parameters are grouped into buckets of
 /// about <c>bucketBytes</c> (<c>DdpStrategy.BucketCapMb</c>, 25 MB by default), each bucket is one flat host buffer and
-/// one <c>MPI_Allreduce</c> (not one call per parameter).
+/// one allreduce (not one call per parameter).
 /// Each bucket also carries one flag per parameter, so a gradient that exists on some processes only (a branch not
 /// taken) is averaged everywhere and left unset only where no process has one. Frozen parameters take no part.
 /// </summary>
-internal sealed class GradientBuckets(OpenMpi mpi, int worldSize, long bucketBytes) : IDisposable
+internal sealed class GradientBuckets(OpenMpi mpi, Collectives collectives, int worldSize, long bucketBytes) : IDisposable
 {
     private readonly List<Bucket> buckets = [];
     private bool[] trainable = [];
@@ -28,7 +28,8 @@ internal sealed class GradientBuckets(OpenMpi mpi, int worldSize, long bucketByt
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         Rebuild(parameters);
-        foreach (var bucket in buckets) bucket.AllReduce(mpi, worldSize);
+        for (int i = 0; i < buckets.Count; i++)
+            buckets[i].AllReduce(mpi, collectives, worldSize, $"the gradient exchange (bucket {i + 1} of {buckets.Count}, {buckets[i].Parameters.Count} parameters)");
     }
 
     private void Rebuild(IReadOnlyList<Parameter> parameters)
@@ -84,7 +85,7 @@ internal sealed class GradientBuckets(OpenMpi mpi, int worldSize, long bucketByt
 
         public List<Parameter> Parameters { get; }
 
-        public void AllReduce(OpenMpi mpi, int worldSize)
+        public void AllReduce(OpenMpi mpi, Collectives collectives, int worldSize, string what)
         {
             // Scalars held by using stay alive through the native calls (see ScalarLifetimeTests).
             using var absent = 0.ToScalar();
@@ -99,7 +100,7 @@ internal sealed class GradientBuckets(OpenMpi mpi, int worldSize, long bucketByt
                 flat[flagsAt + i].fill_(grad is null ? absent : present);
             }
             bool isDouble = flat.dtype == ScalarType.Float64;
-            mpi.AllReduceInPlace(TensorMemory.Address(flat), flat.numel(), isDouble ? mpi.Double : mpi.Float, isDouble ? 8 : 4, mpi.Sum);
+            collectives.AllReduce(TensorMemory.Address(flat), flat.numel(), isDouble ? mpi.Double : mpi.Float, isDouble ? 8 : 4, mpi.Sum, what);
             using var processes = worldSize.ToScalar();
             flat.narrow(0, 0, flagsAt).div_(processes);
             for (int i = 0; i < Parameters.Count; i++)

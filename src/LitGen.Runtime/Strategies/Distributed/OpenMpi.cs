@@ -8,8 +8,10 @@ namespace LitGen;
 /// The part of Open MPI's C API the ddp strategy uses, called through function pointers. Open MPI's handles
 /// (<c>MPI_COMM_WORLD</c>, <c>MPI_FLOAT</c>, <c>MPI_SUM</c>, …) are the addresses of exported globals, so they are looked
 /// up with <see cref="NativeLibrary.GetExport"/>; MPI.NET assumes MS-MPI/MPICH integer handles and cannot call it.
-/// The library is loaded on first use only, so single-process users need no MPI installed. Every call is checked:
-/// Open MPI's default error handler already aborts the job on a failed call, and a non-zero return becomes an exception.
+/// The library is loaded on first use only, so single-process users need no MPI installed. Errors are returned, not
+/// fatal (<c>MPI_ERRORS_RETURN</c>): a failed call becomes an <see cref="MpiException"/> with Open MPI's message, so the
+/// strategy can say which of its collectives failed. Collectives are started non-blocking and completed with
+/// <see cref="Test"/>, so a caller can stop waiting (<see cref="Collectives"/>).
 /// </summary>
 internal sealed unsafe class OpenMpi
 {
@@ -28,13 +30,14 @@ internal sealed unsafe class OpenMpi
     private readonly delegate* unmanaged<int> finalize;
     private readonly delegate* unmanaged<IntPtr, int*, int> commRank;
     private readonly delegate* unmanaged<IntPtr, int*, int> commSize;
-    private readonly delegate* unmanaged<IntPtr, IntPtr, int, IntPtr, IntPtr, IntPtr, int> allreduce;
-    private readonly delegate* unmanaged<IntPtr, int, IntPtr, int, IntPtr, int> bcast;
-    private readonly delegate* unmanaged<IntPtr, int, IntPtr, IntPtr, int, IntPtr, IntPtr, int> allgather;
-    private readonly delegate* unmanaged<IntPtr, int> barrier;
     private readonly delegate* unmanaged<IntPtr, IntPtr*, int> ibarrier;
     private readonly delegate* unmanaged<IntPtr*, int*, IntPtr, int> test;
     private readonly delegate* unmanaged<IntPtr, int, int> abort;
+    private readonly delegate* unmanaged<IntPtr, IntPtr, int, IntPtr, IntPtr, IntPtr, IntPtr*, int> iallreduce;
+    private readonly delegate* unmanaged<IntPtr, int, IntPtr, int, IntPtr, IntPtr*, int> ibcast;
+    private readonly delegate* unmanaged<IntPtr, int, IntPtr, IntPtr, int, IntPtr, IntPtr, IntPtr*, int> iallgather;
+    private readonly delegate* unmanaged<IntPtr, IntPtr, int> commSetErrhandler;
+    private readonly delegate* unmanaged<int, byte*, int*, int> errorString;
 
     private OpenMpi(IntPtr library)
     {
@@ -44,13 +47,15 @@ internal sealed unsafe class OpenMpi
         finalize = (delegate* unmanaged<int>)Export(library, "MPI_Finalize");
         commRank = (delegate* unmanaged<IntPtr, int*, int>)Export(library, "MPI_Comm_rank");
         commSize = (delegate* unmanaged<IntPtr, int*, int>)Export(library, "MPI_Comm_size");
-        allreduce = (delegate* unmanaged<IntPtr, IntPtr, int, IntPtr, IntPtr, IntPtr, int>)Export(library, "MPI_Allreduce");
-        bcast = (delegate* unmanaged<IntPtr, int, IntPtr, int, IntPtr, int>)Export(library, "MPI_Bcast");
-        allgather = (delegate* unmanaged<IntPtr, int, IntPtr, IntPtr, int, IntPtr, IntPtr, int>)Export(library, "MPI_Allgather");
-        barrier = (delegate* unmanaged<IntPtr, int>)Export(library, "MPI_Barrier");
         ibarrier = (delegate* unmanaged<IntPtr, IntPtr*, int>)Export(library, "MPI_Ibarrier");
         test = (delegate* unmanaged<IntPtr*, int*, IntPtr, int>)Export(library, "MPI_Test");
         abort = (delegate* unmanaged<IntPtr, int, int>)Export(library, "MPI_Abort");
+        iallreduce = (delegate* unmanaged<IntPtr, IntPtr, int, IntPtr, IntPtr, IntPtr, IntPtr*, int>)Export(library, "MPI_Iallreduce");
+        ibcast = (delegate* unmanaged<IntPtr, int, IntPtr, int, IntPtr, IntPtr*, int>)Export(library, "MPI_Ibcast");
+        iallgather = (delegate* unmanaged<IntPtr, int, IntPtr, IntPtr, int, IntPtr, IntPtr, IntPtr*, int>)Export(library, "MPI_Iallgather");
+        commSetErrhandler = (delegate* unmanaged<IntPtr, IntPtr, int>)Export(library, "MPI_Comm_set_errhandler");
+        errorString = (delegate* unmanaged<int, byte*, int*, int>)Export(library, "MPI_Error_string");
+        ErrorsReturn = Export(library, "ompi_mpi_errors_return");
         World = Export(library, "ompi_mpi_comm_world");
         Byte = Export(library, "ompi_mpi_byte");
         Float = Export(library, "ompi_mpi_float");
@@ -69,6 +74,7 @@ internal sealed unsafe class OpenMpi
     public IntPtr Sum { get; }
     public IntPtr Max { get; }
     public IntPtr Min { get; }
+    private IntPtr ErrorsReturn { get; }
 
     /// <summary>Loads Open MPI and initializes it once per process (MPI may be initialized only once); finalized at exit.</summary>
     public static OpenMpi Initialize()
@@ -79,15 +85,16 @@ internal sealed unsafe class OpenMpi
             var library = Load();
             var mpi = new OpenMpi(library);
             int flag;
-            Check(mpi.initialized(&flag), "MPI_Initialized");
+            mpi.Check(mpi.initialized(&flag), "MPI_Initialized");
             if (flag == 0)
             {
                 // .NET turns SIGSEGV into NullReferenceException; Open MPI's backtrace handlers must leave it alone.
                 SetEnvironmentIfUnset("OMPI_MCA_opal_signal", "");
                 int provided;
-                Check(mpi.initThread(null, null, ThreadSerialized, &provided), "MPI_Init_thread");
+                mpi.Check(mpi.initThread(null, null, ThreadSerialized, &provided), "MPI_Init_thread");
                 AppDomain.CurrentDomain.ProcessExit += (_, _) => mpi.FinalizeOnExit();
             }
+            mpi.Check(mpi.commSetErrhandler(mpi.World, mpi.ErrorsReturn), "MPI_Comm_set_errhandler");
             return instance = mpi;
         }
     }
@@ -112,48 +119,44 @@ internal sealed unsafe class OpenMpi
         }
     }
 
-    /// <summary>Reduces <paramref name="count"/> elements at <paramref name="buffer"/> in place on every process.</summary>
-    public void AllReduceInPlace(IntPtr buffer, long count, IntPtr datatype, int elementSize, IntPtr op)
+    /// <summary>Starts reducing <paramref name="count"/> elements at <paramref name="buffer"/> in place on every process.</summary>
+    public IntPtr StartAllReduce(IntPtr buffer, int count, IntPtr datatype, IntPtr op)
     {
-        for (long done = 0; done < count;)
-        {
-            int chunk = (int)Math.Min(count - done, int.MaxValue);
-            Check(allreduce(InPlace, buffer + (nint)(done * elementSize), chunk, datatype, op, World), "MPI_Allreduce");
-            done += chunk;
-        }
+        IntPtr request;
+        Check(iallreduce(InPlace, buffer, count, datatype, op, World, &request), "MPI_Iallreduce");
+        return request;
     }
 
-    /// <summary>Sends <paramref name="count"/> bytes at <paramref name="buffer"/> from <paramref name="root"/> to every process.</summary>
-    public void Broadcast(IntPtr buffer, long count, int root)
+    /// <summary>Starts sending <paramref name="count"/> bytes at <paramref name="buffer"/> from <paramref name="root"/> to every process.</summary>
+    public IntPtr StartBroadcast(IntPtr buffer, int count, int root)
     {
-        for (long done = 0; done < count;)
-        {
-            int chunk = (int)Math.Min(count - done, int.MaxValue);
-            Check(bcast(buffer + (nint)done, chunk, Byte, root, World), "MPI_Bcast");
-            done += chunk;
-        }
+        IntPtr request;
+        Check(ibcast(buffer, count, Byte, root, World, &request), "MPI_Ibcast");
+        return request;
     }
 
-    /// <summary>Gathers <paramref name="bytes"/> bytes from every process into <paramref name="receive"/> (rank order).</summary>
-    public void AllGather(IntPtr send, IntPtr receive, int bytes)
-        => Check(allgather(send, bytes, Byte, receive, bytes, Byte, World), "MPI_Allgather");
+    /// <summary>Starts gathering <paramref name="bytes"/> bytes from every process into <paramref name="receive"/> (rank order).</summary>
+    public IntPtr StartAllGather(IntPtr send, IntPtr receive, int bytes)
+    {
+        IntPtr request;
+        Check(iallgather(send, bytes, Byte, receive, bytes, Byte, World, &request), "MPI_Iallgather");
+        return request;
+    }
 
-    public void Barrier() => Check(barrier(World), "MPI_Barrier");
-
-    /// <summary>A barrier that gives up after <paramref name="timeout"/> (a process that never arrives must not hang the others).</summary>
-    public bool Barrier(TimeSpan timeout)
+    /// <summary>Starts a barrier.</summary>
+    public IntPtr StartBarrier()
     {
         IntPtr request;
         Check(ibarrier(World, &request), "MPI_Ibarrier");
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            int done;
-            Check(test(&request, &done, IntPtr.Zero), "MPI_Test");
-            if (done != 0) return true;
-            if (DateTime.UtcNow > deadline) return false;
-            Thread.Sleep(1);
-        }
+        return request;
+    }
+
+    /// <summary>Whether the operation of <paramref name="request"/> has completed (then the request is freed).</summary>
+    public bool Test(ref IntPtr request)
+    {
+        int done;
+        fixed (IntPtr* r = &request) Check(test(r, &done, IntPtr.Zero), "MPI_Test");
+        return done != 0;
     }
 
     /// <summary>Ends every process of the job (MPI_Abort): what a failing rank does so that no other rank waits forever.</summary>
@@ -181,9 +184,13 @@ internal sealed unsafe class OpenMpi
             ? address
             : throw new MisconfigurationException($"{LibraryName} has no export '{name}': LitGen's ddp strategy needs Open MPI 4 or later (Debian: openmpi-bin).");
 
-    private static void Check(int result, string function)
+    private void Check(int result, string function)
     {
-        if (result != 0) throw new InvalidOperationException($"{function} failed with MPI error code {result}.");
+        if (result == 0) return;
+        var text = new byte[256];   // MPI_MAX_ERROR_STRING
+        int length = 0;
+        fixed (byte* t = text) errorString(result, t, &length);
+        throw new MpiException($"{function} failed: {System.Text.Encoding.UTF8.GetString(text, 0, Math.Clamp(length, 0, text.Length))} (MPI error {result}).");
     }
 
     private static void SetEnvironmentIfUnset(string name, string value)
@@ -201,3 +208,6 @@ internal sealed unsafe class OpenMpi
     [DllImport("libc", EntryPoint = "setenv")]
     private static extern int SetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
 }
+
+/// <summary>An Open MPI call returned an error (the communicator returns errors instead of aborting).</summary>
+internal sealed class MpiException(string message) : Exception(message);
