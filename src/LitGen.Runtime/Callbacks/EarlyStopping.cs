@@ -125,7 +125,7 @@ public class EarlyStopping : Callback
 
         var (stop, reason) = Evaluate(current);
         // Under ddp every process stops together as soon as one of them would (Lightning's reduce_boolean_decision).
-        stop = trainer.Strategy.ReduceBooleanDecision(stop, all: false);
+        using (trainer.Strategy.ForPurpose($"EarlyStopping's decision on '{Monitor}'")) stop = trainer.Strategy.ReduceBooleanDecision(stop, all: false);
         if (stop)
         {
             trainer.ShouldStop = true;

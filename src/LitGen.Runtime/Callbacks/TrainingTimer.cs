@@ -54,6 +54,8 @@ public class TrainingTimer : Callback
     private void Check(Trainer trainer)
     {
         // Clocks differ between processes: rank 0's decides for all of them.
-        if (Duration is TimeSpan duration && trainer.Strategy.Broadcast(TimeElapsed >= duration)) trainer.ShouldStop = true;
+        if (Duration is not TimeSpan duration) return;
+        using var purpose = trainer.Strategy.ForPurpose("TrainingTimer's stop decision");
+        if (trainer.Strategy.Broadcast(TimeElapsed >= duration)) trainer.ShouldStop = true;
     }
 }

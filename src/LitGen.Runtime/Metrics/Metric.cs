@@ -73,7 +73,11 @@ public abstract class Metric : nn.Module
         var local = states.Select(s => s.Copy()).ToList();
         try
         {
-            foreach (var state in states) state.Synchronize(strategy);
+            foreach (var state in states)
+            {
+                using var purpose = strategy.ForPurpose($"the state '{state.Name}' of metric {GetType().Name}");
+                state.Synchronize(strategy);
+            }
             return ComputeValue();
         }
         finally

@@ -172,6 +172,7 @@ internal sealed class CheckpointConnector(Trainer trainer)
         foreach (var (path, submodule) in module.named_modules())
             if (submodule is Metric metric) own[path] = metric.SaveState();
         var perRank = new JsonArray();
+        using var purpose = trainer.Strategy.ForPurpose("the metric states of a checkpoint");
         foreach (var text in trainer.Strategy.GatherTexts(own.ToJsonString())) perRank.Add(JsonNode.Parse(text));
         return perRank;
     }

@@ -6,7 +6,8 @@ namespace LitGen;
 /// <summary>
 /// Calls a hook on the callbacks, then on the module (Lightning's <c>trainer/call.py</c>), inside the logging scope
 /// the hook table gives it; per-batch loops use <see cref="BatchCallbacks"/> and the module's loop driver directly.
-/// Hooks are passed as static lambdas, which the compiler caches, so calling one allocates nothing.
+/// Hooks are passed as static lambdas, which the compiler caches, so calling one allocates nothing. The step values a
+/// hook logged with <c>syncDist</c> are reduced together when it returns (<see cref="MetricStore.SyncStepValues"/>).
 /// </summary>
 internal sealed class HookCaller(Trainer trainer)
 {
@@ -44,6 +45,7 @@ internal sealed class HookCaller(Trainer trainer)
         foreach (var callback in Callbacks)
             if (monitoring is null || callback.IsMonitoring == monitoring) callbackHook(callback, trainer, module);
         moduleHook(module);
+        metrics?.SyncStepValues();
     }
 
     /// <summary>Calls a hook with an argument on the callbacks, then on the module.</summary>
@@ -53,6 +55,7 @@ internal sealed class HookCaller(Trainer trainer)
         using var scope = Logging(hook, metrics);
         foreach (var callback in Callbacks) callbackHook(callback, trainer, module, argument);
         moduleHook(module, argument);
+        metrics?.SyncStepValues();
     }
 
     /// <summary>Calls a callback-only hook (sanity check, exceptions), or the monitoring callbacks' share of a hook.</summary>

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Runtime.InteropServices;
 using System.Threading;
 
@@ -56,19 +57,24 @@ internal sealed class Interruption : IDisposable
     /// <summary>
     /// Throws at a batch boundary once a stop was requested. Under ddp the processes agree first, on the request and on
     /// the signal behind it (a request on any of them stops all at the same boundary, for the same reason, even where
-    /// the signal has not arrived yet), so none is left waiting in a gradient exchange.
+    /// the signal has not arrived yet), so none is left waiting in a gradient exchange. In the same exchange they agree
+    /// whether any of them has another batch (<paramref name="hasBatch"/>, this one's): evaluation shards are unequal, and
+    /// every process goes on while one does. Returns whether any process has a batch.
     /// </summary>
-    public void ThrowIfRequested()
+    public bool ThrowIfRequested(bool hasBatch = true)
     {
         int request = signal is { } own ? SignalNumbers[Array.IndexOf(SignalNames, own)] : source.IsCancellationRequested ? Cancellation : NoRequest;
+        bool anyHasBatch = hasBatch;
         if (strategy.WorldSize > 1)
         {
-            using var local = TorchSharp.torch.tensor((long)request);
+            using var local = TorchSharp.torch.tensor(new[] { (long)request, hasBatch ? 1L : 0L });
+            using var purpose = strategy.ForPurpose("the agreement at a batch boundary (a stop request, more batches)");
             using var agreed = strategy.AllReduce(local, ReduceFx.Max);
-            request = (int)agreed.item<long>();
+            var values = agreed.data<long>().ToArray();
+            (request, anyHasBatch) = ((int)values[0], values[1] == 1);
             if (request > Cancellation && signal is null) signal = SignalNames[Array.IndexOf(SignalNumbers, request)];
         }
-        if (request == NoRequest) return;
+        if (request == NoRequest) return anyHasBatch;
         throw new OperationCanceledException(signal is { } name
             ? $"Training was interrupted by {name} and stopped at a batch boundary; callbacks saw it in OnException and the loggers were finalized."
             : "Training was cancelled and stopped at a batch boundary; callbacks saw it in OnException and the loggers were finalized.",

@@ -75,6 +75,7 @@ internal sealed class LearningRateRangeTest(LoopContext context, AutomaticOptimi
                 using (context.Hooks.Logging(ModuleHooks.TrainingStep, metrics))
                 {
                     using (context.Strategy.StepScope()) loss = driver.TrainingStep(batch, batches.Index);
+                    metrics.SyncStepValues();
                     if (loss is not null) automatic.RunSingle(module, loss, step);
                 }
                 metrics.EndStep();

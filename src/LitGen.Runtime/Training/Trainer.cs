@@ -28,7 +28,11 @@ public sealed partial class Trainer
         Strategy.Location = DescribeLocation;
         LoggerConnector = new LoggerConnector(CreateLoggers(Options)) { LoggersEnabled = !FastDevRunning && Strategy.IsGlobalZero };
         // Only rank 0 has loggers that pick a version folder; the other processes learn it from rank 0.
-        if (Strategy.WorldSize > 1) sharedLogDir = Strategy.Broadcast(Strategy.IsGlobalZero ? LocalLogDir : null);
+        if (Strategy.WorldSize > 1)
+        {
+            using var purpose = Strategy.ForPurpose("the log folder rank 0 chose");
+            sharedLogDir = Strategy.Broadcast(Strategy.IsGlobalZero ? LocalLogDir : null);
+        }
         CheckpointConnector = new CheckpointConnector(this);
         Optimization = new OptimizerSetup(this);
         DataConnector = new DataConnector(Options, Strategy);

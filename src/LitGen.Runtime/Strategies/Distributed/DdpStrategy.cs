@@ -272,6 +272,7 @@ public class DdpStrategy : Strategy
     {
         base.SaveCheckpoint(checkpoint, path);
         // No process goes on (and perhaps reads or deletes the file) before it is complete.
+        using var purpose = ForPurpose($"the save of checkpoint '{Path.GetFileName(path)}'");
         Barrier();
     }
 
@@ -279,6 +280,7 @@ public class DdpStrategy : Strategy
     public override void CopyCheckpoint(string source, string destination)
     {
         base.CopyCheckpoint(source, destination);
+        using var purpose = ForPurpose($"the copy of checkpoint '{Path.GetFileName(destination)}'");
         Barrier();
     }
 

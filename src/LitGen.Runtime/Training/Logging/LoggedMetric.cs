@@ -21,7 +21,10 @@ internal sealed class LoggedMetric(string name, string suffix, bool onStep, bool
     public ReduceFx ReduceFx { get; } = reduceFx;
     public bool HasStepValue { get; set; }
     public bool HasAnyStepValue => deviceStep is not null || hostStepSet;
-    public bool HasEpochValue => deviceAccumulator is not null || hostCount > 0 || MetricObject is not null;
+    public bool HasEpochValue => deviceAccumulator is not null || hostCount > 0 || MetricObject is not null || IsPlaceholder;
+
+    /// <summary>An entry for a name other processes logged and this one did not (it had no batch): it adds nothing to the reduction.</summary>
+    public bool IsPlaceholder { get; private init; }
 
     /// <summary>The metric object logged under this name (its epoch value is its <c>Compute</c>), or null for plain values.</summary>
     public Metric? MetricObject { get; init; }
@@ -43,7 +46,16 @@ internal sealed class LoggedMetric(string name, string suffix, bool onStep, bool
     // The epoch value as read (reduced across processes when synchronized), until the next update.
     private double? epochValue;
 
-    public void Update(Tensor value, int batchSize)
+    /// <summary>
+    /// Whether the step value is this process's own and waits for the exchange that reduces it across processes
+    /// (<see cref="MetricStore.SyncStepValues"/>): a step value logged with <c>syncDist</c> under ddp.
+    /// </summary>
+    public bool AwaitsSync { get; private set; }
+
+    private bool SyncsSteps => OnStep && sync is { WorldSize: > 1 };
+
+    /// <summary>Records a value; returns whether its step value now awaits the exchange across processes.</summary>
+    public bool Update(Tensor value, int batchSize)
     {
         // All state is 0-dimensional, so values of shape [] and [1] mix and checkpoints restore it exactly.
         var detached = value.detach();
@@ -51,13 +63,13 @@ internal sealed class LoggedMetric(string name, string suffix, bool onStep, bool
         epochValue = null;
         if (OnStep)
         {
-            var stepValue = sync is null ? detached : sync.AllReduce(detached, ReduceFx);
-            if (deviceStep is null) deviceStep = Persist(stepValue);
-            else deviceStep.copy_(stepValue);
+            if (deviceStep is null) deviceStep = Persist(detached);
+            else deviceStep.copy_(detached);
             stepOnDevice = true;
             HasStepValue = true;
+            AwaitsSync = SyncsSteps;
         }
-        if (!OnEpoch) return;
+        if (!OnEpoch) return AwaitsSync;
         if (deviceAccumulator is null)
         {
             deviceAccumulator = Persist(detached);
@@ -74,6 +86,16 @@ internal sealed class LoggedMetric(string name, string suffix, bool onStep, bool
             }
         }
         weight += batchSize;
+        return AwaitsSync;
+    }
+
+    /// <summary>This process's step value as a float64 scalar tensor, for the exchange (a device value stays on its device).</summary>
+    public Tensor LocalStepTensor() => stepOnDevice ? deviceStep! : tensor(hostStep, ScalarType.Float64);
+
+    /// <summary>Takes the step value reduced across the processes.</summary>
+    public void SetSyncedStepValue(double value)
+    {
+        (hostStep, hostStepSet, stepOnDevice, AwaitsSync) = (value, true, false, false);
     }
 
     // Scalars held by a using stay alive through the native call (see ScalarLifetimeTests); made only where a mean needs one.
@@ -105,23 +127,19 @@ internal sealed class LoggedMetric(string name, string suffix, bool onStep, bool
         HasStepValue = true;
     }
 
-    public void Update(double value, int batchSize)
+    /// <summary>Records a value; returns whether its step value now awaits the exchange across processes.</summary>
+    public bool Update(double value, int batchSize)
     {
         epochValue = null;
         if (OnStep)
         {
             hostStep = value;
-            if (sync is not null)
-            {
-                using var local = tensor(value, ScalarType.Float64);
-                using var reduced = sync.AllReduce(local, ReduceFx);
-                hostStep = reduced.item<double>();
-            }
             hostStepSet = true;
             stepOnDevice = false;
             HasStepValue = true;
+            AwaitsSync = SyncsSteps;
         }
-        if (!OnEpoch) return;
+        if (!OnEpoch) return AwaitsSync;
         hostAccumulator = hostCount == 0
             ? ReduceFx == ReduceFx.Mean ? value * batchSize : value
             : ReduceFx switch
@@ -133,6 +151,7 @@ internal sealed class LoggedMetric(string name, string suffix, bool onStep, bool
             };
         hostCount++;
         weight += batchSize;
+        return AwaitsSync;
     }
 
     public double ReadStepValue() => stepOnDevice ? deviceStep!.item<double>() : hostStep;
@@ -158,9 +177,7 @@ internal sealed class LoggedMetric(string name, string suffix, bool onStep, bool
 
     public static LoggedMetric Restore(JsonObject state, Device device, Strategy? strategy)
     {
-        var metric = new LoggedMetric(
-            (string)state["name"]!, (string?)state["suffix"] ?? "", (bool)state["on_step"]!, (bool)state["on_epoch"]!, (bool)state["prog_bar"]!, (bool)state["logger"]!,
-            Enum.Parse<ReduceFx>((string)state["reduce_fx"]!), (bool?)state["sync_dist"] == true ? strategy : null);
+        var metric = FromFlags(state, strategy);
         if (state["device_step"] is JsonNode deviceStep) metric.deviceStep = Scalar(JsonDoubles.Read(deviceStep), device);
         if (state["host_step"] is JsonNode hostStep) (metric.hostStep, metric.hostStepSet) = (JsonDoubles.Read(hostStep), true);
         metric.stepOnDevice = (bool)state["step_on_device"]!;
@@ -170,6 +187,16 @@ internal sealed class LoggedMetric(string name, string suffix, bool onStep, bool
         metric.weight = (double)state["weight"]!;
         return metric;
     }
+
+    /// <summary>An empty entry with the flags of <paramref name="state"/> (another process's <see cref="Save"/>).</summary>
+    public static LoggedMetric Placeholder(JsonObject state, Strategy strategy) => FromFlags(state, strategy, placeholder: true);
+
+    private static LoggedMetric FromFlags(JsonObject state, Strategy? strategy, bool placeholder = false) => new(
+        (string)state["name"]!, (string?)state["suffix"] ?? "", (bool)state["on_step"]!, (bool)state["on_epoch"]!, (bool)state["prog_bar"]!, (bool)state["logger"]!,
+        Enum.Parse<ReduceFx>((string)state["reduce_fx"]!), (bool?)state["sync_dist"] == true ? strategy : null)
+    {
+        IsPlaceholder = placeholder,
+    };
 
     private static Tensor Scalar(double value, Device device) => tensor(value, ScalarType.Float64, device).DetachFromDisposeScope();
 
@@ -189,6 +216,7 @@ internal sealed class LoggedMetric(string name, string suffix, bool onStep, bool
     private double SynchronizedEpochValue(Strategy strategy)
     {
         using var scope = NewDisposeScope();
+        using var purpose = strategy.ForPurpose($"the epoch value of Log(\"{Name}\", syncDist: true)");
         var local = tensor(new[] { LocalTotal(), weight }, ScalarType.Float64);
         var totals = strategy.AllReduce(local.narrow(0, 0, 1), ReduceFx == ReduceFx.Mean ? ReduceFx.Sum : ReduceFx).item<double>();
         if (ReduceFx != ReduceFx.Mean) return totals;
@@ -200,6 +228,9 @@ internal sealed class LoggedMetric(string name, string suffix, bool onStep, bool
     private double LocalTotal()
     {
         bool hasDevice = deviceAccumulator is not null, hasHost = hostCount > 0;
+        // Nothing logged here: the identity of the reduction, so the processes that logged decide.
+        if (!hasDevice && !hasHost)
+            return ReduceFx switch { ReduceFx.Max => double.NegativeInfinity, ReduceFx.Min => double.PositiveInfinity, _ => 0 };
         double device = hasDevice ? deviceAccumulator!.item<double>() : 0;
         return ReduceFx switch
         {

@@ -1,5 +1,8 @@
 using System;
 using System.Collections.Generic;
+using System.IO.Hashing;
+using System.Linq;
+using System.Text;
 using System.Text.Json.Nodes;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -9,13 +12,16 @@ namespace LitGen;
 /// <summary>
 /// The values logged during one loop (training, or one evaluation run): Lightning's <c>_ResultCollection</c>.
 /// Tensor values stay on their device (accumulated in place, in float64); the host reads them only when
-/// a logger, the progress bar or an epoch end asks. Values logged with <c>syncDist</c> are reduced across processes as
-/// Lightning does: a step value when it is logged, an epoch value (from each process's accumulation) when it is read.
+/// a logger, the progress bar or an epoch end asks. Values logged with <c>syncDist</c> are reduced across processes: an
+/// epoch value (from each process's accumulation) when it is read, as Lightning; the step values a hook logged all
+/// together in one exchange when the hook returns (<see cref="SyncStepValues"/>), where Lightning makes one per value.
 /// </summary>
 internal sealed class MetricStore(Strategy strategy, TrainerMessages messages) : IDisposable
 {
     private readonly Dictionary<string, LoggedMetric> metrics = new(StringComparer.Ordinal);
     private readonly List<LoggedMetric> order = [];
+    // Step values logged with syncDist since the last exchange, in logging order.
+    private readonly List<LoggedMetric> awaitingSync = [];
 
     /// <summary>The batch size of the batch being processed; used when <c>Log</c> gets no <c>batchSize</c>.</summary>
     public int CurrentBatchSize { get; set; } = 1;
@@ -31,15 +37,74 @@ internal sealed class MetricStore(Strategy strategy, TrainerMessages messages) :
             throw new MisconfigurationException(
                 $"Log(\"{name}\") got a tensor of shape [{string.Join(", ", value.shape)}]; only scalars can be logged. Reduce it first (e.g. .mean()).");
         var metric = Resolve(context, name, onStep, onEpoch, progBar, logger, reduceFx, syncDist, null);
-        metric.Update(value, batchSize ?? CurrentBatchSize);
+        if (metric.Update(value, batchSize ?? CurrentBatchSize)) AwaitSync(metric);
         HasStepValues |= metric.OnStep;
     }
 
     public void Log(HookLogging context, string name, double value, bool? onStep, bool? onEpoch, bool progBar, bool logger, ReduceFx reduceFx, bool syncDist, int? batchSize)
     {
         var metric = Resolve(context, name, onStep, onEpoch, progBar, logger, reduceFx, syncDist, null);
-        metric.Update(value, batchSize ?? CurrentBatchSize);
+        if (metric.Update(value, batchSize ?? CurrentBatchSize)) AwaitSync(metric);
         HasStepValues |= metric.OnStep;
+    }
+
+    private void AwaitSync(LoggedMetric metric)
+    {
+        // Logged again before the exchange: the exchange sends its latest value.
+        if (!awaitingSync.Contains(metric)) awaitingSync.Add(metric);
+    }
+
+    /// <summary>
+    /// Reduces the step values logged with <c>syncDist</c> since the last call, all in one exchange: first each process's
+    /// list of names (so that processes that logged different names fail with both lists instead of mixing values), then
+    /// the values. A no-op without such values, unless <paramref name="always"/>: an evaluation under ddp calls it after
+    /// every batch on every process, and a process without a batch there (<paramref name="present"/> false; evaluation
+    /// shards are unequal) takes part with nothing, so that the others are not left waiting.
+    /// </summary>
+    public void SyncStepValues(bool always = false, bool present = true)
+    {
+        if (strategy.WorldSize == 1 || (awaitingSync.Count == 0 && !always)) return;
+        var names = present ? awaitingSync.Select(m => $"Log(\"{m.Name}{m.Suffix}\")").ToArray() : [];
+        var description = names.Length == 0 ? "no step values" : $"the step values of {string.Join(", ", names)} (syncDist)";
+        using var scope = NewDisposeScope();
+        using var purpose = strategy.ForPurpose(description);
+        var signature = string.Join("\n", awaitingSync.Select(m => $"{m.Name}{m.Suffix}:{m.ReduceFx}"));
+        var header = tensor(new[] { present ? 1L : 0L, names.Length, (long)XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(signature)) });
+        var headers = strategy.AllGather(header).cpu().data<long>().ToArray();
+        int world = strategy.WorldSize;
+        var presentRanks = Enumerable.Range(0, world).Where(r => headers[r * 3] == 1).ToArray();
+        // Every process decides from the same gathered headers, so all fail together or none.
+        if (presentRanks.Select(r => (headers[r * 3 + 1], headers[r * 3 + 2])).Distinct().Count() > 1) throw Mismatch(description);
+        int count = presentRanks.Length == 0 ? 0 : (int)headers[presentRanks[0] * 3 + 1];
+        if (count == 0) return;
+
+        var local = present ? stack(awaitingSync.Select(m => m.LocalStepTensor().to(ScalarType.Float64).cpu()).ToArray()) : zeros(count, ScalarType.Float64);
+        var gathered = strategy.AllGather(local).cpu().data<double>().ToArray();
+        if (!present) return;
+        for (int i = 0; i < count; i++)
+        {
+            var values = presentRanks.Select(r => gathered[r * count + i]).ToArray();
+            awaitingSync[i].SetSyncedStepValue(awaitingSync[i].ReduceFx switch
+            {
+                ReduceFx.Sum => values.Sum(),
+                ReduceFx.Max => values.Max(),
+                ReduceFx.Min => values.Min(),
+                _ => values.Average(),
+            });
+        }
+        awaitingSync.Clear();
+    }
+
+    /// <summary>The processes logged different step values with syncDist: every process learns the others' lists and fails with them.</summary>
+    private MisconfigurationException Mismatch(string description)
+    {
+        var sides = strategy.GatherTexts(description);
+        var location = strategy.Location?.Invoke() ?? "";
+        return new MisconfigurationException(
+            $"The processes logged different step values with syncDist {location}: " +
+            string.Join("; ", sides.Select((side, rank) => $"rank {rank}: {side}")) + ". " +
+            "Every process must make the same Log(..., syncDist: true) calls in the same hooks (a Log inside `if (GlobalRank == 0)` reaches one process only): " +
+            "log the value on every process, or leave syncDist off.");
     }
 
     public void Log(HookLogging context, string name, Metric metric, bool? onStep, bool? onEpoch, bool progBar, bool logger)
@@ -72,6 +137,38 @@ internal sealed class MetricStore(Strategy strategy, TrainerMessages messages) :
         HasStepValues = false;
     }
 
+    /// <summary>
+    /// At the end of an evaluation under ddp, where a process may have had no batch in which another logged a name: every
+    /// process learns the names the others logged and adds an empty entry for those it lacks, in one order for all, so
+    /// that each takes part in the same reductions of <see cref="EpochValues"/>.
+    /// </summary>
+    public void AgreeOnEpochValues()
+    {
+        if (strategy.WorldSize == 1) return;
+        var own = new JsonArray(order.Select(m => m.IsMetricObject ? new JsonObject { ["name"] = m.Name, ["suffix"] = m.Suffix, ["metric_object"] = true } : (JsonNode)m.Save()).ToArray());
+        string[] lists;
+        using (strategy.ForPurpose("the names logged in this evaluation")) lists = strategy.GatherTexts(own.ToJsonString());
+        var agreed = new List<LoggedMetric>();
+        foreach (var list in lists)
+        {
+            foreach (var entry in JsonNode.Parse(list)!.AsArray().Cast<JsonObject>())
+            {
+                var key = (string)entry["name"]! + (string?)entry["suffix"];
+                if (!metrics.TryGetValue(key, out var metric))
+                {
+                    if (entry["metric_object"] is not null)
+                        throw new MisconfigurationException(
+                            $"Log(\"{entry["name"]}\", metric) was called on some processes only: a process had no batch in this evaluation (fewer samples than processes?). " +
+                            "Give every process at least one batch, or log the metric's value with syncDist instead.");
+                    metrics.Add(key, metric = LoggedMetric.Placeholder(entry, strategy));
+                }
+                if (!agreed.Contains(metric)) agreed.Add(metric);
+            }
+        }
+        order.Clear();
+        order.AddRange(agreed);
+    }
+
     /// <summary>The epoch values of every metric logged with <c>onEpoch</c> (reads them on the host).</summary>
     public IEnumerable<(string Name, string LoggedName, double Value, bool ProgBar, bool Logger)> EpochValues()
     {
@@ -83,6 +180,7 @@ internal sealed class MetricStore(Strategy strategy, TrainerMessages messages) :
     /// <summary>Forgets everything, freeing the accumulators and resetting logged metric objects for their next epoch.</summary>
     public void Reset()
     {
+        awaitingSync.Clear();
         foreach (var metric in order) metric.Dispose();
         metrics.Clear();
         order.Clear();

@@ -144,17 +144,25 @@ internal sealed class EvaluationLoop<TStage>(LoopContext context) where TStage :
                 module.DataloaderIdx = dataloaderIdx;
                 int? total = limit(loader);
                 using var batches = new BatchIterator<TBatch>(loader, total);
+                // Under ddp the shards are unequal (every sample once): the processes go on while any has a batch, and one
+                // without takes part in the exchanges of the others' step.
                 while (true)
                 {
-                    context.Interruption?.ThrowIfRequested();
                     using var scope = NewDisposeScope();
-                    if (!batches.MoveNext(scope)) break;
+                    bool hasBatch = batches.MoveNext(scope);
+                    if (!(context.Interruption?.ThrowIfRequested(hasBatch) ?? hasBatch)) break;
+                    if (!hasBatch)
+                    {
+                        metrics.SyncStepValues(always: true, present: false);
+                        continue;
+                    }
                     RunBatch(module, driver, batches.Current, batches.Index, dataloaderIdx, metrics, logResults);
                     foreach (var callback in hooks.Callbacks) callback.OnEvaluationBatchCompleted(context.Trainer, TStage.Stage, batches.Index + 1, total);
                 }
             }
             foreach (var callback in hooks.Callbacks) callback.OnEvaluationCompleted(context.Trainer, TStage.Stage);
             (metrics.NameSuffix, module.DataloaderIdx) = (null, 0);
+            metrics.AgreeOnEpochValues();
             TStage.OnEpochEnd(hooks, metrics);
 
             var epochValues = metrics.EpochValues().ToList();
@@ -203,6 +211,7 @@ internal sealed class EvaluationLoop<TStage>(LoopContext context) where TStage :
         object? boxed = batchCallbacks.Length > 0 ? (object?)batch : null;
         using (context.Hooks.Logging(TStage.Step, metrics))
             TStage.RunBatch(context.Trainer, module, batchCallbacks, driver, batch, batchIdx, dataloaderIdx, boxed);
+        metrics.SyncStepValues(always: true);
         // Values logged with onStep: true in evaluation go to the loggers per batch, at a step of their own per dataloader
         // that runs on across the validation runs of a fit (Lightning's _seen_batches_per_dataloader), with no epoch.
         if (logResults) context.Logging.LogStepValues(metrics, NextLogStep(dataloaderIdx), epoch: null);

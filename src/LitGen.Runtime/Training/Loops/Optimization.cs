@@ -47,6 +47,7 @@ internal abstract class OptimizationLoop(LoopContext context)
         {
             using var scope = Context.Hooks.Logging(ModuleHooks.ConfigureGradientClipping, metrics);
             module.ConfigureGradientClipping(optimizer, Context.Options.GradientClipVal, Context.Options.GradientClipAlgorithm);
+            metrics?.SyncStepValues();
         }
         if (scaler is null) Context.Strategy.OptimizerStep(optimizer);
         else if (!backwardSkipped)
@@ -175,6 +176,7 @@ internal sealed class OptimizerClosure<TBatch, TDriver> where TDriver : struct, 
     {
         ran = true;
         using (automatic.StepScope()) loss = driver.TrainingStep(batch, batchIdx);
+        module.ActiveMetrics?.SyncStepValues();
         automatic.Closure(module, loss, epoch, batchIdx, accumulating: false);
     }
 }

@@ -49,9 +49,11 @@ internal sealed class PredictionLoop(LoopContext context)
         using var batches = new BatchIterator<TBatch>(loader, limit);
         while (true)
         {
-            context.Interruption?.ThrowIfRequested();
             using var scope = NewDisposeScope();
-            if (!batches.MoveNext(scope)) break;
+            bool hasBatch = batches.MoveNext(scope);
+            // Prediction shards are unequal under ddp: the processes go on together while any has a batch.
+            if (!(context.Interruption?.ThrowIfRequested(hasBatch) ?? hasBatch)) break;
+            if (!hasBatch) continue;
             int batchIdx = batches.Index;
             var batch = context.Strategy.PrepareBatch(driver, batches.Current, dataloaderIdx);
             object? boxed = batchCallbacks.Length > 0 ? (object?)batch : null;

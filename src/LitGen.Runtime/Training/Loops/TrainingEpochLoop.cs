@@ -151,6 +151,7 @@ internal sealed class TrainingEpochLoop
             {
                 // The step under the precision's autocast; backward and the optimizer step outside it, as Lightning.
                 using (context.Strategy.StepScope()) loss = driver.TrainingStep(batch, batchIdx);
+                metrics.SyncStepValues();
                 if (module.AutomaticOptimization) Automatic.Run(module, loss, epoch, batchIdx, accumulating);
             }
             if (module.AutomaticOptimization)
@@ -160,6 +161,7 @@ internal sealed class TrainingEpochLoop
             }
             foreach (var callback in batchCallbacks) callback.OnTrainBatchEnd(context.Trainer, module, loss, boxed!, batchIdx);
             driver.OnTrainBatchEnd(loss, batch, batchIdx);
+            metrics.SyncStepValues();
             module.ClearStepOutputs();
         }
 

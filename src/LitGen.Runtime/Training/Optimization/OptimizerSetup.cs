@@ -88,6 +88,7 @@ internal sealed class OptimizerSetup(Trainer trainer)
     {
         using var scope = trainer.Hooks.Logging(ModuleHooks.LrSchedulerStep, trainer.Hooks.ActiveMetrics);
         module.LrSchedulerStep(scheduler, metric);
+        trainer.Hooks.ActiveMetrics?.SyncStepValues();
     }
 
     /// <summary>Each optimizer's state, serialized when the checkpoint is written (never held in memory whole).</summary>
