@@ -11,6 +11,10 @@ using static TorchSharp.torch;
 //   slow <out>                    trains for a long time (to be killed)
 //   list <out>                    a dataloader the strategy cannot split
 //   straggler <out>               rank 1 joins MPI but never reaches a trainer; rank 0's waits 2 s (StartupTimeout)
+//   evaluate <out> [samples=N]    validate, test and predict 1,001 (or N) samples (unequal shards); eval-rank<r>.json
+//   divergent <out> [mode=skip|rename|stall] [check=true]
+//                                 ranks that part ways (a Log(..., syncDist: true) on one, or a stall), with a 10 s collective timeout
+//   synccount <out>               collectives per step with 0 and with 10 synced step values; synccount.json
 //   interrupt <out>               a long fit with OnExceptionCheckpoint; each rank appends its steps to <out>/steps-rank<r>;
 //                                 exits 130 on SIGINT, 143 on SIGTERM (what a signal to the job must end in)
 var (scenario, output) = (args[0], args[1]);
@@ -85,6 +89,42 @@ switch (scenario)
             RankReport.Write(output, trainer);
             return Interruption.ExitCode(trainer.InterruptedBy);
         }
+        break;
+    }
+    case "evaluate":
+    {
+        EvaluationModel.Run(new TrainerOptions
+        {
+            Strategy = "ddp", Devices = 2, DefaultRootDir = output, Logger = false, EnableProgressBar = false, EnableCheckpointing = false, EnableModelSummary = false,
+        }, settings.Samples).Write(output);
+        break;
+    }
+    case "divergent":
+    {
+        var trainer = new Trainer(new TrainerOptions
+        {
+            Strategy = new DdpStrategy { CollectiveTimeout = TimeSpan.FromSeconds(10), CheckCollectives = settings.CheckCollectives }, Devices = 2, MaxEpochs = 1,
+            DefaultRootDir = output, Logger = false, EnableProgressBar = false, EnableCheckpointing = false,
+        });
+        trainer.Fit(new DivergentRanksModel(settings.Mode), DdpModel.Loader(16, shuffle: false));
+        break;
+    }
+    case "synccount":
+    {
+        var counts = new Dictionary<string, long>();
+        foreach (int values in new[] { 0, 10 })
+        {
+            var trainer = new Trainer(new TrainerOptions
+            {
+                Strategy = "ddp", Devices = 2, MaxEpochs = 1, DefaultRootDir = output, Logger = false, EnableProgressBar = false, EnableCheckpointing = false,
+            });
+            var ddp = (DdpStrategy)trainer.Strategy;
+            long before = ddp.CollectiveCount;
+            trainer.Fit(new SyncedValuesModel(values), DdpModel.Loader(16, shuffle: false));
+            counts[$"values{values}"] = ddp.CollectiveCount - before;
+            counts["steps"] = trainer.GlobalStep;
+        }
+        if (Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_RANK") == "0") File.WriteAllText(Path.Combine(output, "synccount.json"), System.Text.Json.JsonSerializer.Serialize(counts));
         break;
     }
     case "list":

@@ -7,7 +7,8 @@ namespace LitGen.Distributed.Worker;
 /// <summary>The settings of one run, from <c>key=value</c> arguments.</summary>
 public sealed record RunSettings(int Devices = 2, int Epochs = 2, int BatchSize = 16, bool Shuffle = false, int Accumulate = 1, double? Clip = null,
     bool Dropout = false, int? CheckpointEveryNSteps = null, string? Resume = null, long? MaxSteps = null, bool Manual = false, int Hidden = 32,
-    int? BucketCapMb = null, string? Export = null, int MaxRestarts = 0, long? DieAt = null, bool DieAlways = false)
+    int? BucketCapMb = null, string? Export = null, int MaxRestarts = 0, long? DieAt = null, bool DieAlways = false, bool CheckCollectives = false,
+    string Mode = "skip", int Samples = EvaluationModel.Samples)
 {
     public static RunSettings Parse(IEnumerable<string> arguments)
     {
@@ -34,6 +35,9 @@ public sealed record RunSettings(int Devices = 2, int Epochs = 2, int BatchSize 
                 "max-restarts" => settings with { MaxRestarts = int.Parse(value, CultureInfo.InvariantCulture) },
                 "die-at" => settings with { DieAt = long.Parse(value, CultureInfo.InvariantCulture) },
                 "die-always" => settings with { DieAlways = bool.Parse(value) },
+                "check" => settings with { CheckCollectives = bool.Parse(value) },
+                "mode" => settings with { Mode = value },
+                "samples" => settings with { Samples = int.Parse(value, CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"unknown setting '{key}'"),
             };
         }

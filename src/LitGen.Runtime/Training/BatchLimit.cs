@@ -44,7 +44,8 @@ public readonly record struct BatchLimit
             return fraction == 1.0 ? null : throw new MisconfigurationException(
                 $"{option} = {fraction.ToString(CultureInfo.InvariantCulture)} is a fraction, but the dataloader has no length (it is not a collection). Use a batch count (an int) instead.");
         int batches = (int)(total * fraction);
-        if (batches == 0 && fraction > 0)
+        // An empty dataloader (a process's evaluation shard can be) is no fraction's fault.
+        if (batches == 0 && fraction > 0 && total > 0)
             throw new MisconfigurationException(
                 $"{option} = {fraction.ToString(CultureInfo.InvariantCulture)} of {total} batches is 0 batches; use a larger fraction or a count.");
         return batches;

@@ -46,6 +46,8 @@ public sealed partial class Trainer
     /// <summary>Where the run is, for the reports of a ddp job: "in TrainingStep (fit, epoch 0, global step 12)".</summary>
     private string DescribeLocation()
     {
+        // The strategy's first exchanges happen while the constructor runs, before the loops exist.
+        if (FitLoop is null) return "while the trainer is created";
         var stage = Stage is { } current ? current.ToString().ToLowerInvariant() : "outside a run";
         return $"in {module?.CurrentHook ?? "the trainer"} ({stage}, epoch {CurrentEpoch}, global step {GlobalStep})";
     }
