@@ -6,7 +6,7 @@ namespace LitGen.Distributed.Worker;
 
 /// <summary>
 /// A three-class linear classifier evaluated on 1,001 samples (batch 100: 501 samples and 6 batches on rank 0, 500 and 5
-/// on rank 1), logging a batch-size-weighted mean, a sum, a max and a step value with syncDist, and an accuracy and an
+/// on rank 1), logging a batch-size-weighted mean, a sum, maxima, a minimum and a step value with syncDist, and an accuracy and an
 /// AUROC as metric objects. Data and weights are fixed functions, so the single-process reference is the same run.
 /// </summary>
 [LightningModule]
@@ -47,6 +47,9 @@ public partial class EvaluationModel : LightningModule<(Tensor X, Tensor Y)>
         Log("loss", loss, syncDist: true);
         Log("samples", (double)batch.X.shape[0], reduceFx: ReduceFx.Sum, syncDist: true);
         Log("max_logit", logits.max(), reduceFx: ReduceFx.Max, syncDist: true);
+        // A negative max and a positive min: a process without batches must add nothing to them (not a zero).
+        Log("max_negative", logits.abs().max().neg().sub(1), reduceFx: ReduceFx.Max, syncDist: true);
+        Log("min_of_highest", logits.max(), reduceFx: ReduceFx.Min, syncDist: true);
         Log("step_loss", loss, onStep: true, onEpoch: false, syncDist: true);
         if (!metricObjects) return null;
         accuracy.Update(logits.argmax(1), batch.Y);
