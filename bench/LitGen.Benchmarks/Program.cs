@@ -6,7 +6,7 @@ using LitGen.Benchmarks;
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- fixed [--rounds 40]
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- soak [--steps 5000] [--workers N] [--full] [--gc-pressure]
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- ddp --processes 1|2 [--steps 300]
-// dotnet run -c Release --project bench/LitGen.Benchmarks -- ddp-sync [--values 10] [--rounds 6] [--steps 300]
+// dotnet run -c Release --project bench/LitGen.Benchmarks -- ddp-sync [--values 10] [--rounds 10] [--steps 1000]
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- data --workers 0|2 [--steps 150]
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- tensorboard [--rounds 5] [--scalars 20000] [--histograms 200]
 // dotnet run -c Release --project bench/LitGen.Benchmarks -- scalars [--seconds 20]

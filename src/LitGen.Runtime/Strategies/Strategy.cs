@@ -125,6 +125,12 @@ public abstract class Strategy
     /// <summary>Tensors of different first-dimension lengths from every process, concatenated in rank order (a metric's gathered scores).</summary>
     internal virtual Tensor AllGatherVariable(Tensor tensor) => tensor;
 
+    /// <summary>The element-wise maximum over all processes of a few numbers, in place (no tensors: the fast path for per-batch agreements).</summary>
+    internal virtual void AllReduceMax(long[] values) { }
+
+    /// <summary>Equal-length arrays of plain values from every process, concatenated in rank order (no tensors: the fast path for a few numbers).</summary>
+    internal virtual T[] AllGatherValues<T>(T[] own) where T : unmanaged => own;
+
     /// <summary>A text from every process, in rank order (each process's part of a checkpoint).</summary>
     internal virtual string[] GatherTexts(string own) => [own];
 

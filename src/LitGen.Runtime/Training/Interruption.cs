@@ -1,5 +1,4 @@
 using System;
-using System.Linq;
 using System.Runtime.InteropServices;
 using System.Threading;
 
@@ -67,11 +66,9 @@ internal sealed class Interruption : IDisposable
         bool anyHasBatch = hasBatch;
         if (strategy.WorldSize > 1)
         {
-            using var local = TorchSharp.torch.tensor(new[] { (long)request, hasBatch ? 1L : 0L });
-            using var purpose = strategy.ForPurpose("the agreement at a batch boundary (a stop request, more batches)");
-            using var agreed = strategy.AllReduce(local, ReduceFx.Max);
-            var values = agreed.data<long>().ToArray();
-            (request, anyHasBatch) = ((int)values[0], values[1] == 1);
+            long[] agreed = [request, hasBatch ? 1 : 0];
+            using (strategy.ForPurpose("the agreement at a batch boundary (a stop request, more batches)")) strategy.AllReduceMax(agreed);
+            (request, anyHasBatch) = ((int)agreed[0], agreed[1] == 1);
             if (request > Cancellation && signal is null) signal = SignalNames[Array.IndexOf(SignalNumbers, request)];
         }
         if (request == NoRequest) return anyHasBatch;

@@ -17,7 +17,7 @@ namespace LitGen;
 /// each process reading its own shard of the data, rank 0 writing every file, and every decision that ends or saves
 /// a run taken once for all processes. With one process it behaves as <see cref="SingleDeviceStrategy"/> and needs no MPI.
 /// </summary>
-public class DdpStrategy : Strategy
+public unsafe class DdpStrategy : Strategy
 {
     private static readonly JsonSerializerOptions Json = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
@@ -108,7 +108,7 @@ public class DdpStrategy : Strategy
                 $"The launcher started {strategy.size} processes but Devices × NumNodes = {options.Devices} × {options.NumNodes} = {processes}; make them agree (e.g. mpirun -np {processes}, or Devices = {strategy.size}).");
         strategy.collectives = new Collectives(mpi, strategy.rank, strategy.size, CollectiveTimeout, CheckCollectives, () => strategy.Location?.Invoke() ?? "",
             reason => strategy.Fail(reason, collective: true));
-        if (!strategy.collectives.TryBarrier("the start of the job", StartupTimeout))
+        if (!strategy.collectives.TryBarrier(StartupTimeout))
             strategy.Fail($"not every process of the job reached the trainer within {StartupTimeout.TotalSeconds:0} s (a process failed to start or took another path through the program).");
         strategy.Bind(options, strategy.localRank);
         // The processes of a machine share its cores: libtorch's threads are divided among them.
@@ -150,7 +150,7 @@ public class DdpStrategy : Strategy
     internal long CollectiveCount => collectives?.Count ?? 0;
 
     /// <inheritdoc />
-    public override void Barrier() => collectives?.Barrier(Purpose("a barrier (Strategy.Barrier)"));
+    public override void Barrier() => collectives?.Barrier(CollectivePurpose ?? "a barrier (Strategy.Barrier)");
 
     /// <inheritdoc />
     public override T Broadcast<T>(T value, int src = 0)
@@ -160,10 +160,10 @@ public class DdpStrategy : Strategy
         if (value is Tensor tensor)
         {
             var copy = tensor.detach().clone();
-            BroadcastInPlace(copy, src, Purpose("a tensor broadcast (Strategy.Broadcast)"));
+            BroadcastInPlace(copy, src, CollectivePurpose ?? "a tensor broadcast (Strategy.Broadcast)");
             return (T)(object)copy;
         }
-        var what = Purpose($"a broadcast of a {typeof(T).Name} (Strategy.Broadcast)");
+        var what = CollectivePurpose ?? $"a broadcast of a {typeof(T).Name} (Strategy.Broadcast)";
         var bytes = rank == src ? JsonSerializer.SerializeToUtf8Bytes(value, Json) : [];
         var length = new[] { (long)bytes.Length };
         unsafe
@@ -203,7 +203,7 @@ public class DdpStrategy : Strategy
             ReduceFx.Min => mpi.Min,
             _ => mpi.Sum,
         };
-        collectives!.AllReduce(TensorMemory.Address(host), host.numel(), datatype, elementSize, op, Purpose($"a reduction ({reduceFx}) of {host.numel()} values (Strategy.AllReduce)"));
+        collectives!.AllReduce(TensorMemory.Address(host), host.numel(), datatype, elementSize, op, CollectivePurpose ?? $"a reduction ({reduceFx}) of {host.numel()} values (Strategy.AllReduce)");
         using var processes = size.ToScalar();
         var reduced = reduceFx == ReduceFx.Mean ? host.to(ScalarType.Float64).div_(processes) : host;
         var result = reduceFx == ReduceFx.Mean && !tensor.is_floating_point() ? reduced : reduced.to(tensor.dtype);
@@ -220,7 +220,7 @@ public class DdpStrategy : Strategy
         var gathered = empty([size, .. tensor.shape], host.dtype);
         long bytes = host.numel() * host.ElementSize;
         if (bytes > int.MaxValue) throw new NotSupportedException($"AllGather of {bytes} bytes per process: MPI counts are 32-bit; gather it in parts.");
-        collectives!.AllGather(TensorMemory.Address(host), TensorMemory.Address(gathered), (int)bytes, Purpose($"a gather of {host.numel()} values (Strategy.AllGather)"));
+        collectives!.AllGather(TensorMemory.Address(host), TensorMemory.Address(gathered), (int)bytes, CollectivePurpose ?? $"a gather of {host.numel()} values (Strategy.AllGather)");
         return gathered.to(tensor.device).MoveToOuterDisposeScope();
     }
 
@@ -284,6 +284,23 @@ public class DdpStrategy : Strategy
         Barrier();
     }
 
+    internal override void AllReduceMax(long[] values)
+    {
+        if (mpi is null) return;
+        fixed (long* buffer = values)
+            collectives!.AllReduce((IntPtr)buffer, values.Length, mpi.Int64, sizeof(long), mpi.Max, CollectivePurpose ?? $"a maximum of {values.Length} numbers");
+    }
+
+    internal override T[] AllGatherValues<T>(T[] own)
+    {
+        if (mpi is null) return own;
+        var all = new T[own.Length * size];
+        fixed (T* send = own)
+        fixed (T* receive = all)
+            collectives!.AllGather((IntPtr)send, (IntPtr)receive, own.Length * sizeof(T), CollectivePurpose ?? $"a gather of {own.Length} {typeof(T).Name} values");
+        return all;
+    }
+
     internal override byte[] GatherRngStates(byte[] own)
     {
         if (mpi is null) return own;
@@ -322,9 +339,6 @@ public class DdpStrategy : Strategy
     }
 
     private static readonly TimeSpan ReportGrace = TimeSpan.FromSeconds(2);
-
-    /// <summary>What the current collective is for: the purpose the caller set (<see cref="Strategy.CollectivePurpose"/>), else <paramref name="fallback"/>.</summary>
-    private string Purpose(string fallback) => CollectivePurpose ?? fallback;
 
     private void BroadcastInPlace(Tensor tensor, int src, string what)
     {

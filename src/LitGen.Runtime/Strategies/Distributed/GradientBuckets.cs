@@ -28,8 +28,7 @@ internal sealed class GradientBuckets(OpenMpi mpi, Collectives collectives, int 
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         Rebuild(parameters);
-        for (int i = 0; i < buckets.Count; i++)
-            buckets[i].AllReduce(mpi, collectives, worldSize, $"the gradient exchange (bucket {i + 1} of {buckets.Count}, {buckets[i].Parameters.Count} parameters)");
+        foreach (var bucket in buckets) bucket.AllReduce(mpi, collectives, worldSize);
     }
 
     private void Rebuild(IReadOnlyList<Parameter> parameters)
@@ -55,6 +54,7 @@ internal sealed class GradientBuckets(OpenMpi mpi, Collectives collectives, int 
             dtype = flatType;
         }
         if (pending.Count > 0) buckets.Add(new Bucket(pending, dtype!.Value));
+        for (int i = 0; i < buckets.Count; i++) buckets[i].Purpose = $"the gradient exchange (bucket {i + 1} of {buckets.Count}, {buckets[i].Parameters.Count} parameters)";
     }
 
     public void Dispose()
@@ -85,7 +85,10 @@ internal sealed class GradientBuckets(OpenMpi mpi, Collectives collectives, int 
 
         public List<Parameter> Parameters { get; }
 
-        public void AllReduce(OpenMpi mpi, Collectives collectives, int worldSize, string what)
+        /// <summary>What its exchange is, for the reports of a failed or overdue collective.</summary>
+        public string Purpose { get; set; } = "the gradient exchange";
+
+        public void AllReduce(OpenMpi mpi, Collectives collectives, int worldSize)
         {
             // Scalars held by using stay alive through the native calls (see ScalarLifetimeTests).
             using var absent = 0.ToScalar();
@@ -100,7 +103,7 @@ internal sealed class GradientBuckets(OpenMpi mpi, Collectives collectives, int 
                 flat[flagsAt + i].fill_(grad is null ? absent : present);
             }
             bool isDouble = flat.dtype == ScalarType.Float64;
-            collectives.AllReduce(TensorMemory.Address(flat), flat.numel(), isDouble ? mpi.Double : mpi.Float, isDouble ? 8 : 4, mpi.Sum, what);
+            collectives.AllReduce(TensorMemory.Address(flat), flat.numel(), isDouble ? mpi.Double : mpi.Float, isDouble ? 8 : 4, mpi.Sum, Purpose);
             using var processes = worldSize.ToScalar();
             flat.narrow(0, 0, flagsAt).div_(processes);
             for (int i = 0; i < Parameters.Count; i++)

@@ -89,8 +89,8 @@ internal sealed class LoggedMetric(string name, string suffix, bool onStep, bool
         return AwaitsSync;
     }
 
-    /// <summary>This process's step value as a float64 scalar tensor, for the exchange (a device value stays on its device).</summary>
-    public Tensor LocalStepTensor() => stepOnDevice ? deviceStep! : tensor(hostStep, ScalarType.Float64);
+    /// <summary>The step value when it is a tensor on its device (logged as a tensor); null when it is a host number.</summary>
+    public Tensor? StepTensor => stepOnDevice ? deviceStep : null;
 
     /// <summary>Takes the step value reduced across the processes.</summary>
     public void SetSyncedStepValue(double value)

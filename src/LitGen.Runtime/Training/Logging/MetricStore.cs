@@ -64,35 +64,45 @@ internal sealed class MetricStore(Strategy strategy, TrainerMessages messages) :
     public void SyncStepValues(bool always = false, bool present = true)
     {
         if (strategy.WorldSize == 1 || (awaitingSync.Count == 0 && !always)) return;
-        var names = present ? awaitingSync.Select(m => $"Log(\"{m.Name}{m.Suffix}\")").ToArray() : [];
-        var description = names.Length == 0 ? "no step values" : $"the step values of {string.Join(", ", names)} (syncDist)";
-        using var scope = NewDisposeScope();
+        int count = present ? awaitingSync.Count : 0;
+        var description = count == 0 ? "no step values" : $"the step values of {string.Join(", ", awaitingSync.Select(m => $"Log(\"{m.Name}{m.Suffix}\")"))} (syncDist)";
         using var purpose = strategy.ForPurpose(description);
-        var signature = string.Join("\n", awaitingSync.Select(m => $"{m.Name}{m.Suffix}:{m.ReduceFx}"));
-        var header = tensor(new[] { present ? 1L : 0L, names.Length, (long)XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(signature)) });
-        var headers = strategy.AllGather(header).cpu().data<long>().ToArray();
-        int world = strategy.WorldSize;
-        var presentRanks = Enumerable.Range(0, world).Where(r => headers[r * 3] == 1).ToArray();
+        var signature = new StringBuilder();
+        foreach (var metric in awaitingSync) signature.Append(metric.Name).Append(metric.Suffix).Append(':').Append(metric.ReduceFx).Append('\n');
+        var headers = strategy.AllGatherValues([present ? 1L : 0L, count, (long)XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(signature.ToString()))]);
+        var presentRanks = Enumerable.Range(0, strategy.WorldSize).Where(r => headers[r * 3] == 1).ToArray();
         // Every process decides from the same gathered headers, so all fail together or none.
         if (presentRanks.Select(r => (headers[r * 3 + 1], headers[r * 3 + 2])).Distinct().Count() > 1) throw Mismatch(description);
-        int count = presentRanks.Length == 0 ? 0 : (int)headers[presentRanks[0] * 3 + 1];
-        if (count == 0) return;
+        int agreed = presentRanks.Length == 0 ? 0 : (int)headers[presentRanks[0] * 3 + 1];
+        if (agreed == 0) return;
 
-        var local = present ? stack(awaitingSync.Select(m => m.LocalStepTensor().to(ScalarType.Float64).cpu()).ToArray()) : zeros(count, ScalarType.Float64);
-        var gathered = strategy.AllGather(local).cpu().data<double>().ToArray();
+        var values = strategy.AllGatherValues(present ? LocalStepValues() : new double[agreed]);
         if (!present) return;
-        for (int i = 0; i < count; i++)
+        for (int i = 0; i < agreed; i++)
         {
-            var values = presentRanks.Select(r => gathered[r * count + i]).ToArray();
+            var column = presentRanks.Select(r => values[r * agreed + i]);
             awaitingSync[i].SetSyncedStepValue(awaitingSync[i].ReduceFx switch
             {
-                ReduceFx.Sum => values.Sum(),
-                ReduceFx.Max => values.Max(),
-                ReduceFx.Min => values.Min(),
-                _ => values.Average(),
+                ReduceFx.Sum => column.Sum(),
+                ReduceFx.Max => column.Max(),
+                ReduceFx.Min => column.Min(),
+                _ => column.Average(),
             });
         }
         awaitingSync.Clear();
+    }
+
+    /// <summary>This process's values awaiting the exchange; those on an accelerator are read in one transfer (a read on the CPU costs nothing).</summary>
+    private double[] LocalStepValues()
+    {
+        static bool OnAccelerator(LoggedMetric m) => m.StepTensor is { device_type: not DeviceType.CPU };
+        var accelerated = awaitingSync.Where(OnAccelerator).ToArray();
+        if (accelerated.Length <= 1) return awaitingSync.Select(m => m.ReadStepValue()).ToArray();
+        using var scope = NewDisposeScope();
+        var read = stack(accelerated.Select(m => m.StepTensor!.to(ScalarType.Float64)).ToArray()).cpu().data<double>().ToArray();
+        var values = new double[awaitingSync.Count];
+        for (int i = 0, next = 0; i < values.Length; i++) values[i] = OnAccelerator(awaitingSync[i]) ? read[next++] : awaitingSync[i].ReadStepValue();
+        return values;
     }
 
     /// <summary>The processes logged different step values with syncDist: every process learns the others' lists and fails with them.</summary>
