@@ -25,6 +25,8 @@ public static class Descriptors
     public const string MissingLightningModuleAttributeId = "LIT0009";
     /// <summary>ID of <see cref="LogOutsideHook"/>.</summary>
     public const string LogOutsideHookId = "LIT0010";
+    /// <summary>ID of <see cref="ExplicitPrecisionCast"/>.</summary>
+    public const string ExplicitPrecisionCastId = "LIT0011";
 
     private const string Usage = "LitGen.Usage";
     private const string Correctness = "LitGen.Correctness";
@@ -108,6 +110,14 @@ public static class Descriptors
         Usage, DiagnosticSeverity.Error, isEnabledByDefault: true,
         description: "LitGen modules are completed by its source generator; without the attribute and the partial modifier the generated members are missing.",
         helpLinkUri: HelpLink(MissingLightningModuleAttributeId));
+
+    internal static readonly DiagnosticDescriptor ExplicitPrecisionCast = new(
+        ExplicitPrecisionCastId,
+        "Explicit precision cast of a module in a LightningModule",
+        "'{0}' casts the module's weights to a lower precision; the trainer owns precision, so remove it and set TrainerOptions.Precision (\"16-mixed\", \"bf16-mixed\", \"16-true\" or \"bf16-true\")",
+        Usage, DiagnosticSeverity.Warning, isEnabledByDefault: true,
+        description: "A module cast by hand under a mixed precision trains float16 weights without float32 master copies or a loss scaler, and its checkpoints no longer say what precision it ran in.",
+        helpLinkUri: HelpLink(ExplicitPrecisionCastId));
 
     /// <summary>The documentation page of a diagnostic ID.</summary>
     public static string HelpLink(string id) => $"https://github.com/litgen/litgen/blob/main/docs/diagnostics/{id}.md";
