@@ -38,7 +38,7 @@ public class MisconfigurationTests
 
     [Theory]
     [InlineData("33-true", "Unknown precision \"33-true\"")]
-    [InlineData("16-mixed", "needs a gradient scaler, which LitGen does not have yet. Use \"bf16-mixed\"")]
+    [InlineData("transformer-engine", "Use one of \"32-true\", \"64-true\", \"bf16-true\", \"16-true\", \"bf16-mixed\", \"16-mixed\"")]
     public void Unsupported_precision_is_refused_with_what_to_use(string precision, string expected)
     {
         var error = Assert.Throws<MisconfigurationException>(() => new Trainer(new TrainerOptions { Precision = precision }));
