@@ -49,22 +49,13 @@ public class DdpCollectiveTests
     /// </summary>
     [MpiFact]
     public void A_synced_Log_on_one_process_ends_the_job_with_a_message_naming_it()
-    {
-        using var dir = new TempDir();
-        using var job = MpiJob.Start(2, "divergent", dir.Path, "mode=skip");
-        Assert.NotEqual(0, job.WaitForExit(TimeSpan.FromSeconds(60)));
-        Assert.Contains("the step values of Log(\"rank0_only\") (syncDist) in TrainingStep (fit, epoch 0, global step 0)", job.Output);
-    }
+        => Assert.Contains("the step values of Log(\"rank0_only\") (syncDist) in TrainingStep (fit, epoch 0, global step 0)", FailedDivergentJob("mode=skip"));
 
     /// <summary>Each process logs a name of its own with syncDist: every process fails with both lists (the exchange checks names before values).</summary>
     [MpiFact]
     public void Processes_that_log_different_synced_names_fail_with_both_lists()
-    {
-        using var dir = new TempDir();
-        using var job = MpiJob.Start(2, "divergent", dir.Path, "mode=rename");
-        Assert.NotEqual(0, job.WaitForExit(TimeSpan.FromSeconds(60)));
-        Assert.Contains("rank 0: the step values of Log(\"rank0_name\") (syncDist); rank 1: the step values of Log(\"rank1_name\") (syncDist)", job.Output);
-    }
+        => Assert.Contains("rank 0: the step values of Log(\"rank0_name\") (syncDist); rank 1: the step values of Log(\"rank1_name\") (syncDist)",
+            FailedDivergentJob("mode=rename"));
 
     /// <summary>
     /// Rank 1 stalls for a minute in a training step: rank 0, waiting in the gradient exchange, gives up after the 10 s
@@ -73,24 +64,29 @@ public class DdpCollectiveTests
     /// </summary>
     [MpiFact]
     public void A_process_waiting_longer_than_CollectiveTimeout_reports_where_and_ends_the_job()
-    {
-        using var dir = new TempDir();
-        using var job = MpiJob.Start(2, "divergent", dir.Path, "mode=stall");
-        Assert.NotEqual(0, job.WaitForExit(TimeSpan.FromSeconds(45)));
-        Assert.Contains("[rank 0] LitGen ddp: the allreduce of the gradient exchange (bucket 1 of 1, 2 parameters) in TrainingStep (fit, epoch 0, global step 1) waited 10 s", job.Output);
-    }
+        => Assert.Contains("[rank 0] LitGen ddp: the allreduce of the gradient exchange (bucket 1 of 1, 2 parameters) in TrainingStep (fit, epoch 0, global step 1) waited 10 s",
+            FailedDivergentJob("mode=stall"));
 
     /// <summary>With CheckCollectives, the first divergent call is reported by both processes with both sides.</summary>
     [MpiFact]
     public void CheckCollectives_reports_the_first_divergent_call_with_every_side()
     {
-        using var dir = new TempDir();
-        using var job = MpiJob.Start(2, "divergent", dir.Path, "mode=skip", "check=true");
-        Assert.NotEqual(0, job.WaitForExit(TimeSpan.FromSeconds(60)));
-        var output = job.Output;
+        var output = FailedDivergentJob("mode=skip", "check=true");
         Assert.Contains("different collective calls (DdpStrategy.CheckCollectives)", output);
         Assert.Contains("rank 0: allgather of 24 × 1 bytes for the step values of Log(\"rank0_only\") (syncDist) in TrainingStep (fit, epoch 0, global step 0)", output);
         Assert.Contains("rank 1: allreduce of 11 × 4 bytes for the gradient exchange (bucket 1 of 1, 2 parameters)", output);
+    }
+
+    /// <summary>
+    /// The output of a job whose ranks part ways (the worker's <c>divergent</c> scenario, 10 s collective timeout), which
+    /// must fail within 45 s: a stalled rank would let it succeed after a minute, a hang would run on.
+    /// </summary>
+    private static string FailedDivergentJob(params string[] settings)
+    {
+        using var dir = new TempDir();
+        using var job = MpiJob.Start(2, ["divergent", dir.Path, .. settings]);
+        Assert.NotEqual(0, job.WaitForExit(TimeSpan.FromSeconds(45)));
+        return job.Output;
     }
 
     /// <summary>Ten step values logged with syncDist in a training step cost two exchanges (names, then values), not ten.</summary>
