@@ -74,6 +74,15 @@ public sealed class KnownSymbols
         return false;
     }
 
+    /// <summary>
+    /// The type a TorchSharp method is called on: an extension method's first parameter, else <paramref name="instance"/>'s
+    /// type, else (a static method) its declaring type; null when <paramref name="method"/> is not TorchSharp's.
+    /// </summary>
+    public ITypeSymbol? TorchReceiver(IMethodSymbol method, ITypeSymbol? instance)
+        => !SymbolEqualityComparer.Default.Equals(method.ContainingAssembly, Torch?.ContainingAssembly) ? null
+            : method.IsExtensionMethod ? method.Parameters.FirstOrDefault()?.Type
+            : instance ?? method.ContainingType;
+
     /// <summary>Whether <paramref name="symbol"/> carries the attribute <paramref name="attribute"/>.</summary>
     public static bool HasAttribute(ISymbol symbol, INamedTypeSymbol? attribute)
         => attribute is not null && symbol.GetAttributes().Any(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, attribute));

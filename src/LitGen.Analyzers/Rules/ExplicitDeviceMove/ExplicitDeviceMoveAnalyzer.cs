@@ -36,8 +36,7 @@ public sealed class ExplicitDeviceMoveAnalyzer : LitGenAnalyzer
     private static void AnalyzeInvocation(SyntaxNodeAnalysisContext context, IInvocationOperation invocation, KnownSymbols symbols)
     {
         var method = invocation.TargetMethod;
-        if (!SymbolEqualityComparer.Default.Equals(method.ContainingAssembly, symbols.Torch?.ContainingAssembly)) return;
-        var receiverType = method.IsExtensionMethod ? method.Parameters.FirstOrDefault()?.Type : invocation.Instance?.Type ?? method.ContainingType;
+        if (symbols.TorchReceiver(method, invocation.Instance?.Type) is not { } receiverType) return;
         bool onTensorOrModule = KnownSymbols.IsOrDerives(receiverType, symbols.Tensor) || KnownSymbols.IsOrDerives(receiverType, symbols.TorchModule);
 
         string? kind = method.Name switch

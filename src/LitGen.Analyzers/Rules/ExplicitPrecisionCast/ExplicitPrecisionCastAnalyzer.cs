@@ -32,9 +32,7 @@ public sealed class ExplicitPrecisionCastAnalyzer : LitGenAnalyzer
     private static void Analyze(SyntaxNodeAnalysisContext context, IInvocationOperation invocation, KnownSymbols symbols, INamedTypeSymbol? scalarType)
     {
         var method = invocation.TargetMethod;
-        if (!SymbolEqualityComparer.Default.Equals(method.ContainingAssembly, symbols.Torch?.ContainingAssembly)) return;
-        var receiverType = method.IsExtensionMethod ? method.Parameters.FirstOrDefault()?.Type : invocation.Instance?.Type ?? method.ContainingType;
-        if (!KnownSymbols.IsOrDerives(receiverType, symbols.TorchModule)) return;
+        if (!KnownSymbols.IsOrDerives(symbols.TorchReceiver(method, invocation.Instance?.Type), symbols.TorchModule)) return;
         bool cast = method.Name switch
         {
             "half" or "bfloat16" => true,
