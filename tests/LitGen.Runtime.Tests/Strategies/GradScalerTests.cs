@@ -61,7 +61,7 @@ public partial class GradScalerTests
             return loss;
         }
 
-        public override void OnTrainBatchStart((Tensor X, Tensor Y) batch, int batchIdx) => before = hidden.weight!.detach().clone();
+        public override void OnTrainBatchStart((Tensor X, Tensor Y) batch, int batchIdx) => before = hidden.weight!.detach().clone().DetachFromDisposeScope();
 
         public override void OnAfterBackward()
         {
