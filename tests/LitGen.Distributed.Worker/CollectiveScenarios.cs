@@ -6,7 +6,7 @@ namespace LitGen.Distributed.Worker;
 
 /// <summary>
 /// A three-class linear classifier evaluated on 1,001 samples (batch 100: 501 samples and 6 batches on rank 0, 500 and 5
-/// on rank 1), logging a batch-size-weighted mean, a sum, maxima, a minimum and a step value with syncDist, and an accuracy and an
+/// on rank 1), logging a batch-size-weighted mean, a sum, maxima, a minimum, a step value and two names logged in another order on rank 1 with syncDist, and an accuracy and an
 /// AUROC as metric objects. Data and weights are fixed functions, so the single-process reference is the same run.
 /// </summary>
 [LightningModule]
@@ -51,6 +51,9 @@ public partial class EvaluationModel : LightningModule<(Tensor X, Tensor Y)>
         Log("max_negative", logits.abs().max().neg().sub(1), reduceFx: ReduceFx.Max, syncDist: true);
         Log("min_of_highest", logits.max(), reduceFx: ReduceFx.Min, syncDist: true);
         Log("step_loss", loss, onStep: true, onEpoch: false, syncDist: true);
+        // The same names in another order on rank 1: every process must reduce them in one order.
+        foreach (var (name, value) in GlobalRank == 0 ? new[] { ("order_a", 1.0), ("order_b", 2.0) } : [("order_b", 2.0), ("order_a", 1.0)])
+            Log(name, value, syncDist: true);
         if (!metricObjects) return null;
         accuracy.Update(logits.argmax(1), batch.Y);
         Log("accuracy", accuracy);
@@ -117,7 +120,7 @@ public partial class DivergentRanksModel : LightningModule<(Tensor X, Tensor Y)>
     public override OptimizerConfig ConfigureOptimizers() => optim.SGD(parameters(), 0.01);
 }
 
-/// <summary>Logs <c>count</c> step values with syncDist per training step.</summary>
+/// <summary>Logs <c>count</c> step values with syncDist per training step, in one order on rank 0 and the reverse on the others.</summary>
 [LightningModule]
 public partial class SyncedValuesModel : LightningModule<(Tensor X, Tensor Y)>
 {
@@ -130,7 +133,11 @@ public partial class SyncedValuesModel : LightningModule<(Tensor X, Tensor Y)>
     public override Tensor? TrainingStep((Tensor X, Tensor Y) batch, int batchIdx)
     {
         var loss = nn.functional.mse_loss(layer.forward(batch.X), batch.Y);
-        for (int i = 0; i < Count; i++) Log("value_" + i.ToString(CultureInfo.InvariantCulture), loss * (GlobalRank + i), onStep: true, onEpoch: false, syncDist: true);
+        for (int n = 0; n < Count; n++)
+        {
+            int i = GlobalRank == 0 ? n : Count - 1 - n;
+            Log("value_" + i.ToString(CultureInfo.InvariantCulture), loss * (GlobalRank + i), onStep: true, onEpoch: false, syncDist: true);
+        }
         return loss;
     }
 

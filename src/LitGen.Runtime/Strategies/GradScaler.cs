@@ -50,9 +50,6 @@ public sealed record GradScalerOptions
 /// </summary>
 public sealed class GradScaler
 {
-    // Per optimizer unscaled since the last update: whether its gradients held an inf or NaN.
-    private readonly Dictionary<Optimizer, bool> foundInf = new(ReferenceEqualityComparer.Instance);
-
     internal GradScaler(GradScalerOptions options)
     {
         Options = options;
@@ -68,8 +65,11 @@ public sealed class GradScaler
     /// <summary>Finite steps in a row since the scale last changed (PyTorch's <c>_growth_tracker</c>).</summary>
     public int GrowthTracker { get; private set; }
 
-    /// <summary>Whether the last optimizer step was skipped for non-finite gradients (step-interval schedulers then do not step).</summary>
-    internal bool LastStepSkipped { get; private set; }
+    /// <summary>
+    /// Whether the optimizer step in progress (or the last one) is skipped: its gradients held an inf or NaN, or there was
+    /// no backward to unscale. Step-interval schedulers do not step after a skipped step.
+    /// </summary>
+    internal bool StepSkipped { get; private set; }
 
     /// <summary>The loss times the scale. As PyTorch, by a float32 zero-dimensional tensor, so the loss keeps its dtype.</summary>
     internal Tensor ScaleLoss(Tensor loss)
@@ -80,12 +80,12 @@ public sealed class GradScaler
 
     /// <summary>
     /// Divides the gradients of <paramref name="optimizer"/>'s parameters by the scale in place and records whether any
-    /// is non-finite (PyTorch's <c>unscale_</c>); once per optimizer between updates.
+    /// is non-finite (PyTorch's <c>unscale_</c>), which decides <see cref="StepSkipped"/>.
     /// </summary>
     internal void Unscale(Optimizer optimizer)
     {
-        if (foundInf.ContainsKey(optimizer))
-            throw new InvalidOperationException("The gradients of this optimizer were already unscaled since the last scaler update.");
+        if (optimizer is TorchSharp.Modules.LBFGS)
+            throw new MisconfigurationException("\"16-mixed\" and the LBFGS optimizer are not compatible (as in Lightning): use \"bf16-mixed\", \"32-true\", or another optimizer.");
         using var scope = NewDisposeScope();
         // As PyTorch: the reciprocal in double, then rounded to float32.
         var inverse = tensor((float)(1.0 / Scale), ScalarType.Float32);
@@ -96,26 +96,18 @@ public sealed class GradScaler
             finite.Add(grad.isfinite().all());
             grad.mul_(inverse.to(grad.device));
         }
-        foundInf[optimizer] = finite.Count > 0 && !stack(finite.Select(f => f.cpu())).all().item<bool>();
+        StepSkipped = finite.Count > 0 && !stack(finite.Select(f => f.cpu())).all().item<bool>();
     }
 
-    /// <summary>Runs <paramref name="step"/> unless the gradients (unscaled first, if they are not yet) hold an inf or NaN; returns whether it ran.</summary>
-    internal bool Step(Optimizer optimizer, Action step)
-    {
-        if (optimizer is TorchSharp.Modules.LBFGS)
-            throw new MisconfigurationException("\"16-mixed\" and the LBFGS optimizer are not compatible (as in Lightning): use \"bf16-mixed\", \"32-true\", or another optimizer.");
-        if (!foundInf.ContainsKey(optimizer)) Unscale(optimizer);
-        LastStepSkipped = foundInf[optimizer];
-        if (!LastStepSkipped) step();
-        return !LastStepSkipped;
-    }
+    /// <summary>A step without a backward before it (a training step that returned null): nothing to unscale, nothing to step, no update.</summary>
+    internal void SkipWithoutBackward() => StepSkipped = true;
 
-    /// <summary>PyTorch's <c>update()</c>: back off after any non-finite gradient since the last update, else count towards growth.</summary>
-    internal void Update()
+    /// <summary>Runs <paramref name="step"/> unless the unscaled gradients held an inf or NaN, then updates the scale (PyTorch's <c>step</c> and <c>update</c>).</summary>
+    internal void StepAndUpdate(Action step)
     {
-        if (foundInf.Count == 0) throw new InvalidOperationException("The scaler was updated without an optimizer step since its last update.");
+        if (!StepSkipped) step();
         // The arithmetic of libtorch's _amp_update_scale_ kernel: a float32 scale times a double factor, stored as float32.
-        if (foundInf.Values.Any(inf => inf))
+        if (StepSkipped)
         {
             Scale = (float)(Scale * Options.BackoffFactor);
             GrowthTracker = 0;
@@ -127,7 +119,6 @@ public sealed class GradScaler
             GrowthTracker = 0;
         }
         else GrowthTracker++;
-        foundInf.Clear();
     }
 
     /// <summary>PyTorch's <c>GradScaler.state_dict()</c> keys.</summary>
@@ -152,7 +143,6 @@ public sealed class GradScaler
         }.Validated();
         Scale = (float)Options.InitScale;
         GrowthTracker = (int)Number("_growth_tracker");
-        foundInf.Clear();
     }
 
     /// <inheritdoc />

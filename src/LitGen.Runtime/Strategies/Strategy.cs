@@ -134,9 +134,6 @@ public abstract class Strategy
     /// <summary>A text from every process, in rank order (each process's part of a checkpoint).</summary>
     internal virtual string[] GatherTexts(string own) => [own];
 
-    /// <summary>The random-generator states of every process, in rank order, for a checkpoint.</summary>
-    internal virtual byte[] GatherRngStates(byte[] own) => own;
-
     /// <summary>This process's random-generator state from a checkpoint's (a checkpoint of several processes holds one per rank).</summary>
     internal virtual byte[] SelectRngState(byte[] saved, int ownLength)
         => saved.Length > ownLength && saved.Length % ownLength == 0 ? saved.AsSpan(0, ownLength).ToArray() : saved;

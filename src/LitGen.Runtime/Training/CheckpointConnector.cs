@@ -206,7 +206,11 @@ internal sealed class CheckpointConnector(Trainer trainer)
     });
 
     /// <summary>The random generator of every process (one state per rank under ddp), so each resumes its own.</summary>
-    private byte[] SaveRngState() => trainer.Strategy.GatherRngStates(OwnRngState());
+    private byte[] SaveRngState()
+    {
+        using var purpose = trainer.Strategy.ForPurpose("the random generator states for a checkpoint");
+        return trainer.Strategy.AllGatherValues(OwnRngState());
+    }
 
     /// <summary>This process's generator state out of a checkpoint's.</summary>
     public byte[] SelectRngState(byte[] saved) => trainer.Strategy.SelectRngState(saved, OwnRngState().Length);

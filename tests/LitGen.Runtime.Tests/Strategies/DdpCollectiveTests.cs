@@ -89,7 +89,10 @@ public class DdpCollectiveTests
         return job.Output;
     }
 
-    /// <summary>Ten step values logged with syncDist in a training step cost two exchanges (names, then values), not ten.</summary>
+    /// <summary>
+    /// Ten step values logged with syncDist in a training step (rank 1 logs them in the reverse order) cost two exchanges
+    /// (names, then values), not ten.
+    /// </summary>
     [MpiFact]
     public void The_synced_step_values_of_a_hook_travel_in_one_exchange()
     {

@@ -195,7 +195,10 @@ public partial class GradScalerTests
         AssertFollowsReference(first.Steps.Concat(resumed.Steps).ToList(), "automatic", withLearningRates: true);
     }
 
-    /// <summary>As Lightning: a training step that returns null leaves nothing to unscale or step, and the scale is not updated; the step still counts.</summary>
+    /// <summary>
+    /// As Lightning: a training step that returns null leaves nothing to unscale or step, and the scale is not updated; the
+    /// step still counts. The step-interval scheduler holds, as after any skipped step (the step before was not skipped).
+    /// </summary>
     [Fact]
     public void A_skipped_backward_neither_steps_nor_updates_the_scale()
     {
@@ -207,6 +210,9 @@ public partial class GradScalerTests
         Assert.True(model.Steps[5].Skipped);
         Assert.Equal((int)reference[4]!["growth_tracker"]!, model.Steps[5].GrowthTracker);
         Assert.Equal((int)reference[5]!["growth_tracker"]!, model.Steps[6].GrowthTracker);
+        Assert.False(model.Steps[4].Skipped);
+        Assert.Equal(model.Steps[4].LearningRate, model.Steps[5].LearningRate);
+        Assert.True(model.Steps[6].LearningRate < model.Steps[5].LearningRate);
         Assert.Equal(8, trainer.GlobalStep);
     }
 

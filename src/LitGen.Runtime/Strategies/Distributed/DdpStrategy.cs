@@ -17,7 +17,7 @@ namespace LitGen;
 /// each process reading its own shard of the data, rank 0 writing every file, and every decision that ends or saves
 /// a run taken once for all processes. With one process it behaves as <see cref="SingleDeviceStrategy"/> and needs no MPI.
 /// </summary>
-public unsafe class DdpStrategy : Strategy
+public class DdpStrategy : Strategy
 {
     private static readonly JsonSerializerOptions Json = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
@@ -256,11 +256,10 @@ public unsafe class DdpStrategy : Strategy
     /// <inheritdoc />
     public override bool ReduceBooleanDecision(bool decision, bool all)
     {
-        if (mpi is null) return decision;
-        using var votes = tensor(decision ? 1L : 0L);
-        using var total = AllReduce(votes, ReduceFx.Sum);
-        long count = total.item<long>();
-        return all ? count == size : count > 0;
+        // Any process true: the max of the votes; every process true: no process false, the max of the negations.
+        long[] votes = [decision ? 1 : 0, decision ? 0 : 1];
+        AllReduceMax(votes);
+        return all ? votes[1] == 0 : votes[0] == 1;
     }
 
     /// <inheritdoc />
@@ -284,33 +283,20 @@ public unsafe class DdpStrategy : Strategy
         Barrier();
     }
 
-    internal override void AllReduceMax(long[] values)
+    internal override unsafe void AllReduceMax(long[] values)
     {
         if (mpi is null) return;
         fixed (long* buffer = values)
             collectives!.AllReduce((IntPtr)buffer, values.Length, mpi.Int64, sizeof(long), mpi.Max, CollectivePurpose ?? $"a maximum of {values.Length} numbers");
     }
 
-    internal override T[] AllGatherValues<T>(T[] own)
+    internal override unsafe T[] AllGatherValues<T>(T[] own)
     {
         if (mpi is null) return own;
         var all = new T[own.Length * size];
         fixed (T* send = own)
         fixed (T* receive = all)
             collectives!.AllGather((IntPtr)send, (IntPtr)receive, own.Length * sizeof(T), CollectivePurpose ?? $"a gather of {own.Length} {typeof(T).Name} values");
-        return all;
-    }
-
-    internal override byte[] GatherRngStates(byte[] own)
-    {
-        if (mpi is null) return own;
-        var all = new byte[own.Length * size];
-        unsafe
-        {
-            fixed (byte* send = own)
-            fixed (byte* receive = all)
-                collectives!.AllGather((IntPtr)send, (IntPtr)receive, own.Length, "the random generator states for a checkpoint");
-        }
         return all;
     }
 

@@ -47,15 +47,12 @@ internal sealed class LoggedMetric(string name, string suffix, bool onStep, bool
     private double? epochValue;
 
     /// <summary>
-    /// Whether the step value is this process's own and waits for the exchange that reduces it across processes
-    /// (<see cref="MetricStore.SyncStepValues"/>): a step value logged with <c>syncDist</c> under ddp.
+    /// Whether a step value, as logged, is this process's own and must be reduced across processes by the exchange of
+    /// <see cref="MetricStore.SyncStepValues"/>: a step value logged with <c>syncDist</c> under ddp.
     /// </summary>
-    public bool AwaitsSync { get; private set; }
+    public bool SyncsSteps => OnStep && sync is { WorldSize: > 1 };
 
-    private bool SyncsSteps => OnStep && sync is { WorldSize: > 1 };
-
-    /// <summary>Records a value; returns whether its step value now awaits the exchange across processes.</summary>
-    public bool Update(Tensor value, int batchSize)
+    public void Update(Tensor value, int batchSize)
     {
         // All state is 0-dimensional, so values of shape [] and [1] mix and checkpoints restore it exactly.
         var detached = value.detach();
@@ -67,9 +64,8 @@ internal sealed class LoggedMetric(string name, string suffix, bool onStep, bool
             else deviceStep.copy_(detached);
             stepOnDevice = true;
             HasStepValue = true;
-            AwaitsSync = SyncsSteps;
         }
-        if (!OnEpoch) return AwaitsSync;
+        if (!OnEpoch) return;
         if (deviceAccumulator is null)
         {
             deviceAccumulator = Persist(detached);
@@ -86,7 +82,6 @@ internal sealed class LoggedMetric(string name, string suffix, bool onStep, bool
             }
         }
         weight += batchSize;
-        return AwaitsSync;
     }
 
     /// <summary>The step value when it is a tensor on its device (logged as a tensor); null when it is a host number.</summary>
@@ -95,7 +90,7 @@ internal sealed class LoggedMetric(string name, string suffix, bool onStep, bool
     /// <summary>Takes the step value reduced across the processes.</summary>
     public void SetSyncedStepValue(double value)
     {
-        (hostStep, hostStepSet, stepOnDevice, AwaitsSync) = (value, true, false, false);
+        (hostStep, hostStepSet, stepOnDevice) = (value, true, false);
     }
 
     // Scalars held by a using stay alive through the native call (see ScalarLifetimeTests); made only where a mean needs one.
@@ -127,8 +122,7 @@ internal sealed class LoggedMetric(string name, string suffix, bool onStep, bool
         HasStepValue = true;
     }
 
-    /// <summary>Records a value; returns whether its step value now awaits the exchange across processes.</summary>
-    public bool Update(double value, int batchSize)
+    public void Update(double value, int batchSize)
     {
         epochValue = null;
         if (OnStep)
@@ -137,9 +131,8 @@ internal sealed class LoggedMetric(string name, string suffix, bool onStep, bool
             hostStepSet = true;
             stepOnDevice = false;
             HasStepValue = true;
-            AwaitsSync = SyncsSteps;
         }
-        if (!OnEpoch) return AwaitsSync;
+        if (!OnEpoch) return;
         hostAccumulator = hostCount == 0
             ? ReduceFx == ReduceFx.Mean ? value * batchSize : value
             : ReduceFx switch
@@ -151,7 +144,6 @@ internal sealed class LoggedMetric(string name, string suffix, bool onStep, bool
             };
         hostCount++;
         weight += batchSize;
-        return AwaitsSync;
     }
 
     public double ReadStepValue() => stepOnDevice ? deviceStep!.item<double>() : hostStep;

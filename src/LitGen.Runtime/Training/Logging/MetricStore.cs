@@ -37,14 +37,16 @@ internal sealed class MetricStore(Strategy strategy, TrainerMessages messages) :
             throw new MisconfigurationException(
                 $"Log(\"{name}\") got a tensor of shape [{string.Join(", ", value.shape)}]; only scalars can be logged. Reduce it first (e.g. .mean()).");
         var metric = Resolve(context, name, onStep, onEpoch, progBar, logger, reduceFx, syncDist, null);
-        if (metric.Update(value, batchSize ?? CurrentBatchSize)) AwaitSync(metric);
+        metric.Update(value, batchSize ?? CurrentBatchSize);
+        if (metric.SyncsSteps) AwaitSync(metric);
         HasStepValues |= metric.OnStep;
     }
 
     public void Log(HookLogging context, string name, double value, bool? onStep, bool? onEpoch, bool progBar, bool logger, ReduceFx reduceFx, bool syncDist, int? batchSize)
     {
         var metric = Resolve(context, name, onStep, onEpoch, progBar, logger, reduceFx, syncDist, null);
-        if (metric.Update(value, batchSize ?? CurrentBatchSize)) AwaitSync(metric);
+        metric.Update(value, batchSize ?? CurrentBatchSize);
+        if (metric.SyncsSteps) AwaitSync(metric);
         HasStepValues |= metric.OnStep;
     }
 
@@ -56,14 +58,16 @@ internal sealed class MetricStore(Strategy strategy, TrainerMessages messages) :
 
     /// <summary>
     /// Reduces the step values logged with <c>syncDist</c> since the last call, all in one exchange: first each process's
-    /// list of names (so that processes that logged different names fail with both lists instead of mixing values), then
-    /// the values. A no-op without such values, unless <paramref name="always"/>: an evaluation under ddp calls it after
+    /// list of names, sorted (so that processes that logged different names fail with both lists instead of mixing
+    /// values), then the values. A no-op without such values, unless <paramref name="always"/>: an evaluation under ddp calls it after
     /// every batch on every process, and a process without a batch there (<paramref name="present"/> false; evaluation
     /// shards are unequal) takes part with nothing, so that the others are not left waiting.
     /// </summary>
     public void SyncStepValues(bool always = false, bool present = true)
     {
         if (strategy.WorldSize == 1 || (awaitingSync.Count == 0 && !always)) return;
+        // By name, not logging order: processes that log the same names in another order still agree.
+        awaitingSync.Sort(static (a, b) => string.CompareOrdinal(a.Name + a.Suffix, b.Name + b.Suffix));
         int count = present ? awaitingSync.Count : 0;
         var description = count == 0 ? "no step values" : $"the step values of {string.Join(", ", awaitingSync.Select(m => $"Log(\"{m.Name}{m.Suffix}\")"))} (syncDist)";
         using var purpose = strategy.ForPurpose(description);

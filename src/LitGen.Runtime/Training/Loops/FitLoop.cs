@@ -220,8 +220,7 @@ internal sealed class FitLoop(LoopContext context)
     /// <summary>Whether a stop request, not MaxEpochs or MaxSteps, ended the fit.</summary>
     private bool StoppedEarly => Progress.ShouldStop && CanStopEarly && !LimitReached;
 
-    /// <summary>One line saying which callback stopped the fit, why, and when; Lightning says nothing unless asked (<c>verbose</c>).</summary>
-    /// <summary>One line on who stopped the fit, at which epoch and step, and why.</summary>
+    /// <summary>One line on who stopped the fit, at which epoch and step, and why (Lightning says nothing unless asked, <c>verbose</c>).</summary>
     private void StopNotice(Callback[] callbacks)
     {
         var (epoch, step) = StopRequestedAt ?? (Progress.Epoch, EpochLoop.GlobalStep);

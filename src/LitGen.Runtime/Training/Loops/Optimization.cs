@@ -40,7 +40,11 @@ internal abstract class OptimizationLoop(LoopContext context)
     public void OptimizerStep(LightningModule module, Optimizer optimizer, bool clip, bool backwardSkipped = false)
     {
         var scaler = Context.Strategy.GradScaler;
-        if (scaler is not null && !backwardSkipped) scaler.Unscale(optimizer);
+        if (scaler is not null)
+        {
+            if (backwardSkipped) scaler.SkipWithoutBackward();
+            else scaler.Unscale(optimizer);
+        }
         var metrics = Context.Hooks.ActiveMetrics;
         Context.Hooks.Call(ModuleHooks.OnBeforeOptimizerStep, static (c, t, m, o) => c.OnBeforeOptimizerStep(t, m, o), static (m, o) => m.OnBeforeOptimizerStep(o), optimizer, metrics);
         if (clip)
@@ -50,11 +54,7 @@ internal abstract class OptimizationLoop(LoopContext context)
             metrics?.SyncStepValues();
         }
         if (scaler is null) Context.Strategy.OptimizerStep(optimizer);
-        else if (!backwardSkipped)
-        {
-            scaler.Step(optimizer, () => Context.Strategy.OptimizerStep(optimizer));
-            scaler.Update();
-        }
+        else if (!backwardSkipped) scaler.StepAndUpdate(() => Context.Strategy.OptimizerStep(optimizer));
         Progress.Steps++;
     }
 }

@@ -57,7 +57,7 @@ internal sealed class OptimizerSetup(Trainer trainer)
     {
         if (!module.AutomaticOptimization) return;
         // A step the gradient scaler skipped (non-finite gradients) leaves the step-interval schedulers where they are.
-        if (interval == Interval.Step && trainer.Strategy.GradScaler is { LastStepSkipped: true }) return;
+        if (interval == Interval.Step && trainer.Strategy.GradScaler is { StepSkipped: true }) return;
         long index = (interval == Interval.Step ? batchIdx : trainer.CurrentEpoch) + 1;
         for (int i = 0; i < Schedulers.Length; i++)
         {
