@@ -6,8 +6,8 @@ namespace LitGen.Distributed.Worker;
 
 /// <summary>
 /// A three-class linear classifier evaluated on 1,001 samples (batch 100: 501 samples and 6 batches on rank 0, 500 and 5
-/// on rank 1), logging a batch-size-weighted mean, a sum, maxima, a minimum, a step value and two names logged in another order on rank 1 with syncDist, and an accuracy and an
-/// AUROC as metric objects. Data and weights are fixed functions, so the single-process reference is the same run.
+/// on rank 1), logging with syncDist a batch-size-weighted mean, a sum, maxima, a minimum, a step value and two names that
+/// rank 1 logs in the other order, and an accuracy and an AUROC as metric objects. Data and weights are fixed functions, so the single-process reference is the same run.
 /// </summary>
 [LightningModule]
 public partial class EvaluationModel : LightningModule<(Tensor X, Tensor Y)>
