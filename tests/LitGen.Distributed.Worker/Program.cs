@@ -15,6 +15,7 @@ using static TorchSharp.torch;
 //   divergent <out> [mode=skip|rename|stall] [check=true]
 //                                 ranks that part ways (a Log(..., syncDist: true) on one, or a stall), with a 10 s collective timeout
 //   synccount <out>               collectives per step with 0 and with 10 synced step values; synccount.json
+//   decisions <out>               ReduceBooleanDecision with every vote pattern; decisions-rank<r>.json
 //   interrupt <out>               a long fit with OnExceptionCheckpoint; each rank appends its steps to <out>/steps-rank<r>;
 //                                 exits 130 on SIGINT, 143 on SIGTERM (what a signal to the job must end in)
 var (scenario, output) = (args[0], args[1]);
@@ -125,6 +126,20 @@ switch (scenario)
             counts["steps"] = trainer.GlobalStep;
         }
         if (Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_RANK") == "0") File.WriteAllText(Path.Combine(output, "synccount.json"), System.Text.Json.JsonSerializer.Serialize(counts));
+        break;
+    }
+    case "decisions":
+    {
+        var strategy = new Trainer(new TrainerOptions { Strategy = "ddp", Devices = 2, DefaultRootDir = output, Logger = false }).Strategy;
+        bool onlyRank0 = strategy.GlobalRank == 0;
+        var decisions = new Dictionary<string, bool>
+        {
+            ["any_of_one"] = strategy.ReduceBooleanDecision(onlyRank0, all: false),
+            ["all_of_one"] = strategy.ReduceBooleanDecision(onlyRank0, all: true),
+            ["any_of_none"] = strategy.ReduceBooleanDecision(false, all: false),
+            ["all_of_both"] = strategy.ReduceBooleanDecision(true, all: true),
+        };
+        File.WriteAllText(Path.Combine(output, $"decisions-rank{strategy.GlobalRank}.json"), System.Text.Json.JsonSerializer.Serialize(decisions));
         break;
     }
     case "list":

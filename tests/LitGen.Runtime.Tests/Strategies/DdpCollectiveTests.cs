@@ -89,6 +89,17 @@ public class DdpCollectiveTests
         return job.Output;
     }
 
+    /// <summary>ReduceBooleanDecision: "any" is true when one process says so, "all" only when every one does; every process gets the same answer.</summary>
+    [MpiFact]
+    public void ReduceBooleanDecision_takes_any_or_all_of_the_votes()
+    {
+        using var dir = new TempDir();
+        MpiJob.Run(2, "decisions", dir.Path);
+        var expected = new Dictionary<string, bool> { ["any_of_one"] = true, ["all_of_one"] = false, ["any_of_none"] = false, ["all_of_both"] = true };
+        foreach (int rank in new[] { 0, 1 })
+            Assert.Equal(expected, JsonSerializer.Deserialize<Dictionary<string, bool>>(File.ReadAllText(Path.Combine(dir.Path, $"decisions-rank{rank}.json")))!);
+    }
+
     /// <summary>
     /// Ten step values logged with syncDist in a training step (rank 1 logs them in the reverse order) cost two exchanges
     /// (names, then values), not ten.
