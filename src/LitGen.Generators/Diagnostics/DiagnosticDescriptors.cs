@@ -47,8 +47,14 @@ internal static class DiagnosticDescriptors
         "LITG0010", "[LightningDataModule] class must be a partial, non-generic LightningDataModule<TBatch>",
         "'{0}' is marked [LightningDataModule] but {1}; LitGen generates its hyperparameters into a partial, non-generic class deriving from LitGen.LightningDataModule<TBatch>");
 
-    private static DiagnosticDescriptor Create(string id, string title, string message) => new(
-        id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true,
+    // Info, not a warning: a module that is never exported is fine as it is; ToOnnx refuses with the same text.
+    public static readonly DiagnosticDescriptor NotExportableToOnnx = Create(
+        "LITG0011", "Forward cannot be exported to ONNX",
+        "{0}.{1} cannot be exported to ONNX: {2}; ToOnnx refuses this module (training is unaffected)",
+        DiagnosticSeverity.Info);
+
+    private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity = DiagnosticSeverity.Error) => new(
+        id, title, message, Category, severity, isEnabledByDefault: true,
         helpLinkUri: HelpLink(id));
 
     /// <summary>The documentation page of a diagnostic ID.</summary>

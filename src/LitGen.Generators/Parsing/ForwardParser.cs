@@ -1,0 +1,401 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using LitGen.Generators.Diagnostics;
+using LitGen.Generators.Model;
+using LitGen.Shared;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace LitGen.Generators.Parsing;
+
+/// <summary>
+/// Reads a module's <c>Forward</c> (or <c>forward</c>) and writes it again against <c>LitGen.OnnxGraph</c>: tensors become
+/// graph values, layer calls <c>Layer(…)</c>, TorchSharp operations the graph's operations, and every other expression is
+/// kept as written (constants as literals). Whatever has no ONNX translation — a call it does not know, control flow,
+/// a shape read from a tensor — is a LITG0011 at its location and the module's refusal.
+/// </summary>
+internal sealed class ForwardParser
+{
+    /// <summary>A model (null when the class has no Forward to read), and the diagnostics of what was refused.</summary>
+    public sealed record Result(OnnxGraphModel? Model, ImmutableArray<Diagnostic> Diagnostics);
+
+    private readonly SemanticModel semantics;
+    private readonly KnownSymbols known;
+    private readonly IMethodSymbol forward;
+    private readonly string graph;
+    private readonly HashSet<ILocalSymbol> tensorLocals = new(SymbolEqualityComparer.Default);
+    private readonly List<Diagnostic> refusals = [];
+    private readonly List<string> refusalTexts = [];
+
+    private ForwardParser(SemanticModel semantics, KnownSymbols known, IMethodSymbol forward, string graph)
+    {
+        this.semantics = semantics;
+        this.known = known;
+        this.forward = forward;
+        this.graph = graph;
+    }
+
+    public static Result Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        var type = (INamedTypeSymbol)context.TargetSymbol;
+        var known = KnownSymbols.From(context.SemanticModel.Compilation);
+        if (known?.Tensor is null || type.IsGenericType || !KnownSymbols.IsOrDerives(type, known.LightningModuleOfT)
+            || ((ClassDeclarationSyntax)context.TargetNode).Modifiers.All(m => !m.IsKind(SyntaxKind.PartialKeyword)))
+            return new Result(null, ImmutableArray<Diagnostic>.Empty);
+        var forward = FindForward(type, known.Tensor);
+        if (forward?.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken) is not MethodDeclarationSyntax declaration)
+            return new Result(null, ImmutableArray<Diagnostic>.Empty);
+
+        var semantics = declaration.SyntaxTree == context.SemanticModel.SyntaxTree
+            ? context.SemanticModel
+            : context.SemanticModel.Compilation.GetSemanticModel(declaration.SyntaxTree);
+        var usedNames = new HashSet<string>(declaration.DescendantTokens().Where(t => t.IsKind(SyntaxKind.IdentifierToken)).Select(t => t.ValueText));
+        var graph = "onnx";
+        while (usedNames.Contains(graph)) graph += "_";
+
+        var parser = new ForwardParser(semantics, known, forward, graph);
+        var statements = parser.Translate(declaration, cancellationToken);
+        var usings = declaration.SyntaxTree.GetCompilationUnitRoot(cancellationToken).Usings.Select(u => u.ToString()).ToEquatableArray();
+        var model = new OnnxGraphModel(
+            ModuleParser.CreateTypeModel(type, ModuleParser.ContainingTypes((ClassDeclarationSyntax)context.TargetNode, type, Location.None, []), known.LightningModuleAttribute),
+            forward.Name,
+            usings,
+            graph,
+            parser.refusals.Count == 0 ? statements.ToEquatableArray() : EquatableArray<string>.Empty,
+            parser.refusals.Count == 0 ? null : string.Join("; ", parser.refusalTexts));
+        return new Result(model, parser.refusals.ToImmutableArray());
+    }
+
+    /// <summary><c>Forward</c>, else <c>forward</c>: declared here, taking and returning tensors.</summary>
+    private static IMethodSymbol? FindForward(INamedTypeSymbol type, INamedTypeSymbol tensor)
+    {
+        bool Candidate(IMethodSymbol m) => !m.IsStatic && !m.IsAbstract && m.Parameters.Length > 0
+            && SymbolEqualityComparer.Default.Equals(m.ReturnType, tensor)
+            && m.Parameters.All(p => SymbolEqualityComparer.Default.Equals(p.Type, tensor) && p.RefKind == RefKind.None);
+        var methods = type.GetMembers().OfType<IMethodSymbol>().Where(Candidate).ToList();
+        return methods.FirstOrDefault(m => m.Name == "Forward") ?? methods.FirstOrDefault(m => m.Name == "forward");
+    }
+
+    private List<string> Translate(MethodDeclarationSyntax declaration, CancellationToken cancellationToken)
+    {
+        var lines = forward.Parameters.Select(p => $"var {Identifier(p.Name)} = {graph}.Input(\"{p.Name}\");").ToList();
+        if (semantics.GetOperation(declaration, cancellationToken) is not IMethodBodyOperation body || (body.BlockBody ?? body.ExpressionBody) is not { } block)
+        {
+            Refuse(declaration.Identifier, "its body could not be read");
+            return lines;
+        }
+        foreach (var statement in block.Operations) Statement(statement, lines);
+        return lines;
+    }
+
+    private void Statement(IOperation statement, List<string> lines)
+    {
+        switch (statement)
+        {
+            case IReturnOperation { ReturnedValue: { } value }:
+                if (Tensor(value) is { } returned) lines.Add($"return {returned};");
+                break;
+            case IVariableDeclarationGroupOperation group:
+                foreach (var declarator in group.Declarations.SelectMany(d => d.Declarators)) Declare(declarator, lines);
+                break;
+            case IUsingDeclarationOperation { DeclarationGroup: { } group }:
+                // The graph has no tensors to dispose: `using var h = …` is a plain value there.
+                foreach (var declarator in group.Declarations.SelectMany(d => d.Declarators)) Declare(declarator, lines);
+                break;
+            case IExpressionStatementOperation { Operation: ISimpleAssignmentOperation assignment } when AssignedTensor(assignment.Target) is { } target:
+                if (Tensor(assignment.Value) is { } assigned) lines.Add($"{target} = {assigned};");
+                break;
+            case IBlockOperation nested:
+                foreach (var inner in nested.Operations) Statement(inner, lines);
+                break;
+            case IConditionalOperation or ILoopOperation or ISwitchOperation or ITryOperation or IBranchOperation:
+                Refuse(statement.Syntax, "control flow: an ONNX graph is one fixed sequence of operations, so Forward must be one too (unroll loops over layers into calls, or put the layers in a Sequential)");
+                break;
+            default:
+                Refuse(statement.Syntax, "this statement has no ONNX translation");
+                break;
+        }
+    }
+
+    /// <summary>The name of a tensor local or parameter of Forward being assigned, or null.</summary>
+    private string? AssignedTensor(IOperation target) => target switch
+    {
+        ILocalReferenceOperation local when tensorLocals.Contains(local.Local) => Identifier(local.Local.Name),
+        IParameterReferenceOperation parameter when SymbolEqualityComparer.Default.Equals(parameter.Parameter.ContainingSymbol, forward) => Identifier(parameter.Parameter.Name),
+        _ => null,
+    };
+
+    private void Declare(IVariableDeclaratorOperation declarator, List<string> lines)
+    {
+        var local = declarator.Symbol;
+        var initializer = declarator.Initializer?.Value;
+        if (IsTensor(local.Type))
+        {
+            tensorLocals.Add(local);
+            if (initializer is null) Refuse(declarator.Syntax, "a tensor declared without a value");
+            else if (Tensor(initializer) is { } value) lines.Add($"var {Identifier(local.Name)} = {value};");
+        }
+        else if (initializer is null || Value(initializer) is { } value)
+        {
+            lines.Add(initializer is null
+                ? $"{local.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)} {Identifier(local.Name)};"
+                : $"{local.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)} {Identifier(local.Name)} = {Value(initializer)};");
+        }
+    }
+
+    /// <summary>A tensor expression as a graph value, or null (refused).</summary>
+    private string? Tensor(IOperation operation)
+    {
+        switch (operation)
+        {
+            case IConversionOperation { Conversion.IsIdentity: true } or IConversionOperation { Conversion.IsImplicit: true, Conversion.IsUserDefined: false }:
+                return Tensor(((IConversionOperation)operation).Operand);
+            case IParameterReferenceOperation parameter when SymbolEqualityComparer.Default.Equals(parameter.Parameter.ContainingSymbol, forward):
+                return Identifier(parameter.Parameter.Name);
+            case ILocalReferenceOperation local when tensorLocals.Contains(local.Local):
+                return Identifier(local.Local.Name);
+            case IMemberReferenceOperation { Instance: IInstanceReferenceOperation, Member: IFieldSymbol or IPropertySymbol } member when IsTensor(member.Type):
+                return $"{graph}.Weight({member.Member.Name}, \"{member.Member.Name}\")";
+            case IInvocationOperation invocation:
+                return Invocation(invocation);
+            case IBinaryOperation binary when binary.OperatorMethod is { ContainingType: var containing } && IsTensor(containing):
+                return Arithmetic(binary.OperatorKind, binary.LeftOperand, binary.RightOperand, binary.Syntax);
+            default:
+                // Name the layer when the expression is refused because of what it calls (a GRU's tuple, say).
+                var layerCall = operation.Descendants().OfType<IInvocationOperation>()
+                    .FirstOrDefault(i => i.TargetMethod.Name is "forward" or "call" && IsLayer(i.Instance?.Type));
+                return layerCall is not null && IsUnsupportedLayer(layerCall.Instance!.Type!)
+                    ? LayerCall(layerCall, layerCall.Instance!)
+                    : Refuse(operation.Syntax, "this expression has no ONNX translation");
+        }
+    }
+
+    private string? Invocation(IInvocationOperation invocation)
+    {
+        var method = invocation.TargetMethod;
+        if (method.Name is "forward" or "call" && invocation.Instance is { } receiver && IsLayer(receiver.Type))
+            return LayerCall(invocation, receiver);
+
+        var owner = method.ContainingType?.ToDisplayString();
+        if (owner is not ("TorchSharp.torch" or "TorchSharp.torch.nn.functional" or "TorchSharp.torch.Tensor"))
+            return Refuse(invocation.Syntax, $"`{method.Name}` is not a TorchSharp layer or operation LitGen translates (it reads Forward only, not the methods it calls)");
+
+        var input = invocation.Instance is { } instance && IsTensor(instance.Type) ? instance : Argument(invocation, 0);
+        string? Unary(string op) => Tensor(input!) is { } x ? $"{graph}.{op}({x})" : null;
+        switch (method.Name)
+        {
+            case "relu": return Unary("Relu");
+            case "tanh": return Unary("Tanh");
+            case "sigmoid": return Unary("Sigmoid");
+            case "gelu":
+                return Tensor(input!) is { } gx && Named(invocation, "approximate", "global::TorchSharp.Modules.GELU.Approximate.none") is { } approximate
+                    ? $"{graph}.Gelu({gx}, {approximate})" : null;
+            case "leaky_relu":
+                return Tensor(input!) is { } lx && Named(invocation, "negative_slope", null) is { } slope ? $"{graph}.LeakyRelu({lx}, {slope})" : null;
+            case "softmax" or "log_softmax":
+                if (IsExplicit(invocation, "dtype")) return Refuse(invocation.Syntax, "a dtype argument of softmax is not translated; convert the result in the serving code");
+                return Tensor(input!) is { } sx && Named(invocation, "dim", null) is { } dim
+                    ? $"{graph}.{(method.Name == "softmax" ? "Softmax" : "LogSoftmax")}({sx}, {dim})" : null;
+            case "dropout":
+                if (Parameter(invocation, "training")?.ConstantValue is { HasValue: true, Value: true })
+                    return Refuse(invocation.Syntax, "dropout with training: true drops at inference too, which ONNX's eval graph does not");
+                return Tensor(input!);
+            case "flatten" when Parameter(invocation, "start_dim") is not null:
+                return Tensor(input!) is { } fx && Named(invocation, "start_dim", "0") is { } start && Named(invocation, "end_dim", "-1") is { } end
+                    ? $"{graph}.Flatten({fx}, {start}, {end})" : null;
+            case "view" or "reshape":
+                return Tensor(input!) is { } rx && Shape(Parameter(invocation, "shape")!) is { } shape ? $"{graph}.Reshape({rx}, {shape})" : null;
+            case "matmul" or "mm":
+                return Binary(invocation, "MatMul");
+            case "add" or "sub" or "mul" or "div":
+                if (IsExplicit(invocation, "alpha") || IsExplicit(invocation, "rounding_mode"))
+                    return Refuse(invocation.Syntax, $"`{method.Name}` with alpha or a rounding mode is not translated; write it with * and / or round in the serving code");
+                var other = invocation.Instance is not null ? Argument(invocation, 0)! : Argument(invocation, 1)!;
+                var kind = method.Name switch { "add" => BinaryOperatorKind.Add, "sub" => BinaryOperatorKind.Subtract, "mul" => BinaryOperatorKind.Multiply, _ => BinaryOperatorKind.Divide };
+                return Arithmetic(kind, input!, other, invocation.Syntax);
+            case "cat" or "concat":
+                return Concat(invocation);
+            default:
+                return Refuse(invocation.Syntax, $"`{method.Name}` has no ONNX translation in LitGen (it translates relu, gelu, tanh, sigmoid, leaky_relu, softmax, log_softmax, dropout, flatten, view, reshape, matmul, add, sub, mul, div, cat and the layers {OnnxLayers.Names})");
+        }
+    }
+
+    private string? LayerCall(IInvocationOperation invocation, IOperation receiver)
+    {
+        var layerType = receiver.Type!;
+        if (IsUnsupportedLayer(layerType))
+            return Refuse(invocation.Syntax, $"the layer `{receiver.Syntax}` is a {layerType.Name}, which LitGen does not translate (it translates {OnnxLayers.Names})");
+        if (KnownSymbols.IsOrDerives(layerType, known.LightningModule))
+            return Refuse(invocation.Syntax, $"`{receiver.Syntax}` is a LightningModule; export it on its own, or write its computation in this Forward");
+        if (invocation.Arguments.Length != 1 || Tensor(invocation.Arguments[0].Value) is not { } input) return invocation.Arguments.Length != 1
+            ? Refuse(invocation.Syntax, "a layer call with more than one input has no ONNX translation")
+            : null;
+        if (Value(receiver) is not { } layer) return null;
+        var path = receiver.Syntax.ToString().Replace("this.", "");
+        return $"{graph}.Layer({layer}, \"{path}\", \"{Where(invocation.Syntax)}\", {input})";
+    }
+
+    private static bool IsUnsupportedLayer(ITypeSymbol layerType)
+        => layerType.ContainingNamespace?.ToDisplayString() == "TorchSharp.Modules" && !layerType.IsAbstract && !OnnxLayers.Supported.Contains(layerType.Name);
+
+    private string? Binary(IInvocationOperation invocation, string op)
+    {
+        var left = invocation.Instance ?? Argument(invocation, 0)!;
+        var right = invocation.Instance is null ? Argument(invocation, 1)! : Argument(invocation, 0)!;
+        return Tensor(left) is { } a && Tensor(right) is { } b ? $"{graph}.{op}({a}, {b})" : null;
+    }
+
+    private string? Arithmetic(BinaryOperatorKind kind, IOperation left, IOperation right, SyntaxNode syntax)
+    {
+        var op = kind switch
+        {
+            BinaryOperatorKind.Add => "Add",
+            BinaryOperatorKind.Subtract => "Subtract",
+            BinaryOperatorKind.Multiply => "Multiply",
+            BinaryOperatorKind.Divide => "Divide",
+            _ => null,
+        };
+        if (op is null) return Refuse(syntax, $"the operator {kind} has no ONNX translation");
+        bool leftTensor = IsTensor(Unconverted(left).Type), rightTensor = IsTensor(Unconverted(right).Type);
+        var a = leftTensor ? Tensor(left) : null;
+        var b = rightTensor ? Tensor(right) : null;
+        if ((leftTensor && a is null) || (rightTensor && b is null)) return null;
+        // A number operand is passed as a number: the graph makes it a constant of the tensor operand's element type.
+        if (!leftTensor) a = Value(Unconverted(left));
+        if (!rightTensor) b = Value(Unconverted(right));
+        return a is null || b is null ? null : $"{graph}.{op}({a}, {b})";
+    }
+
+    private string? Concat(IInvocationOperation invocation)
+    {
+        var tensors = Parameter(invocation, "tensors");
+        IEnumerable<IOperation>? elements = Unconverted(tensors!) switch
+        {
+            IArrayCreationOperation { Initializer: { } initializer } => initializer.ElementValues,
+            var other when other.Syntax is CollectionExpressionSyntax collection
+                => collection.Elements.OfType<ExpressionElementSyntax>().Select(e => semantics.GetOperation(e.Expression)!),
+            _ => null,
+        };
+        if (elements is null) return Refuse(invocation.Syntax, "cat needs its tensors written in place (new[] { a, b } or [a, b])");
+        var values = elements.Select(Tensor).ToList();
+        return values.Any(v => v is null) || Named(invocation, "dim", "0") is not { } dim ? null : $"{graph}.Concat({dim}, {string.Join(", ", values)})";
+    }
+
+    /// <summary>The shape of a view/reshape: its numbers as written, <c>x.shape[0]</c>/<c>x.size(0)</c> in first place as ONNX's 0 (copy, keeps the batch dynamic).</summary>
+    private string? Shape(IOperation shape)
+    {
+        if (Unconverted(shape) is not IArrayCreationOperation { Initializer: { } initializer }) return Value(shape);
+        var sizes = new List<string>();
+        foreach (var (size, position) in initializer.ElementValues.Select((s, i) => (Unconverted(s), i)))
+        {
+            if (IsDimensionOf(size, position)) sizes.Add("0");
+            else if (Value(size) is { } value) sizes.Add(value);
+            else return null;
+        }
+        return string.Join(", ", sizes);
+    }
+
+    private bool IsDimensionOf(IOperation size, int position)
+    {
+        var (tensor, index) = size switch
+        {
+            IArrayElementReferenceOperation { ArrayReference: IPropertyReferenceOperation { Property.Name: "shape", Instance: { } shapeOf }, Indices.Length: 1 } element
+                => (shapeOf, element.Indices[0]),
+            IInvocationOperation { TargetMethod.Name: "size", Instance: { } sizeOf, Arguments.Length: 1 } call => (sizeOf, call.Arguments[0].Value),
+            _ => ((IOperation?)null, (IOperation?)null),
+        };
+        return tensor is not null && IsTensor(tensor.Type)
+            && Unconverted(index!).ConstantValue is { HasValue: true, Value: int or long } constant && System.Convert.ToInt64(constant.Value) == position;
+    }
+
+    /// <summary>A value that is not a tensor: a constant as a literal, anything else as written unless it reads a tensor.</summary>
+    private string? Value(IOperation operation)
+    {
+        var constant = operation.ConstantValue;
+        if (constant.HasValue) return Literal(constant.Value, operation.Type);
+        if (operation.Descendants().Prepend(operation).FirstOrDefault(o => IsTensor(o.Type)) is { } tensor)
+            return Refuse((tensor.Parent ?? tensor).Syntax, "a number read from a tensor (its values or shape) fixes what the graph computes for this input only");
+        return operation.Syntax is IdentifierNameSyntax or MemberAccessExpressionSyntax or ElementAccessExpressionSyntax or InvocationExpressionSyntax
+            ? operation.Syntax.ToString()
+            : $"({operation.Syntax})";
+    }
+
+    private static string Literal(object? value, ITypeSymbol? type) => value switch
+    {
+        null => "null",
+        bool b => b ? "true" : "false",
+        string s => SymbolDisplay.FormatLiteral(s, quote: true),
+        _ when type is INamedTypeSymbol { TypeKind: TypeKind.Enum } enumType => EnumMember(enumType, value),
+        double d => d.ToString("R", CultureInfo.InvariantCulture) + "d",
+        float f => f.ToString("R", CultureInfo.InvariantCulture) + "f",
+        long l => l.ToString(CultureInfo.InvariantCulture) + "L",
+        _ => System.Convert.ToString(value, CultureInfo.InvariantCulture)!,
+    };
+
+    private static string EnumMember(INamedTypeSymbol type, object value)
+    {
+        var name = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+        var member = type.GetMembers().OfType<IFieldSymbol>().FirstOrDefault(f => f.HasConstantValue && Equals(f.ConstantValue, value));
+        return member is null ? $"(({name}){value})" : $"{name}.{member.Name}";
+    }
+
+    /// <summary>The argument for <paramref name="parameter"/> as a value, its default written as <paramref name="fallback"/>.</summary>
+    private string? Named(IInvocationOperation invocation, string parameter, string? fallback)
+    {
+        var argument = invocation.Arguments.FirstOrDefault(a => a.Parameter?.Name == parameter);
+        if (argument is null || argument.ArgumentKind == ArgumentKind.DefaultValue)
+            return fallback ?? (argument is null ? Refuse(invocation.Syntax, $"`{parameter}` is needed") : Value(argument.Value));
+        return Value(Unconverted(argument.Value));
+    }
+
+    private static IOperation? Parameter(IInvocationOperation invocation, string parameter)
+        => invocation.Arguments.FirstOrDefault(a => a.Parameter?.Name == parameter)?.Value;
+
+    private static bool IsExplicit(IInvocationOperation invocation, string parameter)
+        => invocation.Arguments.Any(a => a.Parameter?.Name == parameter && a.ArgumentKind != ArgumentKind.DefaultValue);
+
+    private static IOperation? Argument(IInvocationOperation invocation, int ordinal)
+        => invocation.Arguments.FirstOrDefault(a => a.Parameter?.Ordinal == ordinal)?.Value;
+
+    private static IOperation Unconverted(IOperation operation) => operation is IConversionOperation conversion ? Unconverted(conversion.Operand) : operation;
+
+    /// <summary>A tensor, or a parameter (which derives from it).</summary>
+    private bool IsTensor(ITypeSymbol? type) => KnownSymbols.IsOrDerives(type, known.Tensor);
+
+    private bool IsLayer(ITypeSymbol? type) => KnownSymbols.IsOrDerives(type, known.TorchModule);
+
+    private string? Refuse(SyntaxNode syntax, string reason) => Refuse(syntax.GetLocation(), syntax.ToString(), reason);
+
+    private string? Refuse(SyntaxToken token, string reason) => Refuse(token.GetLocation(), token.Text, reason);
+
+    private string? Refuse(Location location, string text, string reason)
+    {
+        var what = $"`{Shorten(text)}` at {Where(location)}: {reason}";
+        refusals.Add(Diagnostic.Create(DiagnosticDescriptors.NotExportableToOnnx, location, forward.ContainingType.Name, forward.Name, what));
+        refusalTexts.Add(what);
+        return null;
+    }
+
+    private static string Shorten(string text)
+    {
+        var line = string.Join(" ", text.Split(['\r', '\n'], System.StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()));
+        return line.Length <= 80 ? line : line.Substring(0, 77) + "...";
+    }
+
+    private static string Where(SyntaxNode syntax) => Where(syntax.GetLocation());
+
+    /// <summary>File name and 1-based line and column, as compilers print them (no directory: generated text stays the same on every machine).</summary>
+    private static string Where(Location location)
+    {
+        var span = location.GetLineSpan();
+        return $"{Path.GetFileName(span.Path)}({span.StartLinePosition.Line + 1},{span.StartLinePosition.Character + 1})";
+    }
+
+    private static string Identifier(string name) => SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
+}

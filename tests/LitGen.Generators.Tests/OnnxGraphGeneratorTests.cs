@@ -1,0 +1,129 @@
+using Microsoft.CodeAnalysis;
+
+namespace LitGen.Generators.Tests;
+
+public class OnnxGraphGeneratorTests
+{
+    private const string Header = """
+        using LitGen;
+        using TorchSharp;
+        using TorchSharp.Modules;
+        using static TorchSharp.torch;
+        using static TorchSharp.torch.nn;
+
+        namespace Demo;
+
+        """;
+
+    private const string Exportable = Header + """
+        [LightningModule]
+        public partial class Net : LightningModule<(Tensor X, Tensor Y)>
+        {
+            [Hyperparameter] public int Hidden { get; }
+            private readonly Sequential features;
+            private readonly Linear head;
+            private readonly Parameter scale = Parameter(ones(1));
+
+            public Net(int hidden = 8)
+            {
+                Hidden = hidden;
+                features = Sequential(Linear(4, hidden), ReLU());
+                head = Linear(2 * hidden, 3);
+            }
+
+            public Tensor Forward(Tensor x, Tensor y)
+            {
+                var h = features.forward(x);
+                using var g = functional.gelu(features.forward(y) * scale);
+                var both = torch.cat(new[] { h, g + 1 }, 1).view(x.shape[0], 2 * Hidden);
+                return functional.log_softmax(head.forward(both), dim: 1);
+            }
+
+            public override Tensor? TrainingStep((Tensor X, Tensor Y) batch, int batchIdx) => Forward(batch.X, batch.X);
+        }
+        """;
+
+    [Fact]
+    public void Generates_the_approved_graph_builder_for_an_exportable_Forward()
+    {
+        var (result, output) = GeneratorHarness.RunWith([new LightningModuleGenerator(), new OnnxGraphGenerator()], Exportable);
+
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+        var generated = Assert.Single(result.GeneratedTrees, t => t.FilePath.EndsWith("Demo.Net.Onnx.LitGen.g.cs"));
+        GeneratorHarness.Verify(generated.ToString(), "NetOnnx");
+    }
+
+    [Theory]
+    [InlineData("if (x.sum().item<float>() > 0) x = functional.relu(x);", "if (x.sum().item<float>() > 0) x = functional.relu(x);", "control flow")]
+    [InlineData("for (int i = 0; i < 2; i++) x = functional.relu(x);", "for (int i = 0; i < 2; i++) x = functional.relu(x);", "control flow")]
+    [InlineData("x = gru.forward(x).Item1;", "gru.forward(x)", "the layer `gru` is a GRU")]
+    [InlineData("x = x.view(-1, x.shape[1] * 2);", "x.shape", "a number read from a tensor")]
+    [InlineData("x = x.exp();", "x.exp()", "`exp` has no ONNX translation")]
+    [InlineData("x = Helper(x);", "Helper(x)", "`Helper` is not a TorchSharp layer or operation")]
+    public void Reports_LITG0011_at_what_cannot_be_exported_and_the_refusal_says_the_same(string statement, string at, string reason)
+    {
+        var source = Header + $$"""
+            [LightningModule]
+            public partial class Net : LightningModule<(Tensor X, Tensor Y)>
+            {
+                private readonly GRU gru = GRU(4, 4);
+
+                public Tensor Forward(Tensor x)
+                {
+                    {{statement}}
+                    return x;
+                }
+
+                private Tensor Helper(Tensor x) => x;
+            }
+            """;
+        var (result, output) = GeneratorHarness.RunWith([new LightningModuleGenerator(), new OnnxGraphGenerator()], source);
+
+        var diagnostic = Assert.Single(result.Diagnostics);
+        Assert.Equal("LITG0011", diagnostic.Id);
+        Assert.Equal(DiagnosticSeverity.Info, diagnostic.Severity);
+        Assert.Equal(at, source.Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));
+        var message = diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains(reason, message);
+        Assert.EndsWith("docs/diagnostics/LITG0011.md", diagnostic.Descriptor.HelpLinkUri);
+        var generated = Assert.Single(result.GeneratedTrees, t => t.FilePath.EndsWith(".Onnx.LitGen.g.cs")).ToString();
+        Assert.Contains("throw new global::System.NotSupportedException(", generated);
+        Assert.Contains(reason, generated);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+    }
+
+    [Fact]
+    public void A_module_without_Forward_gets_no_graph_builder()
+    {
+        var source = Header + """
+            [LightningModule]
+            public partial class Net : LightningModule<(Tensor X, Tensor Y)>
+            {
+                public override Tensor? TrainingStep((Tensor X, Tensor Y) batch, int batchIdx) => batch.X;
+            }
+            """;
+        var (result, _) = GeneratorHarness.RunWith([new OnnxGraphGenerator()], source);
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(result.GeneratedTrees);
+    }
+
+    [Fact]
+    public void Lightnings_forward_override_is_read_when_there_is_no_Forward()
+    {
+        var source = Header + """
+            [LightningModule]
+            public partial class Net : LightningModule<Tensor, Tensor, Tensor>
+            {
+                private readonly Linear linear = Linear(2, 2);
+                public override Tensor forward(Tensor input) => linear.forward(input).relu();
+            }
+            """;
+        var (result, output) = GeneratorHarness.RunWith([new LightningModuleGenerator(), new OnnxGraphGenerator()], source);
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+        var generated = Assert.Single(result.GeneratedTrees, t => t.FilePath.EndsWith(".Onnx.LitGen.g.cs")).ToString();
+        Assert.Contains("var input = onnx.Input(\"input\");", generated);
+        Assert.Contains("return onnx.Relu(onnx.Layer(linear, \"linear\", ", generated);
+    }
+}

@@ -1,0 +1,171 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Tensor = TorchSharp.torch.Tensor;
+using static TorchSharp.torch;
+
+namespace LitGen.Runtime.Tests.Export;
+
+/// <summary>
+/// ToOnnx checked by ONNX Runtime: what it computes from the written file equals TorchSharp's eval output, for batch
+/// sizes other than the export sample's (the batch axis is dynamic).
+/// </summary>
+public sealed class OnnxExportTests : IDisposable
+{
+    private readonly string directory = Directory.CreateTempSubdirectory("litgen-onnx-").FullName;
+
+    public void Dispose() => Directory.Delete(directory, recursive: true);
+
+    public static TheoryData<string> Models => ["cnn", "regressor", "mlp", "residual", "sequence"];
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void OnnxRuntime_computes_what_TorchSharp_computes_in_eval_at_batch_1_and_7(string name)
+    {
+        manual_seed(7);
+        var (module, forward, input) = Model(name);
+        var path = Path.Combine(directory, name + ".onnx");
+        module.ToOnnx(path, input(3));
+
+        using var session = new InferenceSession(path);
+        foreach (var batch in new[] { 1, 7 })
+        {
+            var x = input(batch);
+            module.eval();
+            float[] expected;
+            using (no_grad()) expected = forward(x).data<float>().ToArray();
+            var actual = Run(session, x);
+            Assert.Equal(expected.Length, actual.Length);
+            var worst = expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max();
+            Assert.True(worst <= 1e-5, $"{name}, batch {batch}: ONNX Runtime differs from TorchSharp by {worst}");
+        }
+    }
+
+    [Fact]
+    public void The_graph_has_opset_17_a_dynamic_batch_named_inputs_and_weights_as_initializers()
+    {
+        var module = new ExportCnn();
+        var path = Path.Combine(directory, "cnn.onnx");
+        module.ToOnnx(path, randn(2, 1, 28, 28));
+
+        var model = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(path));
+        Assert.Equal(17, model.OpsetImport.Single(o => o.Domain == "").Version);
+        var input = Assert.Single(model.Graph.Input);
+        Assert.Equal("images", input.Name);
+        Assert.Equal(["batch", "1", "28", "28"], input.Type.TensorType.Shape.Dim.Select(d => d.DimParam is { Length: > 0 } p ? p : d.DimValue.ToString()));
+        var output = Assert.Single(model.Graph.Output);
+        Assert.Equal("output", output.Name);
+        Assert.Equal(["batch", "10"], output.Type.TensorType.Shape.Dim.Select(d => d.DimParam is { Length: > 0 } p ? p : d.DimValue.ToString()));
+        var initializers = model.Graph.Initializer.ToDictionary(i => i.Name);
+        foreach (var (key, parameter) in module.named_parameters())
+        {
+            var stored = key.EndsWith(".weight") && initializers.ContainsKey(key + ".T") ? key + ".T" : key;
+            Assert.True(initializers.ContainsKey(stored), $"no initializer for {key}");
+            Assert.Equal(parameter.numel() * 4, initializers[stored].RawData.Length);
+        }
+        Assert.Contains("features.1.running_mean", initializers.Keys);
+    }
+
+    [Fact]
+    public void Export_runs_in_eval_and_leaves_the_module_in_its_mode()
+    {
+        var module = new ExportMlp();
+        module.train();
+        module.ToOnnx(Path.Combine(directory, "mlp.onnx"), randn(4, 20));
+        Assert.True(module.training);
+        module.eval();
+        module.ToOnnx(Path.Combine(directory, "mlp.onnx"), randn(4, 20));
+        Assert.False(module.training);
+    }
+
+    [Fact]
+    public void The_example_input_array_is_the_default_sample_and_a_missing_one_is_named()
+    {
+        var module = new ExportRegressor();
+        var path = Path.Combine(directory, "regressor.onnx");
+        var missing = Assert.Throws<MisconfigurationException>(() => module.ToOnnx(path));
+        Assert.Contains("ExampleInputArray", missing.Message);
+        Assert.False(File.Exists(path));
+
+        module.ExampleInputArray = randn(5, 1);
+        module.ToOnnx(path);
+        using var session = new InferenceSession(path);
+        Assert.Equal("x", session.InputMetadata.Keys.Single());
+    }
+
+    [Fact]
+    public void Data_dependent_control_flow_is_refused_with_its_location()
+    {
+        var error = Assert.Throws<NotSupportedException>(() => new BranchingModule().ToOnnx(Path.Combine(directory, "x.onnx"), randn(2, 4)));
+        Assert.Contains("BranchingModule.Forward cannot be exported to ONNX", error.Message);
+        Assert.Contains("if (x.sum().item<float>() > 0)", error.Message);
+        Assert.Matches(@"ExportModules\.cs\(\d+,9\): control flow", error.Message);
+        Assert.Empty(Directory.GetFiles(directory));
+    }
+
+    [Fact]
+    public void A_layer_without_translation_in_Forward_is_refused_with_its_location()
+    {
+        var error = Assert.Throws<NotSupportedException>(() => new RecurrentModule().ToOnnx(Path.Combine(directory, "x.onnx"), randn(2, 4)));
+        Assert.Matches(@"`gru.forward\(x\)` at ExportModules\.cs\(\d+,\d+\): the layer `gru` is a GRU, which LitGen does not translate", error.Message);
+    }
+
+    [Fact]
+    public void A_layer_without_translation_inside_a_Sequential_is_refused_with_its_path_and_call_site()
+    {
+        var path = Path.Combine(directory, "x.onnx");
+        File.WriteAllText(path, "an earlier export");
+        var error = Assert.Throws<NotSupportedException>(() => new UnsupportedLayerModule().ToOnnx(path, randn(2, 4)));
+        Assert.Matches(@"^net\.1 \(ELU\), called at ExportModules\.cs\(\d+,\d+\), cannot be exported to ONNX: LitGen does not translate this TorchSharp layer", error.Message);
+        Assert.Equal("an earlier export", File.ReadAllText(path));
+    }
+
+    [Fact]
+    public void A_module_without_Forward_is_refused_with_what_to_add()
+    {
+        var error = Assert.Throws<NotSupportedException>(() => new NoForwardModule().ToOnnx(Path.Combine(directory, "x.onnx"), randn(2, 4)));
+        Assert.Contains("has no Forward for ONNX export: add a method `public Tensor Forward(Tensor x)`", error.Message);
+    }
+
+    private static (LightningModule Module, Func<Tensor, Tensor> Forward, Func<int, Tensor> Input) Model(string name)
+    {
+        switch (name)
+        {
+            case "cnn":
+                var cnn = new ExportCnn();
+                Warm(cnn, () => cnn.Forward(randn(16, 1, 28, 28)));
+                return (cnn, cnn.Forward, batch => randn(batch, 1, 28, 28));
+            case "regressor":
+                var regressor = new ExportRegressor();
+                return (regressor, regressor.Forward, batch => randn(batch, 1));
+            case "mlp":
+                var mlp = new ExportMlp();
+                Warm(mlp, () => mlp.Forward(randn(16, 20) * 3 + 1));
+                return (mlp, mlp.Forward, batch => randn(batch, 20));
+            case "residual":
+                var residual = new ExportResidual();
+                return (residual, residual.Forward, batch => randn(batch, 12));
+            default:
+                var sequence = new ExportSequence();
+                return (sequence, sequence.Forward, batch => randint(0, 50, [batch, 6], dtype: ScalarType.Int64));
+        }
+    }
+
+    /// <summary>Moves batch norm's running statistics away from 0 and 1, so that export reading them (not batch statistics) matters.</summary>
+    private static void Warm(LightningModule module, Func<Tensor> forward)
+    {
+        module.train();
+        using (no_grad())
+            for (int i = 0; i < 5; i++) forward();
+    }
+
+    private static float[] Run(InferenceSession session, Tensor x)
+    {
+        var name = session.InputMetadata.Keys.Single();
+        var dims = x.shape.Select(d => (int)d).ToArray();
+        var value = x.dtype == ScalarType.Int64
+            ? NamedOnnxValue.CreateFromTensor(name, new DenseTensor<long>(x.data<long>().ToArray(), dims))
+            : NamedOnnxValue.CreateFromTensor(name, new DenseTensor<float>(x.data<float>().ToArray(), dims));
+        using var results = session.Run([value]);
+        return results.Single().AsEnumerable<float>().ToArray();
+    }
+}
