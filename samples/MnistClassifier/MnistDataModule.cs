@@ -29,7 +29,7 @@ public partial class MnistDataModule : LightningDataModule<(Tensor X, Tensor Y)>
     }
 
     /// <summary>The folder the files are read from.</summary>
-    public string Folder => DataDir.Length > 0 ? DataDir : BundledData();
+    public string Folder => DataDir.Length > 0 ? DataDir : MnistIdx.BundledData();
 
     /// <summary>What was read, for the run's report.</summary>
     public string Description => $"{Folder}: {fit?.Count ?? 0} train, {validation?.Count ?? 0} validation, {test?.Count ?? 0} test images";
@@ -52,15 +52,4 @@ public partial class MnistDataModule : LightningDataModule<(Tensor X, Tensor Y)>
 
     private DataLoader<(Tensor X, Tensor Y)> Loader(MnistDataset dataset, int batchSize, bool shuffle)
         => DataLoader.Create<(Tensor Image, long Label), (Tensor X, Tensor Y)>(dataset, batchSize, shuffle, seed: shuffle ? 42 : null, numWorkers: NumWorkers);
-
-    // samples/data, found from the build output or the working directory.
-    private static string BundledData()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            var candidate = Path.Combine(directory.FullName, "samples", "data");
-            if (File.Exists(Path.Combine(candidate, "train-images-idx3-ubyte.gz"))) return candidate;
-        }
-        return Path.Combine(Directory.GetCurrentDirectory(), "samples", "data");
-    }
 }

@@ -1,11 +1,16 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
-using static TorchSharp.torch;
 
 namespace MnistClassifier;
 
+// Linked into samples/OnnxServe too, where it is internal: a test referencing both samples sees one MnistIdx.
 /// <summary>Reads the MNIST IDX files (<c>train-images-idx3-ubyte[.gz]</c>, …) of the bundled subset or of the full dataset.</summary>
-public static class MnistIdx
+#if ONNX_SERVE
+internal
+#else
+public
+#endif
+static class MnistIdx
 {
     /// <summary>The raw images (28 × 28 bytes each) and labels of one split.</summary>
     public static (byte[] Images, byte[] Labels) Read(string directory, string prefix)
@@ -15,6 +20,17 @@ public static class MnistIdx
         if (images.Dimensions[0] != labels.Dimensions[0])
             throw new InvalidDataException($"{directory}: {images.Dimensions[0]} images but {labels.Dimensions[0]} labels for '{prefix}'.");
         return (images.Data, labels.Data);
+    }
+
+    /// <summary>The bundled subset, samples/data, found from the build output or else under the working directory.</summary>
+    public static string BundledData()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            var candidate = Path.Combine(directory.FullName, "samples", "data");
+            if (File.Exists(Path.Combine(candidate, "train-images-idx3-ubyte.gz"))) return candidate;
+        }
+        return Path.Combine(Directory.GetCurrentDirectory(), "samples", "data");
     }
 
     private static string Find(string directory, string name)

@@ -6,7 +6,7 @@ namespace MnistClassifier;
 
 /// <summary>
 /// The main job on LitCli: the command line sets <see cref="LitClassifier"/>'s hyperparameters, <see cref="MnistDataModule"/>'s
-/// and the trainer's (<c>--help</c> lists them); the job trains, tests the best checkpoint, reloads it and prints the results.
+/// and the trainer's (<c>--help</c> lists them); the job trains, tests the best checkpoint, reloads it, exports it to ONNX and prints the results.
 /// </summary>
 public static class MnistSample
 {
@@ -38,6 +38,9 @@ public static class MnistSample
             var best = fit.BestModelPath!;
             var reloaded = LitClassifier.LoadFromCheckpoint(best, hp => hp with { LearningRate = 1e-4 });
             if (!trainer.Strategy.IsGlobalZero) return 0;
+            // The best model for serving without TorchSharp (samples/OnnxServe): ONNX, beside its checkpoint.
+            var onnx = Path.Combine(Path.GetDirectoryName(best)!, "model.onnx");
+            reloaded.ToOnnx(onnx, torch.zeros(1, 1, 28, 28));
             var print = output ?? Console.Out;
             print.WriteLine($"data: {data.Description}");
             print.WriteLine($"test_acc={results[0]["test_acc"].ToString("0.0000", CultureInfo.InvariantCulture)}");
@@ -49,6 +52,7 @@ public static class MnistSample
             print.WriteLine($"runs: {Path.Combine(Path.GetDirectoryName(trainer.LogDir)!, "index.html")}");
             print.WriteLine($"best checkpoint: {best}");
             print.WriteLine($"reloaded: {reloaded.Hparams}");
+            print.WriteLine($"onnx: {onnx}");
             return 0;
         }, new LitCliOptions { TrainerDefaults = TrainerDefaults, Output = output, Error = error });
     }

@@ -20,16 +20,18 @@ public partial class Regressor : LightningModule<(Tensor X, Tensor Y)>
         net = Sequential(Linear(1, hidden), Tanh(), Linear(hidden, hidden), Tanh(), Linear(hidden, 1));
     }
 
+    public Tensor Forward(Tensor x) => net.forward(x);
+
     public override Tensor? TrainingStep((Tensor X, Tensor Y) batch, int batchIdx)
     {
-        var loss = functional.mse_loss(net.forward(batch.X), batch.Y);
+        var loss = functional.mse_loss(Forward(batch.X), batch.Y);
         Log("train_loss", loss, progBar: true);
         return loss;
     }
 
     public override Tensor? ValidationStep((Tensor X, Tensor Y) batch, int batchIdx)
     {
-        Log("val_loss", functional.mse_loss(net.forward(batch.X), batch.Y), progBar: true);
+        Log("val_loss", functional.mse_loss(Forward(batch.X), batch.Y), progBar: true);
         return null;
     }
 

@@ -42,6 +42,15 @@ public sealed class SampleTests : IDisposable
         Assert.NotEmpty(Directory.GetFiles(logDir, "events.out.tfevents.*"));
         Assert.Matches(@"epoch=0-val_acc=0\.\d{4}\.ckpt$", Value("best checkpoint: "));
         Assert.Contains("LearningRate = 0.0001", Value("reloaded: "));
+
+        // The best model exported beside its checkpoint, served by ONNX Runtime alone: the same test accuracy.
+        var onnx = Value("onnx: ");
+        Assert.Equal(Path.GetDirectoryName(Value("best checkpoint: ")), Path.GetDirectoryName(onnx));
+        var served = new StringWriter();
+        Assert.Equal(0, OnnxServe.ServeSample.Run([onnx], served, error));
+        var servedAccuracy = double.Parse(
+            Assert.Single(served.ToString().Split('\n'), l => l.StartsWith("test_acc=", StringComparison.Ordinal))[9..15], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(Math.Abs(servedAccuracy - accuracy) <= 0.001, $"ONNX Runtime's test accuracy {servedAccuracy}, TorchSharp's {accuracy}");
     }
 
     [MpiFact]
