@@ -60,6 +60,8 @@ public class OnnxGraphGeneratorTests
     [InlineData("x = gru.forward(x).Item1;", "gru.forward(x)", "the layer `gru` is a GRU")]
     [InlineData("x = x.view(-1, x.shape[1] * 2);", "x.shape", "a number read from a tensor")]
     [InlineData("x = x.exp();", "x.exp()", "`exp` has no ONNX translation")]
+    [InlineData("x = functional.dropout(x, 0.5, true);", "functional.dropout(x, 0.5, true)", "dropout with training: true")]
+    [InlineData("x = x.add(x, 2);", "x.add(x, 2)", "with alpha or a rounding mode")]
     [InlineData("x = Helper(x);", "Helper(x)", "`Helper` is not a TorchSharp layer or operation")]
     public void Reports_LITG0011_at_what_cannot_be_exported_and_the_refusal_says_the_same(string statement, string at, string reason)
     {

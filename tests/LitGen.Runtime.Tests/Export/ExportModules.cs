@@ -13,7 +13,7 @@ public partial class ExportCnn : LightningModule<(Tensor X, Tensor Y)>
 {
     private readonly Sequential features = Sequential(
         Conv2d(1, 4, 5, padding: 2), BatchNorm2d(4), ReLU(), MaxPool2d(2),
-        Conv2d(4, 8, 3, padding: Padding.Same), ReLU(), AvgPool2d(2),
+        Conv2d(4, 8, 3, padding: Padding.Same), ReLU(), AvgPool2d(3, stride: 2, padding: 1, count_include_pad: false),
         Flatten());
     private readonly Sequential head = Sequential(Linear(8 * 7 * 7, 16), ReLU(), Linear(16, 10));
 
@@ -67,7 +67,7 @@ public partial class ExportSequence : LightningModule<(Tensor X, Tensor Y)>
     private readonly Embedding embedding = Embedding(50, 8);
     private readonly LayerNorm norm = LayerNorm(8);
     private readonly Sequential signal = Sequential(
-        Unflatten(1, [1, Tokens * 8]), Conv1d(1, 3, 5, padding: 2), LeakyReLU(), MaxPool1d(2), AvgPool1d(2), Flatten());
+        Unflatten(1, [1, Tokens * 8]), Conv1d(1, 3, 5, padding: 2), LeakyReLU(), MaxPool1d(2), AvgPool1d(3, stride: 2, padding: 1), Flatten());
     private readonly Linear head = Linear(3 * Tokens * 2, 4);
 
     public Tensor Forward(Tensor tokens)
