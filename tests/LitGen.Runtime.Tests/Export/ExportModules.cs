@@ -73,7 +73,7 @@ public partial class ExportSequence : LightningModule<(Tensor X, Tensor Y)>
     public Tensor Forward(Tensor tokens)
     {
         var embedded = norm.forward(embedding.forward(tokens));
-        return functional.gelu(head.forward(signal.forward(embedded.flatten(1))), TorchSharp.Modules.GELU.Approximate.tanh).sigmoid();
+        return functional.gelu(head.forward(signal.forward(embedded.flatten(1))) * 4, TorchSharp.Modules.GELU.Approximate.tanh).sigmoid();
     }
 }
 
