@@ -11,7 +11,7 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace LitGen.Benchmarks;
 
 /// <summary>
-/// The generator on a project of 200 <c>[LightningModule]</c> classes: a full run, and the incremental run after an
+/// The generators (module and ONNX graph) on a project of 200 <c>[LightningModule]</c> classes: a full run, and the incremental run after an
 /// edit inside one method body; and the analyzers' share of that project's build.
 /// </summary>
 [Config(typeof(CompilerConfig))]
@@ -51,9 +51,11 @@ public class GeneratorBenchmarks
                 net = Sequential(Linear(784, hidden), ReLU(), Linear(hidden, 10));
             }
 
+            public Tensor Forward(Tensor x) => head.forward(net.forward(x));
+
             public override Tensor? TrainingStep((Tensor X, Tensor Y) batch, int batchIdx)
             {
-                var loss = functional.cross_entropy(head.forward(net.forward(batch.X)), batch.Y);
+                var loss = functional.cross_entropy(Forward(batch.X), batch.Y);
                 Log("train_loss", loss);
                 return loss;
             }
@@ -80,7 +82,7 @@ public class GeneratorBenchmarks
     }
 
     private static GeneratorDriver NewDriver() => CSharpGeneratorDriver.Create(
-        [new LightningModuleGenerator().AsSourceGenerator()], parseOptions: TestCompilation.ParseOptions);
+        [new LightningModuleGenerator().AsSourceGenerator(), new OnnxGraphGenerator().AsSourceGenerator()], parseOptions: TestCompilation.ParseOptions);
 
     [Benchmark(Description = "generate 200 modules (cold)")]
     public int GenerateCold() => NewDriver().RunGenerators(compilation).GetRunResult().GeneratedTrees.Length;

@@ -128,4 +128,20 @@ public class OnnxGraphGeneratorTests
         Assert.Contains("var input = onnx.Input(\"input\");", generated);
         Assert.Contains("return onnx.Relu(onnx.Layer(linear, \"linear\", ", generated);
     }
+
+    [Fact]
+    public void Editing_another_method_body_reruns_no_emit_and_editing_Forward_does()
+    {
+        var compilation = GeneratorHarness.Compile(Exportable);
+        var driver = GeneratorHarness.CreateDriver(new OnnxGraphGenerator()).RunGenerators(compilation);
+        var tree = compilation.SyntaxTrees.Single();
+        GeneratorDriverRunResult Edit(string from, string to) => driver.RunGenerators(compilation.ReplaceSyntaxTree(tree,
+            tree.WithChangedText(tree.GetText().Replace(Exportable.IndexOf(from, StringComparison.Ordinal), from.Length, to)))).GetRunResult();
+        IEnumerable<IncrementalStepRunReason> Reasons(GeneratorDriverRunResult run)
+            => run.Results.Single().TrackedSteps[TrackingNames.OnnxGraphModels].SelectMany(s => s.Outputs).Select(o => o.Reason);
+
+        Assert.All(Reasons(Edit("Forward(batch.X, batch.X)", "Forward(batch.X, batch.Y)")),
+            reason => Assert.True(reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, reason.ToString()));
+        Assert.Contains(IncrementalStepRunReason.Modified, Reasons(Edit("dim: 1", "dim: 0")));
+    }
 }
