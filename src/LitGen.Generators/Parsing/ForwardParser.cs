@@ -237,7 +237,7 @@ internal sealed class ForwardParser
             ? Refuse(invocation.Syntax, "a layer call with more than one input has no ONNX translation")
             : null;
         if (Value(receiver) is not { } layer) return null;
-        var path = receiver.Syntax.ToString().Replace("this.", "");
+        var path = receiver.Syntax.ToString().Replace("this.", "").TrimEnd('!');
         return $"{graph}.Layer({layer}, \"{path}\", \"{Where(invocation.Syntax)}\", {input})";
     }
 

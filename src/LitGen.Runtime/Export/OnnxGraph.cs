@@ -269,7 +269,8 @@ public sealed class OnnxGraph
             Multiply(Multiply(x, Add(tanh, 1)), 0.5);
             return NameLastNode(scope, result);
         }
-        var erf = Node("Erf", scope + ".erf", special.erf(x.Sample / Math.Sqrt(2)), [Divide(x, Math.Sqrt(2)).Name]);
+        var scaled = Divide(x, Math.Sqrt(2));
+        var erf = Node("Erf", scope + ".erf", special.erf(scaled.Sample), [scaled.Name]);
         Multiply(Multiply(x, Add(erf, 1)), 0.5);
         return NameLastNode(scope, result);
     }
