@@ -35,7 +35,8 @@ public class OnnxGraphGeneratorTests
             {
                 var h = features.forward(x);
                 using var g = functional.gelu(features.forward(y) * scale);
-                var both = torch.cat(new[] { h, g + 1 }, 1).view(x.shape[0], 2 * Hidden);
+                int width = 2 * Hidden;
+                var both = torch.cat(new[] { h, g + 1 }, 1).view(x.shape[0], width);
                 return functional.log_softmax(head.forward(both), dim: 1);
             }
 

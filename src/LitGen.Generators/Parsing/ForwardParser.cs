@@ -141,11 +141,11 @@ internal sealed class ForwardParser
             if (initializer is null) Refuse(declarator.Syntax, "a tensor declared without a value");
             else if (Tensor(initializer) is { } value) lines.Add($"var {Identifier(local.Name)} = {value};");
         }
-        else if (initializer is null || Value(initializer) is { } value)
+        else
         {
-            lines.Add(initializer is null
-                ? $"{local.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)} {Identifier(local.Name)};"
-                : $"{local.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)} {Identifier(local.Name)} = {Value(initializer)};");
+            var declaration = $"{local.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)} {Identifier(local.Name)}";
+            if (initializer is null) lines.Add(declaration + ";");
+            else if (Value(initializer) is { } value) lines.Add($"{declaration} = {value};");
         }
     }
 
@@ -321,9 +321,8 @@ internal sealed class ForwardParser
         if (constant.HasValue) return Literal(constant.Value, operation.Type);
         if (operation.Descendants().Prepend(operation).FirstOrDefault(o => IsTensor(o.Type)) is { } tensor)
             return Refuse((tensor.Parent ?? tensor).Syntax, "a number read from a tensor (its values or shape) fixes what the graph computes for this input only");
-        return operation.Syntax is IdentifierNameSyntax or MemberAccessExpressionSyntax or ElementAccessExpressionSyntax or InvocationExpressionSyntax
-            ? operation.Syntax.ToString()
-            : $"({operation.Syntax})";
+        // Values are always whole arguments or initializers in the generated code, so they need no parentheses.
+        return operation.Syntax.ToString();
     }
 
     private static string Literal(object? value, ITypeSymbol? type) => value switch

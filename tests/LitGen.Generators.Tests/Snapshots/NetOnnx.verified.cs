@@ -20,7 +20,8 @@ partial class Net
         var y = onnx.Input("y");
         var h = onnx.Layer(features, "features", "Source0.cs(25,17)", x);
         var g = onnx.Gelu(onnx.Multiply(onnx.Layer(features, "features", "Source0.cs(26,39)", y), onnx.Weight(scale, "scale")), global::TorchSharp.Modules.GELU.Approximate.none);
-        var both = onnx.Reshape(onnx.Concat(1, h, onnx.Add(g, 1)), 0, (2 * Hidden));
-        return onnx.LogSoftmax(onnx.Layer(head, "head", "Source0.cs(28,39)", both), 1);
+        int width = 2 * Hidden;
+        var both = onnx.Reshape(onnx.Concat(1, h, onnx.Add(g, 1)), 0, width);
+        return onnx.LogSoftmax(onnx.Layer(head, "head", "Source0.cs(29,39)", both), 1);
     }
 }
