@@ -29,12 +29,12 @@ public partial class ExportRegressor : LightningModule<(Tensor X, Tensor Y)>
     public Tensor Forward(Tensor x) => net.forward(x);
 }
 
-/// <summary>An MLP with batch norm and dropout, log-probabilities out.</summary>
+/// <summary>An MLP with batch norm (without its affine part) and dropout, log-probabilities out.</summary>
 [LightningModule]
 public partial class ExportMlp : LightningModule<(Tensor X, Tensor Y)>
 {
     private readonly Sequential net = Sequential(
-        Linear(20, 32), BatchNorm1d(32), ReLU(), Dropout(0.5),
+        Linear(20, 32), BatchNorm1d(32, affine: false), ReLU(), Dropout(0.5),
         Linear(32, 32), LeakyReLU(0.2), Dropout(0.3), Linear(32, 4));
 
     public Tensor Forward(Tensor x) => functional.log_softmax(net.forward(x), 1);
