@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Onnx;
 using TorchSharp;
@@ -53,6 +54,22 @@ public sealed class OnnxGraph
     public OnnxValue Layer(nn.Module layer, string path, string location, OnnxValue input)
     {
         ArgumentNullException.ThrowIfNull(layer);
+        try
+        {
+            return Translate(layer, path, location, input);
+        }
+        // libtorch's errors and TorchSharp's own shape checks; a Sequential's children say which of them failed.
+        catch (Exception error) when (error is ExternalException or ArgumentException && layer is not Sequential)
+        {
+            throw new ArgumentException(
+                $"ToOnnx's input sample does not fit {path} ({layer.GetType().Name}), called at {location}: its input there is " +
+                $"[{string.Join(", ", input.Sample.shape)}] {input.Sample.dtype}. Pass a sample shaped as Forward's input ({error.Message.Split('\n')[0]})",
+                "inputSample", error);
+        }
+    }
+
+    private OnnxValue Translate(nn.Module layer, string path, string location, OnnxValue input)
+    {
         return layer switch
         {
             Sequential sequential => sequential.named_children().Aggregate(input, (value, child) => Layer(child.module, $"{path}.{child.name}", location, value)),
@@ -167,7 +184,7 @@ public sealed class OnnxGraph
     }
 
     /// <summary><c>matmul</c>.</summary>
-    public OnnxValue MatMul(OnnxValue a, OnnxValue b) => Node("MatMul", "MatMul", a.Sample.matmul(b.Sample), [a.Name, b.Name]);
+    public OnnxValue MatMul(OnnxValue a, OnnxValue b) => Node("MatMul", "MatMul", SafeMatMul(a.Sample, b.Sample), [a.Name, b.Name]);
 
     /// <summary><c>cat</c> along <paramref name="dim"/>.</summary>
     public OnnxValue Concat(long dim, params OnnxValue[] values) => Node(
@@ -176,6 +193,9 @@ public sealed class OnnxGraph
     /// <summary>The model: the graph with <paramref name="output"/> as its one output, named <c>output</c>.</summary>
     internal ModelProto Finish(OnnxValue output)
     {
+        if (graph.Input.Count != inputSamples.Count)
+            throw new MisconfigurationException(
+                $"{graph.Name}'s Forward takes {graph.Input.Count} tensor(s) but the input sample has {inputSamples.Count}; pass one tensor per parameter of Forward.");
         var batch = inputSamples.Count > 0 && inputSamples[0].dim() > 0 ? inputSamples[0].shape[0] : -1;
         var named = Node("Identity", "output", output.Sample, [output.Name]);
         graph.Output.Add(ValueInfo(named.Name, named.Sample, batchFirst: named.Sample.dim() > 0 && named.Sample.shape[0] == batch));
@@ -191,11 +211,12 @@ public sealed class OnnxGraph
 
     private OnnxValue Linear(Linear linear, string path, OnnxValue x)
     {
-        var product = Node("MatMul", path + ".MatMul", x.Sample.matmul(linear.weight!.t()),
+        var result = Run(linear, x);
+        var product = Node("MatMul", path + ".MatMul", SafeMatMul(x.Sample, linear.weight!.t()),
             [x.Name, Initializer($"{path}.weight.T", linear.weight!.detach().t())]);
         return linear.bias is null
-            ? NameLastNode(path, Run(linear, x))
-            : Node("Add", path, Run(linear, x), [product.Name, Initializer($"{path}.bias", linear.bias)]);
+            ? NameLastNode(path, result)
+            : Node("Add", path, result, [product.Name, Initializer($"{path}.bias", linear.bias)]);
     }
 
     private OnnxValue Convolution(Convolution convolution, string path, string location, OnnxValue x)
@@ -294,6 +315,19 @@ public sealed class OnnxGraph
         int dim = (int)(unflatten.dim < 0 ? unflatten.dim + shape.Length : unflatten.dim);
         long[] target = [.. Enumerable.Repeat(0L, dim), .. unflatten.unflattened_size, .. shape.Skip(dim + 1)];
         return Node("Reshape", path, Run(unflatten, x), [x.Name, Initializer("shape", tensor(target))]);
+    }
+
+    /// <summary>
+    /// <c>matmul</c> after checking the shapes: TorchSharp 0.107's <c>matmul</c> does not catch libtorch's error, so
+    /// mismatched shapes would end the process instead of throwing.
+    /// </summary>
+    private static Tensor SafeMatMul(Tensor a, Tensor b)
+    {
+        long inner = a.shape[^1], other = b.dim() == 1 ? b.shape[0] : b.shape[^2];
+        if (inner != other)
+            throw new ArgumentException(
+                $"ToOnnx's input sample does not fit a matmul of [{string.Join(", ", a.shape)}] and [{string.Join(", ", b.shape)}] ({inner} ≠ {other}); pass a sample shaped as Forward's input.");
+        return a.matmul(b);
     }
 
     private static Tensor Run(nn.Module layer, OnnxValue x) => ((nn.Module<Tensor, Tensor>)layer).call(x.Sample);

@@ -120,6 +120,23 @@ public sealed class OnnxExportTests : IDisposable
     }
 
     [Fact]
+    public void A_sample_that_does_not_fit_names_the_layer_and_its_input()
+    {
+        var path = Path.Combine(directory, "cnn.onnx");
+        var error = Assert.Throws<ArgumentException>(() => new ExportCnn().ToOnnx(path, randn(2, 784)));
+        Assert.StartsWith("ToOnnx's input sample does not fit features.0 (Conv2d), called at ExportModules.cs(", error.Message);
+        Assert.Contains("its input there is [2, 784] Float32", error.Message);
+        var linear = Assert.Throws<ArgumentException>(() => new ExportRegressor().ToOnnx(path, randn(2, 3)));
+        Assert.StartsWith("ToOnnx's input sample does not fit net.0 (Linear)", linear.Message);
+
+        var extra = Assert.Throws<MisconfigurationException>(() => new ExportRegressor().ToOnnx(path, new[] { randn(2, 1), randn(2, 1) }));
+        Assert.Contains("Forward takes 1 tensor(s) but the input sample has 2", extra.Message);
+        var missing = Assert.Throws<MisconfigurationException>(() => new ExportRegressor().ToOnnx(path, Array.Empty<Tensor>()));
+        Assert.Contains("takes more tensors than the input sample has (0)", missing.Message);
+        Assert.False(File.Exists(path));
+    }
+
+    [Fact]
     public void A_module_without_Forward_is_refused_with_what_to_add()
     {
         var error = Assert.Throws<NotSupportedException>(() => new NoForwardModule().ToOnnx(Path.Combine(directory, "x.onnx"), randn(2, 4)));
