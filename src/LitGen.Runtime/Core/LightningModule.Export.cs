@@ -41,7 +41,8 @@ public abstract partial class LightningModule
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            var graph = new OnnxGraph(GetType().Name, inputs);
+            // On the module's device, as Lightning moves to_onnx's sample; the initializers are copied to the CPU.
+            var graph = new OnnxGraph(GetType().Name, inputs.Select(input => input.to(Device)).ToArray());
             var model = graph.Finish(BuildOnnxGraph(graph));
             AtomicFile.Write(path, stream => Google.Protobuf.MessageExtensions.WriteTo(model, stream));
         }

@@ -51,9 +51,12 @@ public sealed class OnnxGraph
     /// layer's name in the state dict; <paramref name="location"/> is where <c>Forward</c> calls it, for the refusal of
     /// a layer LitGen cannot translate.
     /// </summary>
-    public OnnxValue Layer(nn.Module layer, string path, string location, OnnxValue input)
+    public OnnxValue Layer(nn.Module? layer, string path, string location, OnnxValue input)
     {
-        ArgumentNullException.ThrowIfNull(layer);
+        if (layer is null)
+            throw new MisconfigurationException(
+                $"{path}, called at {location}, is null: ToOnnx exports the layers the module has, so build them in the constructor, " +
+                "or export after ConfigureModel built them (after Fit, or on a module from LoadFromCheckpoint).");
         try
         {
             return Translate(layer, path, location, input);

@@ -108,6 +108,17 @@ public partial class UnsupportedLayerModule : LightningModule<(Tensor X, Tensor 
     public Tensor Forward(Tensor x) => net.forward(x);
 }
 
+/// <summary>A layer ConfigureModel builds, exported before it ran.</summary>
+[LightningModule]
+public partial class LateLayerModule : LightningModule<(Tensor X, Tensor Y)>
+{
+    private Linear? linear;
+
+    public override void ConfigureModel() => linear ??= Linear(4, 1);
+
+    public Tensor Forward(Tensor x) => linear!.forward(x);
+}
+
 /// <summary>No Forward at all.</summary>
 [LightningModule]
 public partial class NoForwardModule : LightningModule<(Tensor X, Tensor Y)>

@@ -137,6 +137,19 @@ public sealed class OnnxExportTests : IDisposable
     }
 
     [Fact]
+    public void A_layer_not_built_yet_is_named_with_when_to_export()
+    {
+        var module = new LateLayerModule();
+        var error = Assert.Throws<MisconfigurationException>(() => module.ToOnnx(Path.Combine(directory, "late.onnx"), randn(2, 4)));
+        Assert.Matches(@"^linear, called at ExportModules\.cs\(\d+,\d+\), is null: ToOnnx exports the layers the module has", error.Message);
+
+        module.ConfigureModel();
+        module.ToOnnx(Path.Combine(directory, "late.onnx"), randn(2, 4));
+        using var session = new InferenceSession(Path.Combine(directory, "late.onnx"));
+        Assert.Equal("x", session.InputMetadata.Keys.Single());
+    }
+
+    [Fact]
     public void A_module_without_Forward_is_refused_with_what_to_add()
     {
         var error = Assert.Throws<NotSupportedException>(() => new NoForwardModule().ToOnnx(Path.Combine(directory, "x.onnx"), randn(2, 4)));
