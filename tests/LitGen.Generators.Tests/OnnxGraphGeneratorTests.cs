@@ -23,6 +23,7 @@ public class OnnxGraphGeneratorTests
             private readonly Sequential features;
             private readonly Linear head;
             private readonly Parameter scale = Parameter(ones(1));
+            private readonly ModuleList<Module<Tensor, Tensor>> extra = ModuleList<Module<Tensor, Tensor>>(Linear(3, 3), Tanh());
 
             public Net(int hidden = 8)
             {
@@ -35,9 +36,18 @@ public class OnnxGraphGeneratorTests
             {
                 var h = features.forward(x);
                 using var g = functional.gelu(features.forward(y) * scale);
-                int width = 2 * Hidden;
+                int width = 2 * Hidden, i0 = width;
                 var both = torch.cat(new[] { h, g + 1 }, 1).view(x.shape[0], width);
-                return functional.log_softmax(head.forward(both), dim: 1);
+                var logits = head.forward(both);
+                if (Hidden > 4) logits = logits * 2;
+                else
+                {
+                    logits = logits.relu();
+                }
+                foreach (var layer in extra)
+                    logits = layer.forward(logits);
+                for (int i = 0; i < Hidden; i++) logits = logits - 1;
+                return i0 > 0 ? functional.log_softmax(logits, dim: 1) : logits;
             }
 
             public override Tensor? TrainingStep((Tensor X, Tensor Y) batch, int batchIdx) => Forward(batch.X, batch.X);
@@ -56,8 +66,10 @@ public class OnnxGraphGeneratorTests
     }
 
     [Theory]
-    [InlineData("if (x.sum().item<float>() > 0) x = functional.relu(x);", "if (x.sum().item<float>() > 0) x = functional.relu(x);", "control flow")]
-    [InlineData("for (int i = 0; i < 2; i++) x = functional.relu(x);", "for (int i = 0; i < 2; i++) x = functional.relu(x);", "control flow")]
+    [InlineData("if (x.sum().item<float>() > 0) x = functional.relu(x);", "x.sum().item<float>()", "data-dependent control flow")]
+    [InlineData("while (x.max().item<float>() > 1) x = x / 2;", "x.max().item<float>()", "data-dependent control flow")]
+    [InlineData("foreach (var t in x.split(2)) x = t;", "x.split(2)", "a loop over tensors")]
+    [InlineData("switch (1) { default: x = x.relu(); break; }", "switch (1) { default: x = x.relu(); break; }", "this statement has no ONNX translation")]
     [InlineData("x = gru.forward(x).Item1;", "gru.forward(x)", "the layer `gru` is a GRU")]
     [InlineData("x = x.view(-1, x.shape[1] * 2);", "x.shape", "a number read from a tensor")]
     [InlineData("x = x.exp();", "x.exp()", "`exp` has no ONNX translation")]

@@ -111,17 +111,79 @@ internal sealed class ForwardParser
             case IExpressionStatementOperation { Operation: ISimpleAssignmentOperation assignment } when AssignedTensor(assignment.Target) is { } target:
                 if (Tensor(assignment.Value) is { } assigned) lines.Add($"{target} = {assigned};");
                 break;
-            case IBlockOperation nested:
-                foreach (var inner in nested.Operations) Statement(inner, lines);
+            case IExpressionStatementOperation expression when ReadTensor(expression.Operation) is null:
+                // Arithmetic on numbers (a loop counter, say) is kept as written.
+                lines.Add(expression.Syntax.ToString());
                 break;
-            case IConditionalOperation or ILoopOperation or ISwitchOperation or ITryOperation or IBranchOperation:
-                Refuse(statement.Syntax, "control flow: an ONNX graph is one fixed sequence of operations, so Forward must be one too (unroll loops over layers into calls, or put the layers in a Sequential)");
+            case IBlockOperation nested:
+                Body(nested, lines);
+                break;
+            // Control flow that does not depend on the data is kept: the generated code takes, at export, the path the
+            // module's configuration selects (a hyperparameter's branch, each layer of a ModuleList).
+            case IConditionalOperation { Syntax: IfStatementSyntax } conditional:
+                if (Condition(conditional.Condition) is not { } condition) break;
+                lines.Add($"if ({condition})");
+                Body(conditional.WhenTrue, lines);
+                if (conditional.WhenFalse is { } otherwise)
+                {
+                    lines.Add("else");
+                    Body(otherwise, lines);
+                }
+                break;
+            case IForEachLoopOperation { Syntax: ForEachStatementSyntax syntax } loop:
+                if (IsTensor(loop.Locals.FirstOrDefault()?.Type))
+                    Refuse(syntax.Expression, "a loop over tensors has no ONNX translation (loop over layers instead)");
+                else if (Condition(loop.Collection) is { } collection)
+                {
+                    lines.Add($"foreach ({syntax.Type} {syntax.Identifier} in {collection})");
+                    Body(loop.Body, lines);
+                }
+                break;
+            case IForLoopOperation { Syntax: ForStatementSyntax syntax } loop:
+                var header = loop.Before.Concat(loop.AtLoopBottom).Prepend(loop.Condition).OfType<IOperation>().Select(ReadTensor).FirstOrDefault(read => read is not null);
+                if (header is not null) RefuseDataDependent(header);
+                else
+                {
+                    lines.Add($"for ({(object?)syntax.Declaration ?? string.Join(", ", syntax.Initializers)}; {syntax.Condition}; {string.Join(", ", syntax.Incrementors)})");
+                    Body(loop.Body, lines);
+                }
+                break;
+            case IWhileLoopOperation { Syntax: WhileStatementSyntax, Condition: { } whileCondition } loop:
+                if (Condition(whileCondition) is not { } loopCondition) break;
+                lines.Add($"while ({loopCondition})");
+                Body(loop.Body, lines);
+                break;
+            case IBranchOperation { BranchKind: BranchKind.Break or BranchKind.Continue } branch:
+                lines.Add(branch.Syntax.ToString());
                 break;
             default:
-                Refuse(statement.Syntax, "this statement has no ONNX translation");
+                Refuse(statement.Syntax, "this statement has no ONNX translation (LitGen translates declarations, assignments, return, if, for, foreach and while)");
                 break;
         }
     }
+
+    /// <summary>A statement's body in braces, indented; a block's statements keep their own scope.</summary>
+    private void Body(IOperation body, List<string> lines)
+    {
+        var inner = new List<string>();
+        foreach (var statement in body is IBlockOperation block ? block.Operations : ImmutableArray.Create(body)) Statement(statement, inner);
+        lines.Add("{");
+        lines.AddRange(inner.Select(line => "    " + line));
+        lines.Add("}");
+    }
+
+    /// <summary>A condition or loop collection as written, or null (refused) when it reads a tensor.</summary>
+    private string? Condition(IOperation condition)
+    {
+        if (ReadTensor(condition) is { } tensor) return RefuseDataDependent(tensor);
+        return condition.Syntax.ToString();
+    }
+
+    private string? RefuseDataDependent(IOperation tensor) => Refuse((tensor.Parent ?? tensor).Syntax,
+        "data-dependent control flow: the branch taken would depend on the input, and an ONNX graph is one fixed sequence of operations (decide from hyperparameters or layers, not from the data)");
+
+    /// <summary>The first tensor an expression reads, or null.</summary>
+    private IOperation? ReadTensor(IOperation operation) => operation.Descendants().Prepend(operation).FirstOrDefault(o => IsTensor(o.Type));
 
     /// <summary>The name of a tensor local or parameter of Forward being assigned, or null.</summary>
     private string? AssignedTensor(IOperation target) => target switch
@@ -164,6 +226,9 @@ internal sealed class ForwardParser
                 return $"{graph}.Weight({member.Member.Name}, \"{member.Member.Name}\")";
             case IInvocationOperation invocation:
                 return Invocation(invocation);
+            case IConditionalOperation { WhenFalse: { } whenFalse } conditional:
+                return Condition(conditional.Condition) is { } condition && Tensor(conditional.WhenTrue) is { } whenTrue && Tensor(whenFalse) is { } otherwise
+                    ? $"{condition} ? {whenTrue} : {otherwise}" : null;
             case IBinaryOperation binary when binary.OperatorMethod is { ContainingType: var containing } && IsTensor(containing):
                 return Arithmetic(binary.OperatorKind, binary.LeftOperand, binary.RightOperand, binary.Syntax);
             default:
@@ -319,7 +384,7 @@ internal sealed class ForwardParser
     {
         var constant = operation.ConstantValue;
         if (constant.HasValue) return Literal(constant.Value, operation.Type);
-        if (operation.Descendants().Prepend(operation).FirstOrDefault(o => IsTensor(o.Type)) is { } tensor)
+        if (ReadTensor(operation) is { } tensor)
             return Refuse((tensor.Parent ?? tensor).Syntax, "a number read from a tensor (its values or shape) fixes what the graph computes for this input only");
         // Values are always whole arguments or initializers in the generated code, so they need no parentheses.
         return operation.Syntax.ToString();

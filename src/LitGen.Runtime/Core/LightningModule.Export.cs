@@ -42,7 +42,7 @@ public abstract partial class LightningModule
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             // On the module's device, as Lightning moves to_onnx's sample; the initializers are copied to the CPU.
-            var graph = new OnnxGraph(GetType().Name, inputs.Select(input => input.to(Device)).ToArray());
+            var graph = new OnnxGraph(this, inputs.Select(input => input.to(Device)).ToArray());
             var model = graph.Finish(BuildOnnxGraph(graph));
             AtomicFile.Write(path, stream => Google.Protobuf.MessageExtensions.WriteTo(model, stream));
         }

@@ -28,11 +28,15 @@ public sealed class OnnxGraph
     private readonly IReadOnlyList<Tensor> inputSamples;
     private readonly HashSet<string> names = new(StringComparer.Ordinal);
     private readonly Dictionary<string, OnnxValue> weights = new(StringComparer.Ordinal);
+    // Each layer's name in the state dict, by instance: a layer reached through a local (a ModuleList's loop variable)
+    // still names its weights as the checkpoint does.
+    private readonly Dictionary<nn.Module, string> paths = new(ReferenceEqualityComparer.Instance);
 
-    internal OnnxGraph(string name, IReadOnlyList<Tensor> inputSamples)
+    internal OnnxGraph(nn.Module module, IReadOnlyList<Tensor> inputSamples)
     {
-        graph.Name = name;
+        graph.Name = module.GetType().Name;
         this.inputSamples = inputSamples;
+        foreach (var (name, layer) in module.named_modules()) paths.TryAdd(layer, name);
     }
 
     /// <summary>The next input of <c>Forward</c>, named as its parameter; its first dimension is the (dynamic) batch.</summary>
@@ -47,12 +51,13 @@ public sealed class OnnxGraph
     }
 
     /// <summary>
-    /// A call of a TorchSharp layer (a <c>Sequential</c> runs its children in order). <paramref name="path"/> is the
-    /// layer's name in the state dict; <paramref name="location"/> is where <c>Forward</c> calls it, for the refusal of
-    /// a layer LitGen cannot translate.
+    /// A call of a TorchSharp layer (a <c>Sequential</c> runs its children in order). <paramref name="path"/> is how
+    /// <c>Forward</c> names it, used where the layer is not registered in the module (its state-dict name is used where
+    /// it is); <paramref name="location"/> is where <c>Forward</c> calls it, for the refusal of a layer LitGen cannot translate.
     /// </summary>
     public OnnxValue Layer(nn.Module? layer, string path, string location, OnnxValue input)
     {
+        if (layer is not null && paths.TryGetValue(layer, out var registered) && registered.Length > 0) path = registered;
         if (layer is null)
             throw new MisconfigurationException(
                 $"{path}, called at {location}, is null: ToOnnx exports the layers the module has, so build them in the constructor, " +

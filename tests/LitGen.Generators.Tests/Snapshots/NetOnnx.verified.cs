@@ -18,10 +18,28 @@ partial class Net
     {
         var x = onnx.Input("x");
         var y = onnx.Input("y");
-        var h = onnx.Layer(features, "features", "Source0.cs(25,17)", x);
-        var g = onnx.Gelu(onnx.Multiply(onnx.Layer(features, "features", "Source0.cs(26,39)", y), onnx.Weight(scale, "scale")), global::TorchSharp.Modules.GELU.Approximate.none);
+        var h = onnx.Layer(features, "features", "Source0.cs(26,17)", x);
+        var g = onnx.Gelu(onnx.Multiply(onnx.Layer(features, "features", "Source0.cs(27,39)", y), onnx.Weight(scale, "scale")), global::TorchSharp.Modules.GELU.Approximate.none);
         int width = 2 * Hidden;
+        int i0 = width;
         var both = onnx.Reshape(onnx.Concat(1, h, onnx.Add(g, 1)), 0, width);
-        return onnx.LogSoftmax(onnx.Layer(head, "head", "Source0.cs(29,39)", both), 1);
+        var logits = onnx.Layer(head, "head", "Source0.cs(30,22)", both);
+        if (Hidden > 4)
+        {
+            logits = onnx.Multiply(logits, 2);
+        }
+        else
+        {
+            logits = onnx.Relu(logits);
+        }
+        foreach (var layer in extra)
+        {
+            logits = onnx.Layer(layer, "layer", "Source0.cs(37,22)", logits);
+        }
+        for (int i = 0; i < Hidden; i++)
+        {
+            logits = onnx.Subtract(logits, 1);
+        }
+        return i0 > 0 ? onnx.LogSoftmax(logits, 1) : logits;
     }
 }

@@ -77,6 +77,28 @@ public partial class ExportSequence : LightningModule<(Tensor X, Tensor Y)>
     }
 }
 
+/// <summary>Control flow that the configuration decides: a loop over a ModuleList, a branch on a hyperparameter, a counted loop.</summary>
+[LightningModule]
+public partial class ExportBlocks : LightningModule<(Tensor X, Tensor Y)>
+{
+    [Hyperparameter] public bool Normalize { get; }
+    [Hyperparameter] public int Repeats { get; }
+    private readonly ModuleList<Module<Tensor, Tensor>> blocks = ModuleList<Module<Tensor, Tensor>>(Linear(6, 6), Sequential(Linear(6, 6), Tanh()), Linear(6, 6));
+    private readonly LayerNorm norm = LayerNorm(6);
+
+    public ExportBlocks(bool normalize = true, int repeats = 2) => (Normalize, Repeats) = (normalize, repeats);
+
+    public Tensor Forward(Tensor x)
+    {
+        foreach (var block in blocks)
+            x = block.forward(x) + x;
+        if (Normalize) x = norm.forward(x);
+        else x = x * 0.5;
+        for (int i = 0; i < Repeats; i++) x = functional.relu(x) - 0.1;
+        return Repeats > 1 ? x.sigmoid() : x.tanh();
+    }
+}
+
 /// <summary>A Forward that branches on its input's values: refused.</summary>
 [LightningModule]
 public partial class BranchingModule : LightningModule<(Tensor X, Tensor Y)>
