@@ -109,6 +109,45 @@ public class OnnxGraphGeneratorTests
     }
 
     [Fact]
+    public void Copied_expressions_compile_with_the_files_usings_inside_and_outside_the_namespace()
+    {
+        const string source = """
+            global using System.Text;
+            using LitGen;
+            using static TorchSharp.torch;
+
+            namespace Demo
+            {
+                using Shapes;
+                using TorchSharp.Modules;
+
+                [LightningModule]
+                public partial class Net : LightningModule<(Tensor X, Tensor Y)>
+                {
+                    private readonly Linear linear = nn.Linear(4, 4);
+                    public Tensor Forward(Tensor x) => linear.forward(x).view(Sizes.Rows, Sizes.Columns);
+                }
+            }
+
+            namespace Demo.Shapes
+            {
+                public static class Sizes
+                {
+                    public static readonly int Rows = -1, Columns = 2;
+                }
+            }
+            """;
+        var (result, output) = GeneratorHarness.RunWith([new LightningModuleGenerator(), new OnnxGraphGenerator()], source);
+        Assert.Empty(result.Diagnostics);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+        var generated = Assert.Single(result.GeneratedTrees, t => t.FilePath.EndsWith(".Onnx.LitGen.g.cs")).ToString();
+        Assert.Contains("namespace Demo;\n\nusing Shapes;\nusing TorchSharp.Modules;\n", generated);
+        Assert.DoesNotContain("global using", generated);
+        Assert.Contains("onnx.Reshape(onnx.Layer(linear, \"linear\", ", generated);
+        Assert.Contains("Sizes.Rows, Sizes.Columns)", generated);
+    }
+
+    [Fact]
     public void A_module_without_Forward_gets_no_graph_builder()
     {
         var source = Header + """

@@ -13,7 +13,7 @@ internal static class OnnxGraphEmitter
     public static string Emit(OnnxGraphModel model)
     {
         var type = model.Type;
-        var writer = ModuleEmitter.BeginFile(type, model.Usings);
+        var writer = ModuleEmitter.BeginFile(type, model.Usings, model.NamespaceUsings);
         writer.Open($"partial class {type.ClassName}");
         writer.Line(model.Refusal is null
                 ? $"/// <summary>The ONNX graph of <c>{model.Forward}</c>, read from its source: the same calls, made on the graph.</summary>"

@@ -61,11 +61,16 @@ internal sealed class ForwardParser
 
         var parser = new ForwardParser(semantics, known, forward, graph);
         var statements = parser.Translate(declaration, cancellationToken);
-        var usings = declaration.SyntaxTree.GetCompilationUnitRoot(cancellationToken).Usings.Select(u => u.ToString()).ToEquatableArray();
+        // Global usings already apply to the generated file; repeating one would be a warning there.
+        var usings = declaration.SyntaxTree.GetCompilationUnitRoot(cancellationToken).Usings
+            .Where(u => u.GlobalKeyword.IsKind(SyntaxKind.None)).Select(u => u.ToString()).ToEquatableArray();
+        var namespaceUsings = declaration.Ancestors().OfType<BaseNamespaceDeclarationSyntax>().Reverse()
+            .SelectMany(n => n.Usings).Select(u => u.ToString()).ToEquatableArray();
         var model = new OnnxGraphModel(
             ModuleParser.CreateTypeModel(type, ModuleParser.ContainingTypes((ClassDeclarationSyntax)context.TargetNode, type, Location.None, []), known.LightningModuleAttribute),
             forward.Name,
             usings,
+            namespaceUsings,
             graph,
             parser.refusals.Count == 0 ? statements.ToEquatableArray() : EquatableArray<string>.Empty,
             parser.refusals.Count == 0 ? null : string.Join("; ", parser.refusalTexts));
