@@ -101,6 +101,10 @@ public sealed class OnnxGraph
             LogSoftmax logSoftmax => Node("LogSoftmax", path, Run(layer, input), [input.Name], Attribute("axis", logSoftmax.dim)),
             TorchSharp.Modules.Flatten flatten => Flatten(input, flatten.start_dim, flatten.end_dim, path),
             Unflatten unflatten => Unflatten(unflatten, path, input),
+            TorchSharp.Modules.BatchNorm => throw Refusal(layer, path, location,
+                "it keeps no running statistics, so it normalizes every input by its own batch; ONNX's BatchNormalization takes running statistics (build it with track_running_stats: true)"),
+            AvgPool2d => throw Refusal(layer, path, location, "ONNX's AveragePool has no divisor_override"),
+            AdaptiveAvgPool2d => throw Refusal(layer, path, location, "only an output size of 1×1 (global average pooling) is translated"),
             _ => throw Refusal(layer, path, location),
         };
     }

@@ -130,6 +130,15 @@ public partial class UnsupportedLayerModule : LightningModule<(Tensor X, Tensor 
     public Tensor Forward(Tensor x) => net.forward(x);
 }
 
+/// <summary>Batch norm that normalizes by each batch's statistics even in eval: refused when exporting.</summary>
+[LightningModule]
+public partial class BatchStatisticsModule : LightningModule<(Tensor X, Tensor Y)>
+{
+    private readonly Sequential net = Sequential(Linear(4, 4), BatchNorm1d(4, track_running_stats: false));
+
+    public Tensor Forward(Tensor x) => net.forward(x);
+}
+
 /// <summary>A layer ConfigureModel builds, exported before it ran.</summary>
 [LightningModule]
 public partial class LateLayerModule : LightningModule<(Tensor X, Tensor Y)>

@@ -127,6 +127,9 @@ public sealed class OnnxExportTests : IDisposable
         var error = Assert.Throws<NotSupportedException>(() => new UnsupportedLayerModule().ToOnnx(path, randn(2, 4)));
         Assert.Matches(@"^net\.1 \(ELU\), called at ExportModules\.cs\(\d+,\d+\), cannot be exported to ONNX: LitGen does not translate this TorchSharp layer", error.Message);
         Assert.Equal("an earlier export", File.ReadAllText(path));
+
+        var batchStatistics = Assert.Throws<NotSupportedException>(() => new BatchStatisticsModule().ToOnnx(path, randn(2, 4)));
+        Assert.Matches(@"^net\.1 \(BatchNorm1d\), called at ExportModules\.cs\(\d+,\d+\), cannot be exported to ONNX: it keeps no running statistics", batchStatistics.Message);
     }
 
     [Fact]
