@@ -21,6 +21,8 @@ public class PackedPackageTests : IClassFixture<LocalFeed>
         trainer.Fit(model, data);
         var restored = Line.LoadFromCheckpoint(trainer.CheckpointCallback!.BestModelPath!);
         Console.WriteLine($"CONSUMER OK steps={trainer.GlobalStep} hidden={restored.Hparams.Hidden}");
+        restored.ToOnnx("line.onnx", rand(2, 1));
+        Console.WriteLine($"ONNX OK {new FileInfo("line.onnx").Length > 100}");
 
         [LightningModule]
         public partial class Line : LightningModule<(Tensor X, Tensor Y)>
@@ -34,8 +36,10 @@ public class PackedPackageTests : IClassFixture<LocalFeed>
                 net = Sequential(Linear(1, hidden), Tanh(), Linear(hidden, 1));
             }
 
+            public Tensor Forward(Tensor x) => net.forward(x);
+
             public override Tensor? TrainingStep((Tensor X, Tensor Y) batch, int batchIdx)
-                => functional.mse_loss(net.forward(batch.X), batch.Y);
+                => functional.mse_loss(Forward(batch.X), batch.Y);
 
             public override void OnTestStart() => Console.WriteLine(ones(1).cuda());
 
@@ -71,6 +75,8 @@ public class PackedPackageTests : IClassFixture<LocalFeed>
         // Running proves libtorch loads: on hosts whose libstdc++ lacks GLIBCXX_3.4.32 that needs the package's buildTransitive step.
         var output = Run(app, "dotnet", "run -c Release --no-build");
         Assert.Contains("CONSUMER OK steps=12 hidden=4", output);
+        // The packed generator wrote Forward's graph builder, and the package brings the ONNX writer.
+        Assert.Contains("ONNX OK True", output);
 
         // A published app runs on machines other than its build host: the package's step patches it whatever this
         // host provides. GLIBCXX_3.4.21 is a version every current libstdc++ has, so only the publish rule explains a patch.
