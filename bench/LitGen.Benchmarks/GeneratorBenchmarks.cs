@@ -82,7 +82,7 @@ public class GeneratorBenchmarks
     }
 
     private static GeneratorDriver NewDriver() => CSharpGeneratorDriver.Create(
-        [new LightningModuleGenerator().AsSourceGenerator(), new OnnxGraphGenerator().AsSourceGenerator()], parseOptions: TestCompilation.ParseOptions);
+        [new LightningModuleGenerator().AsSourceGenerator(), new ForwardGenerator().AsSourceGenerator()], parseOptions: TestCompilation.ParseOptions);
 
     [Benchmark(Description = "generate 200 modules (cold)")]
     public int GenerateCold() => NewDriver().RunGenerators(compilation).GetRunResult().GeneratedTrees.Length;

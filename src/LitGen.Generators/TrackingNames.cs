@@ -8,6 +8,6 @@ internal static class TrackingNames
     public const string Diagnostics = nameof(Diagnostics);
     public const string DataModuleAnalysis = nameof(DataModuleAnalysis);
     public const string DataModuleModels = nameof(DataModuleModels);
-    public const string OnnxGraphAnalysis = nameof(OnnxGraphAnalysis);
-    public const string OnnxGraphModels = nameof(OnnxGraphModels);
+    public const string ForwardAnalysis = nameof(ForwardAnalysis);
+    public const string ForwardModels = nameof(ForwardModels);
 }

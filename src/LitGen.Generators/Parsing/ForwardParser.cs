@@ -23,7 +23,7 @@ namespace LitGen.Generators.Parsing;
 internal sealed class ForwardParser
 {
     /// <summary>A model (null when the class has no Forward to read), and the diagnostics of what was refused.</summary>
-    public sealed record Result(OnnxGraphModel? Model, ImmutableArray<Diagnostic> Diagnostics);
+    public sealed record Result(ForwardModel? Model, ImmutableArray<Diagnostic> Diagnostics);
 
     private readonly SemanticModel semantics;
     private readonly KnownSymbols known;
@@ -66,9 +66,10 @@ internal sealed class ForwardParser
             .Where(u => u.GlobalKeyword.IsKind(SyntaxKind.None)).Select(u => u.ToString()).ToEquatableArray();
         var namespaceUsings = declaration.Ancestors().OfType<BaseNamespaceDeclarationSyntax>().Reverse()
             .SelectMany(n => n.Usings).Select(u => u.ToString()).ToEquatableArray();
-        var model = new OnnxGraphModel(
+        var model = new ForwardModel(
             ModuleParser.CreateTypeModel(type, ModuleParser.ContainingTypes((ClassDeclarationSyntax)context.TargetNode, type, Location.None, []), known.LightningModuleAttribute),
             forward.Name,
+            forward.Parameters.Select(p => p.Name).ToEquatableArray(),
             usings,
             namespaceUsings,
             graph,

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.ComponentModel;
 using static TorchSharp.torch;
 
 namespace LitGen;
@@ -18,12 +19,20 @@ public abstract partial class LightningModule
     /// <summary>The index of the dataloader the current evaluation or prediction batch comes from (0 with one dataloader, and in training).</summary>
     public int DataloaderIdx { get; internal set; }
 
-    /// <summary>An input the module's <c>forward</c> accepts; <see cref="ModelSummary"/> runs it to show each layer's input and output sizes.</summary>
+    /// <summary>
+    /// An input the module's <c>Forward</c> (or <c>forward</c>) accepts: a tensor, or one tensor per parameter;
+    /// <see cref="ModelSummary"/> runs it to show each layer's input and output sizes, and <see cref="ToOnnx"/> exports with it.
+    /// </summary>
     public object? ExampleInputArray { get; set; }
 
-    /// <summary>Runs <c>forward</c> on an example input (the model summary's sizes); modules without a forward refuse.</summary>
-    internal virtual object? ForwardExample(object input) => throw new MisconfigurationException(
-        $"{GetType().Name}.ExampleInputArray is set but the module has no forward to run it through: derive from LightningModule<TBatch, TInput, TOutput>.");
+    /// <summary>Runs <c>forward</c> on an example input (the model summary's sizes).</summary>
+    internal virtual object? ForwardExample(object input) => RunForward(input);
+
+    /// <summary>Calls the module's <c>Forward</c> on an example input; generated for each class with one.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected virtual object? RunForward(object example) => throw new MisconfigurationException(
+        $"{GetType().Name}.ExampleInputArray is set but the module has no forward to run it through: add `public Tensor Forward(Tensor x)` " +
+        "(the steps call it), or derive from LightningModule<TBatch, TInput, TOutput>.");
 
     /// <summary>Writes a line from the process that writes files only (Lightning's rank-zero <c>self.print</c>).</summary>
     public void Print(string message)

@@ -101,6 +101,13 @@ public sealed class OnnxExportTests : IDisposable
         module.ToOnnx(path);
         using var session = new InferenceSession(path);
         Assert.Equal("x", session.InputMetadata.Keys.Single());
+
+        // The same example gives the model summary its sizes, through the Forward the generator found.
+        // (TorchSharp runs the forward hooks that record sizes only for layers invoked through call, so net's are "?").
+        Assert.Matches(@"\| Name \| Type +\| Params +\| In sizes \| Out sizes\n-+\n0 +\| net +\| Sequential \| 97 ", ModelSummary.Summarize(module).ReplaceLineEndings("\n"));
+        module.ExampleInputArray = new[] { randn(5, 1), randn(5, 1) };
+        var twice = Assert.Throws<MisconfigurationException>(() => ModelSummary.Summarize(module));
+        Assert.Equal("ExportRegressor.ExampleInputArray must be a tensor for Forward(x).", twice.Message);
     }
 
     [Fact]

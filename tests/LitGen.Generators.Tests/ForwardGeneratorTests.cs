@@ -2,7 +2,7 @@ using Microsoft.CodeAnalysis;
 
 namespace LitGen.Generators.Tests;
 
-public class OnnxGraphGeneratorTests
+public class ForwardGeneratorTests
 {
     private const string Header = """
         using LitGen;
@@ -57,12 +57,12 @@ public class OnnxGraphGeneratorTests
     [Fact]
     public void Generates_the_approved_graph_builder_for_an_exportable_Forward()
     {
-        var (result, output) = GeneratorHarness.RunWith([new LightningModuleGenerator(), new OnnxGraphGenerator()], Exportable);
+        var (result, output) = GeneratorHarness.RunWith([new LightningModuleGenerator(), new ForwardGenerator()], Exportable);
 
         Assert.Empty(result.Diagnostics);
         Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
-        var generated = Assert.Single(result.GeneratedTrees, t => t.FilePath.EndsWith("Demo.Net.Onnx.LitGen.g.cs"));
-        GeneratorHarness.Verify(generated.ToString(), "NetOnnx");
+        var generated = Assert.Single(result.GeneratedTrees, t => t.FilePath.EndsWith("Demo.Net.Forward.LitGen.g.cs"));
+        GeneratorHarness.Verify(generated.ToString(), "NetForward");
     }
 
     [Theory]
@@ -93,7 +93,7 @@ public class OnnxGraphGeneratorTests
                 private Tensor Helper(Tensor x) => x;
             }
             """;
-        var (result, output) = GeneratorHarness.RunWith([new LightningModuleGenerator(), new OnnxGraphGenerator()], source);
+        var (result, output) = GeneratorHarness.RunWith([new LightningModuleGenerator(), new ForwardGenerator()], source);
 
         var diagnostic = Assert.Single(result.Diagnostics);
         Assert.Equal("LITG0011", diagnostic.Id);
@@ -102,7 +102,7 @@ public class OnnxGraphGeneratorTests
         var message = diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
         Assert.Contains(reason, message);
         Assert.EndsWith("docs/diagnostics/LITG0011.md", diagnostic.Descriptor.HelpLinkUri);
-        var generated = Assert.Single(result.GeneratedTrees, t => t.FilePath.EndsWith(".Onnx.LitGen.g.cs")).ToString();
+        var generated = Assert.Single(result.GeneratedTrees, t => t.FilePath.EndsWith(".Forward.LitGen.g.cs")).ToString();
         Assert.Contains("throw new global::System.NotSupportedException(", generated);
         Assert.Contains(reason, generated);
         Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
@@ -137,10 +137,10 @@ public class OnnxGraphGeneratorTests
                 }
             }
             """;
-        var (result, output) = GeneratorHarness.RunWith([new LightningModuleGenerator(), new OnnxGraphGenerator()], source);
+        var (result, output) = GeneratorHarness.RunWith([new LightningModuleGenerator(), new ForwardGenerator()], source);
         Assert.Empty(result.Diagnostics);
         Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
-        var generated = Assert.Single(result.GeneratedTrees, t => t.FilePath.EndsWith(".Onnx.LitGen.g.cs")).ToString();
+        var generated = Assert.Single(result.GeneratedTrees, t => t.FilePath.EndsWith(".Forward.LitGen.g.cs")).ToString();
         Assert.Contains("namespace Demo;\n\nusing Shapes;\nusing TorchSharp.Modules;\n", generated);
         Assert.DoesNotContain("global using", generated);
         Assert.Contains("onnx.Reshape(onnx.Layer(linear, \"linear\", ", generated);
@@ -157,7 +157,7 @@ public class OnnxGraphGeneratorTests
                 public override Tensor? TrainingStep((Tensor X, Tensor Y) batch, int batchIdx) => batch.X;
             }
             """;
-        var (result, _) = GeneratorHarness.RunWith([new OnnxGraphGenerator()], source);
+        var (result, _) = GeneratorHarness.RunWith([new ForwardGenerator()], source);
         Assert.Empty(result.Diagnostics);
         Assert.Empty(result.GeneratedTrees);
     }
@@ -173,10 +173,10 @@ public class OnnxGraphGeneratorTests
                 public override Tensor forward(Tensor input) => linear.forward(input).relu();
             }
             """;
-        var (result, output) = GeneratorHarness.RunWith([new LightningModuleGenerator(), new OnnxGraphGenerator()], source);
+        var (result, output) = GeneratorHarness.RunWith([new LightningModuleGenerator(), new ForwardGenerator()], source);
         Assert.Empty(result.Diagnostics);
         Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
-        var generated = Assert.Single(result.GeneratedTrees, t => t.FilePath.EndsWith(".Onnx.LitGen.g.cs")).ToString();
+        var generated = Assert.Single(result.GeneratedTrees, t => t.FilePath.EndsWith(".Forward.LitGen.g.cs")).ToString();
         Assert.Contains("var input = onnx.Input(\"input\");", generated);
         Assert.Contains("return onnx.Relu(onnx.Layer(linear, \"linear\", ", generated);
     }
@@ -185,12 +185,12 @@ public class OnnxGraphGeneratorTests
     public void Editing_another_method_body_reruns_no_emit_and_editing_Forward_does()
     {
         var compilation = GeneratorHarness.Compile(Exportable);
-        var driver = GeneratorHarness.CreateDriver(new OnnxGraphGenerator()).RunGenerators(compilation);
+        var driver = GeneratorHarness.CreateDriver(new ForwardGenerator()).RunGenerators(compilation);
         var tree = compilation.SyntaxTrees.Single();
         GeneratorDriverRunResult Edit(string from, string to) => driver.RunGenerators(compilation.ReplaceSyntaxTree(tree,
             tree.WithChangedText(tree.GetText().Replace(Exportable.IndexOf(from, StringComparison.Ordinal), from.Length, to)))).GetRunResult();
         IEnumerable<IncrementalStepRunReason> Reasons(GeneratorDriverRunResult run)
-            => run.Results.Single().TrackedSteps[TrackingNames.OnnxGraphModels].SelectMany(s => s.Outputs).Select(o => o.Reason);
+            => run.Results.Single().TrackedSteps[TrackingNames.ForwardModels].SelectMany(s => s.Outputs).Select(o => o.Reason);
 
         Assert.All(Reasons(Edit("Forward(batch.X, batch.X)", "Forward(batch.X, batch.Y)")),
             reason => Assert.True(reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, reason.ToString()));

@@ -7,12 +7,12 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace LitGen.Generators;
 
 /// <summary>
-/// For each <c>[LightningModule]</c> class with a <c>Forward</c> (or <c>forward</c>) taking and returning tensors: its ONNX
-/// graph builder, <c>BuildOnnxGraph</c>, in <c>{Namespace}.{Class}.Onnx.LitGen.g.cs</c>; LITG0011 (info) at each
-/// expression of <c>Forward</c> that ONNX export cannot translate.
+/// For each <c>[LightningModule]</c> class with a <c>Forward</c> (or <c>forward</c>) taking and returning tensors, in
+/// <c>{Namespace}.{Class}.Forward.LitGen.g.cs</c>: <c>RunForward</c> (the example input's call) and its ONNX graph builder,
+/// <c>BuildOnnxGraph</c>; LITG0011 (info) at each expression of <c>Forward</c> that ONNX export cannot translate.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
-public sealed class OnnxGraphGenerator : IIncrementalGenerator
+public sealed class ForwardGenerator : IIncrementalGenerator
 {
     /// <inheritdoc />
     public void Initialize(IncrementalGeneratorInitializationContext context)
@@ -22,7 +22,7 @@ public sealed class OnnxGraphGenerator : IIncrementalGenerator
                 KnownSymbols.LightningModuleAttributeName,
                 static (node, _) => node is ClassDeclarationSyntax,
                 ForwardParser.Parse)
-            .WithTrackingName(TrackingNames.OnnxGraphAnalysis);
+            .WithTrackingName(TrackingNames.ForwardAnalysis);
 
         context.RegisterSourceOutput(results.Select(static (result, _) => result.Diagnostics), static (spc, items) =>
         {
@@ -32,7 +32,7 @@ public sealed class OnnxGraphGenerator : IIncrementalGenerator
         var models = results
             .Where(static result => result.Model is not null)
             .Select(static (result, _) => result.Model!)
-            .WithTrackingName(TrackingNames.OnnxGraphModels);
-        context.RegisterSourceOutput(models, static (spc, model) => spc.AddSource(OnnxGraphEmitter.FileName(model.Type), OnnxGraphEmitter.Emit(model)));
+            .WithTrackingName(TrackingNames.ForwardModels);
+        context.RegisterSourceOutput(models, static (spc, model) => spc.AddSource(ForwardEmitter.FileName(model.Type), ForwardEmitter.Emit(model)));
     }
 }

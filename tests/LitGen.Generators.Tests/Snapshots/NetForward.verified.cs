@@ -12,6 +12,20 @@ namespace Demo;
 
 partial class Net
 {
+    /// <summary>Calls <c>Forward</c> on an example input (<c>ExampleInputArray</c>: the model summary's sizes).</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
+    protected override object? RunForward(object example)
+    {
+        var tensors = example switch
+        {
+            global::TorchSharp.torch.Tensor one => new[] { one },
+            global::System.Collections.Generic.IEnumerable<global::TorchSharp.torch.Tensor> many => global::System.Linq.Enumerable.ToArray(many),
+            _ => null,
+        };
+        if (tensors is not { Length: 2 }) throw new global::LitGen.MisconfigurationException("Net.ExampleInputArray must be 2 tensors for Forward(x, y), one per parameter.");
+        return Forward(tensors[0], tensors[1]);
+    }
+
     /// <summary>The ONNX graph of <c>Forward</c>, read from its source: the same calls, made on the graph.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("LitGen", "0.1.0")]
     protected override global::LitGen.OnnxValue BuildOnnxGraph(global::LitGen.OnnxGraph onnx)
