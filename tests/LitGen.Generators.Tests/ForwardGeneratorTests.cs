@@ -24,6 +24,7 @@ public class ForwardGeneratorTests
             private readonly Linear head;
             private readonly Parameter scale = Parameter(ones(1));
             private readonly ModuleList<Module<Tensor, Tensor>> extra = ModuleList<Module<Tensor, Tensor>>(Linear(3, 3), Tanh());
+            private readonly ModuleDict<Module<Tensor, Tensor>> named = ModuleDict<Module<Tensor, Tensor>>(("last \"one\"", Linear(3, 3)));
 
             public Net(int hidden = 8)
             {
@@ -46,6 +47,7 @@ public class ForwardGeneratorTests
                 }
                 foreach (var layer in extra)
                     logits = layer.forward(logits);
+                logits = named["last \"one\""].forward(logits);
                 for (int i = 0; i < Hidden; i++) logits = logits - 1;
                 return i0 > 0 ? functional.log_softmax(logits, dim: 1) : logits;
             }

@@ -17,8 +17,9 @@ namespace LitGen.Generators.Parsing;
 /// <summary>
 /// Reads a module's <c>Forward</c> (or <c>forward</c>) and writes it again against <c>LitGen.OnnxGraph</c>: tensors become
 /// graph values, layer calls <c>Layer(…)</c>, TorchSharp operations the graph's operations, and every other expression is
-/// kept as written (constants as literals). Whatever has no ONNX translation — a call it does not know, control flow,
-/// a shape read from a tensor — is a LITG0011 at its location and the module's refusal.
+/// kept as written (constants as literals), control flow included where it does not read a tensor. Whatever has no ONNX
+/// translation — a call it does not know, data-dependent control flow, a shape read from a tensor — is a LITG0011 at its
+/// location and the module's refusal.
 /// </summary>
 internal sealed class ForwardParser
 {
@@ -229,7 +230,7 @@ internal sealed class ForwardParser
             case ILocalReferenceOperation local when tensorLocals.Contains(local.Local):
                 return Identifier(local.Local.Name);
             case IMemberReferenceOperation { Instance: IInstanceReferenceOperation, Member: IFieldSymbol or IPropertySymbol } member when IsTensor(member.Type):
-                return $"{graph}.Weight({member.Member.Name}, \"{member.Member.Name}\")";
+                return $"{graph}.Weight({Identifier(member.Member.Name)}, {Quoted(member.Member.Name)})";
             case IInvocationOperation invocation:
                 return Invocation(invocation);
             case IConditionalOperation { WhenFalse: { } whenFalse } conditional:
@@ -309,7 +310,7 @@ internal sealed class ForwardParser
             : null;
         if (Value(receiver) is not { } layer) return null;
         var path = receiver.Syntax.ToString().Replace("this.", "").TrimEnd('!');
-        return $"{graph}.Layer({layer}, \"{path}\", \"{Where(invocation.Syntax)}\", {input})";
+        return $"{graph}.Layer({layer}, {Quoted(path)}, {Quoted(Where(invocation.Syntax))}, {input})";
     }
 
     private static bool IsUnsupportedLayer(ITypeSymbol layerType)
@@ -466,6 +467,8 @@ internal sealed class ForwardParser
         var span = location.GetLineSpan();
         return $"{Path.GetFileName(span.Path)}({span.StartLinePosition.Line + 1},{span.StartLinePosition.Character + 1})";
     }
+
+    private static string Quoted(string text) => SymbolDisplay.FormatLiteral(text, quote: true);
 
     private static string Identifier(string name) => SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
 }

@@ -32,12 +32,12 @@ partial class Net
     {
         var x = onnx.Input("x");
         var y = onnx.Input("y");
-        var h = onnx.Layer(features, "features", "Source0.cs(26,17)", x);
-        var g = onnx.Gelu(onnx.Multiply(onnx.Layer(features, "features", "Source0.cs(27,39)", y), onnx.Weight(scale, "scale")), global::TorchSharp.Modules.GELU.Approximate.none);
+        var h = onnx.Layer(features, "features", "Source0.cs(27,17)", x);
+        var g = onnx.Gelu(onnx.Multiply(onnx.Layer(features, "features", "Source0.cs(28,39)", y), onnx.Weight(scale, "scale")), global::TorchSharp.Modules.GELU.Approximate.none);
         int width = 2 * Hidden;
         int i0 = width;
         var both = onnx.Reshape(onnx.Concat(1, h, onnx.Add(g, 1)), 0, width);
-        var logits = onnx.Layer(head, "head", "Source0.cs(30,22)", both);
+        var logits = onnx.Layer(head, "head", "Source0.cs(31,22)", both);
         if (Hidden > 4)
         {
             logits = onnx.Multiply(logits, 2);
@@ -48,8 +48,9 @@ partial class Net
         }
         foreach (var layer in extra)
         {
-            logits = onnx.Layer(layer, "layer", "Source0.cs(37,22)", logits);
+            logits = onnx.Layer(layer, "layer", "Source0.cs(38,22)", logits);
         }
+        logits = onnx.Layer(named["last \"one\""], "named[\"last \\\"one\\\"\"]", "Source0.cs(39,18)", logits);
         for (int i = 0; i < Hidden; i++)
         {
             logits = onnx.Subtract(logits, 1);
