@@ -2,7 +2,6 @@ using LitGen.Generators.Emit;
 using LitGen.Generators.Parsing;
 using LitGen.Shared;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace LitGen.Generators;
 
@@ -15,24 +14,7 @@ namespace LitGen.Generators;
 public sealed class ForwardGenerator : IIncrementalGenerator
 {
     /// <inheritdoc />
-    public void Initialize(IncrementalGeneratorInitializationContext context)
-    {
-        var results = context.SyntaxProvider
-            .ForAttributeWithMetadataName(
-                KnownSymbols.LightningModuleAttributeName,
-                static (node, _) => node is ClassDeclarationSyntax,
-                ForwardParser.Parse)
-            .WithTrackingName(TrackingNames.ForwardAnalysis);
-
-        context.RegisterSourceOutput(results.Select(static (result, _) => result.Diagnostics), static (spc, items) =>
-        {
-            foreach (var diagnostic in items) spc.ReportDiagnostic(diagnostic);
-        });
-
-        var models = results
-            .Where(static result => result.Model is not null)
-            .Select(static (result, _) => result.Model!)
-            .WithTrackingName(TrackingNames.ForwardModels);
-        context.RegisterSourceOutput(models, static (spc, model) => spc.AddSource(ForwardEmitter.FileName(model.Type), ForwardEmitter.Emit(model)));
-    }
+    public void Initialize(IncrementalGeneratorInitializationContext context) => ClassPipeline.Register(
+        context, KnownSymbols.LightningModuleAttributeName, ForwardParser.Parse, TrackingNames.ForwardAnalysis, TrackingNames.ForwardModels,
+        static model => (ForwardEmitter.FileName(model.Type), ForwardEmitter.Emit(model)));
 }

@@ -2,7 +2,6 @@ using LitGen.Generators.Emit;
 using LitGen.Generators.Parsing;
 using LitGen.Shared;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace LitGen.Generators;
 
@@ -14,24 +13,7 @@ namespace LitGen.Generators;
 public sealed class LightningDataModuleGenerator : IIncrementalGenerator
 {
     /// <inheritdoc />
-    public void Initialize(IncrementalGeneratorInitializationContext context)
-    {
-        var results = context.SyntaxProvider
-            .ForAttributeWithMetadataName(
-                KnownSymbols.LightningDataModuleAttributeName,
-                static (node, _) => node is ClassDeclarationSyntax,
-                DataModuleParser.Parse)
-            .WithTrackingName(TrackingNames.DataModuleAnalysis);
-
-        context.RegisterSourceOutput(results.Select(static (result, _) => result.Diagnostics), static (spc, items) =>
-        {
-            foreach (var diagnostic in items) spc.ReportDiagnostic(diagnostic);
-        });
-
-        var models = results
-            .Where(static result => result.Model is not null)
-            .Select(static (result, _) => result.Model!)
-            .WithTrackingName(TrackingNames.DataModuleModels);
-        context.RegisterSourceOutput(models, static (spc, model) => spc.AddSource(model.Type.FileName, DataModuleEmitter.Emit(model)));
-    }
+    public void Initialize(IncrementalGeneratorInitializationContext context) => ClassPipeline.Register(
+        context, KnownSymbols.LightningDataModuleAttributeName, DataModuleParser.Parse, TrackingNames.DataModuleAnalysis, TrackingNames.DataModuleModels,
+        static model => (model.Type.FileName, DataModuleEmitter.Emit(model)));
 }

@@ -2,7 +2,6 @@ using LitGen.Generators.Emit;
 using LitGen.Generators.Parsing;
 using LitGen.Shared;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace LitGen.Generators;
 
@@ -16,27 +15,7 @@ namespace LitGen.Generators;
 public sealed class LightningModuleGenerator : IIncrementalGenerator
 {
     /// <inheritdoc />
-    public void Initialize(IncrementalGeneratorInitializationContext context)
-    {
-        var results = context.SyntaxProvider
-            .ForAttributeWithMetadataName(
-                KnownSymbols.LightningModuleAttributeName,
-                static (node, _) => node is ClassDeclarationSyntax,
-                ModuleParser.Parse)
-            .WithTrackingName(TrackingNames.ModuleAnalysis);
-
-        var diagnostics = results
-            .Select(static (result, _) => result.Diagnostics)
-            .WithTrackingName(TrackingNames.Diagnostics);
-        context.RegisterSourceOutput(diagnostics, static (spc, items) =>
-        {
-            foreach (var diagnostic in items) spc.ReportDiagnostic(diagnostic);
-        });
-
-        var models = results
-            .Where(static result => result.Model is not null)
-            .Select(static (result, _) => result.Model!)
-            .WithTrackingName(TrackingNames.ModuleModels);
-        context.RegisterSourceOutput(models, static (spc, model) => spc.AddSource(model.Type.FileName, ModuleEmitter.Emit(model)));
-    }
+    public void Initialize(IncrementalGeneratorInitializationContext context) => ClassPipeline.Register(
+        context, KnownSymbols.LightningModuleAttributeName, ModuleParser.Parse, TrackingNames.ModuleAnalysis, TrackingNames.ModuleModels,
+        static model => (model.Type.FileName, ModuleEmitter.Emit(model)));
 }

@@ -13,10 +13,7 @@ namespace LitGen.Generators.Parsing;
 /// <summary>Turns a <c>[LightningDataModule]</c> class into a <see cref="DataModuleModel"/>, or into diagnostics at their locations.</summary>
 internal static class DataModuleParser
 {
-    /// <summary>A model, or the diagnostics that prevent one. Only the model is cached by value.</summary>
-    public sealed record Result(DataModuleModel? Model, ImmutableArray<Diagnostic> Diagnostics);
-
-    public static Result Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    public static ParseResult<DataModuleModel> Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
         var type = (INamedTypeSymbol)context.TargetSymbol;
         var declaration = (ClassDeclarationSyntax)context.TargetNode;
@@ -31,14 +28,14 @@ internal static class DataModuleParser
         if (known is null || !KnownSymbols.IsOrDerives(type, known.LightningDataModuleOfT))
             diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.InvalidDataModule, location, type.Name, "does not derive from LitGen.LightningDataModule<TBatch>"));
         var containingTypes = ModuleParser.ContainingTypes(declaration, type, location, diagnostics);
-        if (diagnostics.Count > 0) return new Result(null, diagnostics.ToImmutableArray());
+        if (diagnostics.Count > 0) return new ParseResult<DataModuleModel>(null, diagnostics.ToImmutableArray());
 
         cancellationToken.ThrowIfCancellationRequested();
         var (hyperparameters, constructor) = HyperparameterParser.Parse(type, known!, location, diagnostics, cancellationToken, rebuiltFromCheckpoint: false);
-        if (diagnostics.Count > 0) return new Result(null, diagnostics.ToImmutableArray());
+        if (diagnostics.Count > 0) return new ParseResult<DataModuleModel>(null, diagnostics.ToImmutableArray());
 
         var model = new DataModuleModel(ModuleParser.CreateTypeModel(type, containingTypes, known!.LightningDataModuleAttribute), hyperparameters,
             type.IsAbstract ? null : constructor);
-        return new Result(model, ImmutableArray<Diagnostic>.Empty);
+        return new ParseResult<DataModuleModel>(model, ImmutableArray<Diagnostic>.Empty);
     }
 }

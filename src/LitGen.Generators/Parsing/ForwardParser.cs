@@ -23,9 +23,6 @@ namespace LitGen.Generators.Parsing;
 /// </summary>
 internal sealed class ForwardParser
 {
-    /// <summary>A model (null when the class has no Forward to read), and the diagnostics of what was refused.</summary>
-    public sealed record Result(ForwardModel? Model, ImmutableArray<Diagnostic> Diagnostics);
-
     private readonly SemanticModel semantics;
     private readonly KnownSymbols known;
     private readonly IMethodSymbol forward;
@@ -42,16 +39,16 @@ internal sealed class ForwardParser
         this.graph = graph;
     }
 
-    public static Result Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    public static ParseResult<ForwardModel> Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
         var type = (INamedTypeSymbol)context.TargetSymbol;
         var known = KnownSymbols.From(context.SemanticModel.Compilation);
         if (known?.Tensor is null || type.IsGenericType || !KnownSymbols.IsOrDerives(type, known.LightningModuleOfT)
             || ((ClassDeclarationSyntax)context.TargetNode).Modifiers.All(m => !m.IsKind(SyntaxKind.PartialKeyword)))
-            return new Result(null, ImmutableArray<Diagnostic>.Empty);
+            return ParseResult<ForwardModel>.Nothing;
         var forward = FindForward(type, known.Tensor);
         if (forward?.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken) is not MethodDeclarationSyntax declaration)
-            return new Result(null, ImmutableArray<Diagnostic>.Empty);
+            return ParseResult<ForwardModel>.Nothing;
 
         var semantics = declaration.SyntaxTree == context.SemanticModel.SyntaxTree
             ? context.SemanticModel
@@ -76,7 +73,7 @@ internal sealed class ForwardParser
             graph,
             parser.refusals.Count == 0 ? statements.ToEquatableArray() : EquatableArray<string>.Empty,
             parser.refusals.Count == 0 ? null : string.Join("; ", parser.refusalTexts));
-        return new Result(model, parser.refusals.ToImmutableArray());
+        return new ParseResult<ForwardModel>(model, parser.refusals.ToImmutableArray());
     }
 
     /// <summary><c>Forward</c>, else <c>forward</c>: declared here, taking and returning tensors.</summary>

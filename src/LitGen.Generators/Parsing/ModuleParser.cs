@@ -17,11 +17,7 @@ namespace LitGen.Generators.Parsing;
 /// </summary>
 internal static class ModuleParser
 {
-
-    /// <summary>A model, or the diagnostics that prevent one. Only the model is cached by value.</summary>
-    public sealed record Result(ModuleModel? Model, ImmutableArray<Diagnostic> Diagnostics);
-
-    public static Result Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    public static ParseResult<ModuleModel> Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
         var type = (INamedTypeSymbol)context.TargetSymbol;
         var declaration = (ClassDeclarationSyntax)context.TargetNode;
@@ -37,15 +33,15 @@ internal static class ModuleParser
             diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.NotALightningModule, location, type.Name));
 
         var containingTypes = ContainingTypes(declaration, type, location, diagnostics);
-        if (diagnostics.Count > 0) return new Result(null, diagnostics.ToImmutableArray());
+        if (diagnostics.Count > 0) return new ParseResult<ModuleModel>(null, diagnostics.ToImmutableArray());
 
         cancellationToken.ThrowIfCancellationRequested();
         var (hyperparameters, constructor) = HyperparameterParser.Parse(type, known!, location, diagnostics, cancellationToken, rebuiltFromCheckpoint: true);
-        if (diagnostics.Count > 0) return new Result(null, diagnostics.ToImmutableArray());
+        if (diagnostics.Count > 0) return new ParseResult<ModuleModel>(null, diagnostics.ToImmutableArray());
 
         var model = new ModuleModel(CreateTypeModel(type, containingTypes, known!.LightningModuleAttribute), hyperparameters, type.IsAbstract ? null : constructor,
             CollectComponents(type, known).ToEquatableArray(), DriverParser.Parse(type, known));
-        return new Result(model, ImmutableArray<Diagnostic>.Empty);
+        return new ParseResult<ModuleModel>(model, ImmutableArray<Diagnostic>.Empty);
     }
 
     /// <summary>The types the class is nested in, outermost first; each must be partial to be reopened.</summary>
