@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.ComponentModel;
 using System.Linq;
+using Google.Protobuf;
 using static TorchSharp.torch;
 
 namespace LitGen;
@@ -44,7 +45,7 @@ public abstract partial class LightningModule
             // On the module's device, as Lightning moves to_onnx's sample; the initializers are copied to the CPU.
             var graph = new OnnxGraph(this, inputs.Select(input => input.to(Device)).ToArray());
             var model = graph.Finish(BuildOnnxGraph(graph));
-            AtomicFile.Write(path, stream => Google.Protobuf.MessageExtensions.WriteTo(model, stream));
+            AtomicFile.Write(path, model.WriteTo);
         }
         finally
         {
