@@ -77,6 +77,7 @@ public class ForwardGeneratorTests
     [InlineData("x = x.exp();", "x.exp()", "`exp` has no ONNX translation")]
     [InlineData("x = functional.dropout(x, 0.5, true);", "functional.dropout(x, 0.5, true)", "dropout with training: true")]
     [InlineData("x = x.add(x, 2);", "x.add(x, 2)", "with alpha or a rounding mode")]
+    [InlineData("x = x * factor;", "factor", "`factor` is a Scalar, not a number")]
     [InlineData("x = Helper(x);", "Helper(x)", "`Helper` is not a TorchSharp layer or operation")]
     public void Reports_LITG0011_at_what_cannot_be_exported_and_the_refusal_says_the_same(string statement, string at, string reason)
     {
@@ -85,6 +86,7 @@ public class ForwardGeneratorTests
             public partial class Net : LightningModule<(Tensor X, Tensor Y)>
             {
                 private readonly GRU gru = GRU(4, 4);
+                private readonly Scalar factor = 2.0;
 
                 public Tensor Forward(Tensor x)
                 {

@@ -232,7 +232,7 @@ internal sealed class ForwardParser
                 return Invocation(invocation);
             case IConditionalOperation { WhenFalse: { } whenFalse } conditional:
                 return Condition(conditional.Condition) is { } condition && Tensor(conditional.WhenTrue) is { } whenTrue && Tensor(whenFalse) is { } otherwise
-                    ? $"{condition} ? {whenTrue} : {otherwise}" : null;
+                    ? $"({condition}) ? {whenTrue} : {otherwise}" : null;
             case IBinaryOperation binary when binary.OperatorMethod is { ContainingType: var containing } && IsTensor(containing):
                 return Arithmetic(binary.OperatorKind, binary.LeftOperand, binary.RightOperand, binary.Syntax);
             default:
@@ -263,7 +263,7 @@ internal sealed class ForwardParser
             case "tanh": return Unary("Tanh");
             case "sigmoid": return Unary("Sigmoid");
             case "gelu":
-                return Tensor(input!) is { } gx && Named(invocation, "approximate", "global::TorchSharp.Modules.GELU.Approximate.none") is { } approximate
+                return Tensor(input!) is { } gx && Named(invocation, "approximate", "global::TorchSharp.Modules.GELU.Approximate.none", number: false) is { } approximate
                     ? $"{graph}.Gelu({gx}, {approximate})" : null;
             case "leaky_relu":
                 return Tensor(input!) is { } lx && Named(invocation, "negative_slope", null) is { } slope ? $"{graph}.LeakyRelu({lx}, {slope})" : null;
@@ -336,8 +336,8 @@ internal sealed class ForwardParser
         var b = rightTensor ? Tensor(right) : null;
         if ((leftTensor && a is null) || (rightTensor && b is null)) return null;
         // A number operand is passed as a number: the graph makes it a constant of the tensor operand's element type.
-        if (!leftTensor) a = Value(Unconverted(left));
-        if (!rightTensor) b = Value(Unconverted(right));
+        if (!leftTensor) a = Number(Unconverted(left));
+        if (!rightTensor) b = Number(Unconverted(right));
         return a is null || b is null ? null : $"{graph}.{op}({a}, {b})";
     }
 
@@ -359,12 +359,15 @@ internal sealed class ForwardParser
     /// <summary>The shape of a view/reshape: its numbers as written, <c>x.shape[0]</c>/<c>x.size(0)</c> in first place as ONNX's 0 (copy, keeps the batch dynamic).</summary>
     private string? Shape(IOperation shape)
     {
-        if (Unconverted(shape) is not IArrayCreationOperation { Initializer: { } initializer }) return Value(shape);
+        if (Unconverted(shape) is not IArrayCreationOperation { Initializer: { } initializer })
+            return Unconverted(shape).Type is IArrayTypeSymbol { ElementType.SpecialType: SpecialType.System_Int64 }
+                ? Value(Unconverted(shape))
+                : Refuse(shape.Syntax, "a shape passed as a collection other than long[] has no ONNX translation; write the sizes in the call");
         var sizes = new List<string>();
         foreach (var (size, position) in initializer.ElementValues.Select((s, i) => (Unconverted(s), i)))
         {
             if (IsDimensionOf(size, position)) sizes.Add("0");
-            else if (Value(size) is { } value) sizes.Add(value);
+            else if (Number(size) is { } value) sizes.Add(value);
             else return null;
         }
         return string.Join(", ", sizes);
@@ -394,6 +397,14 @@ internal sealed class ForwardParser
         return operation.Syntax.ToString();
     }
 
+    /// <summary>A value that must be a plain number (the graph's parameters are long or double): anything else is refused.</summary>
+    private string? Number(IOperation operation) => operation.Type?.SpecialType is
+        SpecialType.System_SByte or SpecialType.System_Byte or SpecialType.System_Int16 or SpecialType.System_UInt16 or
+        SpecialType.System_Int32 or SpecialType.System_UInt32 or SpecialType.System_Int64 or
+        SpecialType.System_Single or SpecialType.System_Double
+        ? Value(operation)
+        : Refuse(operation.Syntax, $"`{operation.Syntax}` is a {operation.Type?.Name ?? "value without a type"}, not a number; pass a C# number here");
+
     private static string Literal(object? value, ITypeSymbol? type) => value switch
     {
         null => "null",
@@ -413,13 +424,16 @@ internal sealed class ForwardParser
         return member is null ? $"(({name}){value})" : $"{name}.{member.Name}";
     }
 
-    /// <summary>The argument for <paramref name="parameter"/> as a value, its default written as <paramref name="fallback"/>.</summary>
-    private string? Named(IInvocationOperation invocation, string parameter, string? fallback)
+    /// <summary>
+    /// The argument for <paramref name="parameter"/> as a value (a <paramref name="number"/> unless said otherwise), its
+    /// default written as <paramref name="fallback"/>.
+    /// </summary>
+    private string? Named(IInvocationOperation invocation, string parameter, string? fallback, bool number = true)
     {
         var argument = invocation.Arguments.FirstOrDefault(a => a.Parameter?.Name == parameter);
         if (argument is null || argument.ArgumentKind == ArgumentKind.DefaultValue)
             return fallback ?? (argument is null ? Refuse(invocation.Syntax, $"`{parameter}` is needed") : Value(argument.Value));
-        return Value(Unconverted(argument.Value));
+        return number ? Number(Unconverted(argument.Value)) : Value(Unconverted(argument.Value));
     }
 
     private static IOperation? Parameter(IInvocationOperation invocation, string parameter)

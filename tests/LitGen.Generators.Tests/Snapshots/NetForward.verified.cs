@@ -55,6 +55,6 @@ partial class Net
         {
             logits = onnx.Subtract(logits, 1);
         }
-        return i0 > 0 ? onnx.LogSoftmax(logits, 1) : logits;
+        return (i0 > 0) ? onnx.LogSoftmax(logits, 1) : logits;
     }
 }
