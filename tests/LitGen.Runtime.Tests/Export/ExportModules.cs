@@ -7,13 +7,16 @@ namespace LitGen.Runtime.Tests.Export;
 
 // The models ONNX export is proven on. Each is a LightningModule whose Forward the generator reads; none trains here.
 
-/// <summary>The MNIST sample's CNN, with batch norm, padded average pooling and log-probabilities added.</summary>
+/// <summary>
+/// The MNIST sample's CNN, with batch norm, padded pooling with strides, an even kernel under "same" padding (padded one
+/// more at the end) and log-probabilities added.
+/// </summary>
 [LightningModule]
 public partial class ExportCnn : LightningModule<(Tensor X, Tensor Y)>
 {
     private readonly Sequential features = Sequential(
-        Conv2d(1, 4, 5, padding: 2), BatchNorm2d(4), ReLU(), MaxPool2d(2),
-        Conv2d(4, 8, 3, padding: Padding.Same), ReLU(), AvgPool2d(3, stride: 2, padding: 1, count_include_pad: false),
+        Conv2d(1, 4, 5, padding: 2), BatchNorm2d(4), ReLU(), MaxPool2d(3, stride: 2, padding: 1),
+        Conv2d(4, 8, 4, padding: Padding.Same), ReLU(), AvgPool2d(3, stride: 2, padding: 1, count_include_pad: false),
         Flatten());
     private readonly Sequential head = Sequential(Linear(8 * 7 * 7, 16), ReLU(), Linear(16, 10), LogSoftmax(1));
 
@@ -29,13 +32,13 @@ public partial class ExportRegressor : LightningModule<(Tensor X, Tensor Y)>
     public Tensor Forward(Tensor x) => net.forward(x);
 }
 
-/// <summary>An MLP with batch norm (without its affine part) and dropout; softmax as a layer, then log_softmax as a function.</summary>
+/// <summary>An MLP with batch norm (without its affine part), a linear layer without bias and dropout; softmax as a layer, then log_softmax as a function.</summary>
 [LightningModule]
 public partial class ExportMlp : LightningModule<(Tensor X, Tensor Y)>
 {
     private readonly Sequential net = Sequential(
         Linear(20, 32), BatchNorm1d(32, affine: false), ReLU(), Dropout(0.5),
-        Linear(32, 32), LeakyReLU(0.2), Dropout(0.3), Linear(32, 4), Softmax(1));
+        Linear(32, 32, hasBias: false), LeakyReLU(0.2), Dropout(0.3), Linear(32, 4), Softmax(1));
 
     public Tensor Forward(Tensor x) => functional.log_softmax(net.forward(x), 1);
 }
@@ -59,7 +62,7 @@ public partial class ExportResidual : LightningModule<(Tensor X, Tensor Y)>
     }
 }
 
-/// <summary>Tokens through an embedding, layer norm and a one-dimensional convolution.</summary>
+/// <summary>Tokens through an embedding, layer norm and one-dimensional convolutions (dilated; strided and grouped).</summary>
 [LightningModule]
 public partial class ExportSequence : LightningModule<(Tensor X, Tensor Y)>
 {
@@ -67,8 +70,9 @@ public partial class ExportSequence : LightningModule<(Tensor X, Tensor Y)>
     private readonly Embedding embedding = Embedding(50, 8);
     private readonly LayerNorm norm = LayerNorm(8);
     private readonly Sequential signal = Sequential(
-        Unflatten(1, [1, Tokens * 8]), Conv1d(1, 3, 5, padding: 2), LeakyReLU(), Sigmoid(), MaxPool1d(2), AvgPool1d(3, stride: 2, padding: 1), Flatten());
-    private readonly Linear head = Linear(3 * Tokens * 2, 4);
+        Unflatten(1, [1, Tokens * 8]), Conv1d(1, 4, 5, padding: 4, dilation: 2), Conv1d(4, 4, 3, stride: 2, padding: 1, groups: 2),
+        LeakyReLU(), Sigmoid(), MaxPool1d(2), AvgPool1d(3, stride: 2, padding: 1), Flatten());
+    private readonly Linear head = Linear(4 * 6, 4);
 
     public Tensor Forward(Tensor tokens)
     {
