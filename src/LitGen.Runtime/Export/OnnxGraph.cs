@@ -224,11 +224,10 @@ public sealed class OnnxGraph
     private OnnxValue Linear(Linear linear, string path, OnnxValue x)
     {
         var result = Run(linear, x);
-        var product = Node("MatMul", path + ".MatMul", SafeMatMul(x.Sample, linear.weight!.t()),
-            [x.Name, Initializer($"{path}.weight.T", linear.weight!.detach().t())]);
-        return linear.bias is null
-            ? NameLastNode(path, result)
-            : Node("Add", path, result, [product.Name, Initializer($"{path}.bias", linear.bias)]);
+        var weight = Initializer($"{path}.weight.T", linear.weight!.detach().t());
+        if (linear.bias is null) return Node("MatMul", path, result, [x.Name, weight]);
+        var product = Node("MatMul", path + ".MatMul", SafeMatMul(x.Sample, linear.weight!.t()), [x.Name, weight]);
+        return Node("Add", path, result, [product.Name, Initializer($"{path}.bias", linear.bias)]);
     }
 
     private OnnxValue Convolution(Convolution convolution, string path, string location, OnnxValue x)
