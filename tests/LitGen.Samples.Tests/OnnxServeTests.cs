@@ -59,6 +59,40 @@ public sealed class OnnxServeTests : IDisposable
     }
 
     [Fact]
+    public void The_sample_classifies_the_first_count_digits_and_names_an_unknown_option()
+    {
+        manual_seed(3);
+        var path = Path.Combine(root, "model.onnx");
+        new LitClassifier(channels: 4, hiddenDim: 16).ToOnnx(path, zeros(1, 1, 28, 28));
+
+        var output = new StringWriter();
+        Assert.Equal(0, ServeSample.Run([path, "--count", "10"], output, new StringWriter()));
+        Assert.Matches(@"test_acc=\d\.\d{4} \(\d+ of 10 digits\)", output.ToString());
+
+        var error = new StringWriter();
+        Assert.Equal(2, ServeSample.Run([path, "--bogus"], new StringWriter(), error));
+        Assert.Contains("unknown or incomplete option '--bogus'", error.ToString());
+    }
+
+    [Fact]
+    public void The_default_model_is_the_newest_export_under_lightning_logs()
+    {
+        Assert.Null(ServeSample.NewestExport(root));
+        string Export(string version, DateTime written)
+        {
+            var path = Path.Combine(root, "lightning_logs", version, "checkpoints", "model.onnx");
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, version);
+            File.SetLastWriteTimeUtc(path, written);
+            return path;
+        }
+        Export("version_0", new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        var newest = Export("version_1", new DateTime(2026, 1, 3, 0, 0, 0, DateTimeKind.Utc));
+        Export("version_2", new DateTime(2026, 1, 2, 0, 0, 0, DateTimeKind.Utc));
+        Assert.Equal(newest, ServeSample.NewestExport(root));
+    }
+
+    [Fact]
     public void Without_a_model_the_sample_says_how_to_make_one()
     {
         var error = new StringWriter();
