@@ -43,7 +43,7 @@ public partial class ExportMlp : LightningModule<(Tensor X, Tensor Y)>
     public Tensor Forward(Tensor x) => functional.log_softmax(net.forward(x), 1);
 }
 
-/// <summary>A residual block with the functional operations: addition, concatenation, matmul with a parameter, view.</summary>
+/// <summary>A residual block with the functional operations: addition, concatenation, matmul with a parameter (used twice), view.</summary>
 [LightningModule]
 public partial class ExportResidual : LightningModule<(Tensor X, Tensor Y)>
 {
@@ -57,7 +57,7 @@ public partial class ExportResidual : LightningModule<(Tensor X, Tensor Y)>
         var h = functional.relu(input.forward(x));
         var residual = block.forward(h) + h;
         var both = torch.cat(new[] { functional.gelu(residual), residual.sigmoid() * 2 - 1 }, 1);
-        var mixed = both.matmul(mixing).view(x.shape[0], -1);
+        var mixed = (both.matmul(mixing) + both.matmul(mixing) * 0.5).view(x.shape[0], -1);
         return head.forward(mixed.tanh()).softmax(1);
     }
 }

@@ -66,6 +66,16 @@ public sealed class OnnxExportTests : IDisposable
     }
 
     [Fact]
+    public void A_parameter_Forward_uses_twice_is_stored_once()
+    {
+        var path = Path.Combine(directory, "residual.onnx");
+        new ExportResidual().ToOnnx(path, randn(2, 12));
+        var graph = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(path)).Graph;
+        Assert.Single(graph.Initializer, i => i.Name.StartsWith("mixing", StringComparison.Ordinal));
+        Assert.Equal(2, graph.Node.Count(n => n.OpType == "MatMul" && n.Input.Contains("mixing")));
+    }
+
+    [Fact]
     public void Export_runs_in_eval_and_leaves_the_module_in_its_mode()
     {
         var module = new ExportMlp();
