@@ -67,7 +67,7 @@ internal sealed class MetricStore(Strategy strategy, TrainerMessages messages) :
     {
         if (strategy.WorldSize == 1 || (awaitingSync.Count == 0 && !always)) return;
         // By name, not logging order: processes that log the same names in another order still agree.
-        awaitingSync.Sort(static (a, b) => string.CompareOrdinal(a.Name + a.Suffix, b.Name + b.Suffix));
+        awaitingSync.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name) is var byName and not 0 ? byName : string.CompareOrdinal(a.Suffix, b.Suffix));
         int count = present ? awaitingSync.Count : 0;
         var description = count == 0 ? "no step values" : $"the step values of {string.Join(", ", awaitingSync.Select(m => $"Log(\"{m.Name}{m.Suffix}\")"))} (syncDist)";
         using var purpose = strategy.ForPurpose(description);
